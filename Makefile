@@ -1,0 +1,100 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# xtcp top-level Makefile.  Kbuild (the module's own build) lives in Kbuild.
+#
+#   make [modules]      build xtcp.ko: for the running kernel when its headers
+#                       are installed (/lib/modules/$(uname -r)/build), else
+#                       for every test-VM kernel series (6.1 and 6.12) into
+#                       build/<series>/xtcp.ko
+#   make KVER=6.1       one test-VM series (6.1 or 6.12) -> build/<series>/
+#   make KVER=<release> a kernel release   -> build/<release>/xtcp.ko
+#   make KDIR=<dir>     a kernel build dir -> build/custom/xtcp.ko
+#   make W=1 C=2 ...    passed to Kbuild (extra warnings, sparse)
+#   make selftests      build the selftests into build/selftests/
+#   make deps           install build and test dependencies (scripts/deps)
+#   make check          deps, build, run the selftests in the VM on each series
+#   make demo           deps, build, run scripts/demo in the VM
+#   make vm [KERNEL=6.12]  interactive shell in the test VM with xtcp loaded
+#   make style          checkpatch --strict and sparse on the module
+#   make install        modules_install + depmod for the selected kernel
+#   make clean
+#
+# Every kernel gets its own output directory, populated with symlinks to
+# Kbuild, module/ and include/, so one source tree builds for several
+# kernels side by side.
+
+SERIES  := $(shell scripts/kernels)
+KERNEL  ?= 6.12
+OUT_ROOT := $(CURDIR)/build
+KBUILD_ARGS := $(if $(W),W=$(W)) $(if $(C),C=$(C)) $(if $(V),V=$(V))
+
+# Which kernels a plain "make" builds: "series" (the test VM kernels) or
+# one output directory OUT with kernel build directory KDIR.
+ifneq ($(KDIR),)
+  OUT := $(OUT_ROOT)/$(or $(KVER),custom)
+else ifneq ($(filter $(KVER),$(SERIES)),)
+  SELECTED := $(KVER)
+else ifneq ($(KVER),)
+  KDIR := /lib/modules/$(KVER)/build
+  OUT := $(OUT_ROOT)/$(KVER)
+else ifneq ($(wildcard /lib/modules/$(shell uname -r)/build/Makefile),)
+  KVER := $(shell uname -r)
+  KDIR := /lib/modules/$(KVER)/build
+  OUT := $(OUT_ROOT)/$(KVER)
+else
+  SELECTED := $(SERIES)
+endif
+
+# $(call kbuild,OUTDIR,KDIR,TARGET)
+define kbuild
+	@mkdir -p $(1)
+	@cp -rs --remove-destination $(CURDIR)/Kbuild $(CURDIR)/module \
+		$(CURDIR)/include $(1)/
+	$(MAKE) -C $(2) M=$(1) $(KBUILD_ARGS) $(3)
+endef
+
+.PHONY: all modules clean install deps check demo style vm selftests \
+	$(addprefix modules-,$(SERIES))
+
+all: modules
+
+ifdef OUT
+modules:
+	$(call kbuild,$(OUT),$(KDIR),modules)
+
+install: modules
+	$(MAKE) -C $(KDIR) M=$(OUT) modules_install
+	depmod -a $(KVER)
+else
+modules: $(addprefix modules-,$(SELECTED))
+
+install:
+	@echo "make install: no headers for the running kernel;" \
+	      "use KVER=<release> or KDIR=<dir>" >&2; exit 1
+endif
+
+$(addprefix modules-,$(SERIES)): modules-%:
+	$(call kbuild,$(OUT_ROOT)/$*,$$(scripts/kernels $* kdir),modules)
+
+selftests:
+	$(MAKE) -C selftests
+
+deps:
+	scripts/deps
+
+check: deps
+	$(MAKE) $(addprefix modules-,$(SERIES)) selftests
+	scripts/check
+
+demo: deps
+	$(MAKE) modules-$(KERNEL) selftests
+	scripts/vm --kernel $(KERNEL) -- scripts/demo
+
+vm: modules-$(KERNEL) selftests
+	scripts/vm --kernel $(KERNEL)
+
+style:
+	scripts/style
+
+clean:
+	rm -rf $(OUT_ROOT)

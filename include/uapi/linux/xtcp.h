@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * xtcp: an instrumented, TCP-like reliable byte stream over IPv4.
+ *
+ * This is the one header user programs include. The address family and
+ * the IP protocol number are module parameters; a program should read
+ * them from /sys/module/xtcp/parameters/{family,ipproto} rather than
+ * assume the defaults below.
+ */
+#ifndef _UAPI_LINUX_XTCP_H
+#define _UAPI_LINUX_XTCP_H
+
+#include <linux/types.h>
+#include <linux/in.h>
+
+/* Defaults of the module parameters "family" and "ipproto". */
+#define XTCP_FAMILY_DEFAULT	22
+#define XTCP_IPPROTO_DEFAULT	253
+
+/* Where the loaded module reports its actual numbers. */
+#define XTCP_SYSFS_FAMILY	"/sys/module/xtcp/parameters/family"
+#define XTCP_SYSFS_IPPROTO	"/sys/module/xtcp/parameters/ipproto"
+
+/*
+ * Socket address: laid out exactly like struct sockaddr_in, so a
+ * sockaddr_in may be passed to bind() and connect() (tagged AF_INET or
+ * the xtcp family). Addresses xtcp reports carry the xtcp family.
+ */
+struct sockaddr_xtcp {
+	__kernel_sa_family_t	sxtcp_family;
+	__be16			sxtcp_port;
+	struct in_addr		sxtcp_addr;
+	unsigned char		sxtcp_zero[8];
+};
+
+/* Connection states; the numbers equal Linux TCP's (TCP_ESTABLISHED...). */
+enum {
+	XTCP_ESTABLISHED = 1,
+	XTCP_SYN_SENT,
+	XTCP_SYN_RECV,
+	XTCP_FIN_WAIT1,
+	XTCP_FIN_WAIT2,
+	XTCP_TIME_WAIT,
+	XTCP_CLOSE,
+	XTCP_CLOSE_WAIT,
+	XTCP_LAST_ACK,
+	XTCP_LISTEN,
+	XTCP_CLOSING,
+	XTCP_MAX_STATES	/* one past the last state */
+};
+
+/* Level for xtcp's own socket options. */
+#define SOL_XTCP		299
+
+#endif /* _UAPI_LINUX_XTCP_H */

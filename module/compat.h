@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Every difference between the kernels xtcp builds against lives here.
+ * Differences are detected by feature: Kbuild greps the kernel's headers
+ * and defines XTCP_HAVE_<feature>, or a macro's own presence tells.
+ * Supported: Debian 6.1 and 6.12, and mainline as it moves.
+ */
+#ifndef _XTCP_COMPAT_H
+#define _XTCP_COMPAT_H
+
+#include <linux/net.h>
+#include <net/net_namespace.h>
+
+/*
+ * Since 6.6 sysctl tables are sized by the caller, and register_net_sysctl()
+ * became a macro that measures a static array. xtcp registers a per-netns
+ * copy of its table, so it passes the number of entries itself.
+ */
+static inline struct ctl_table_header *
+xtcp_register_net_sysctl(struct net *net, const char *path,
+			 struct ctl_table *table, size_t entries)
+{
+#ifdef register_net_sysctl
+	return register_net_sysctl_sz(net, path, table, entries);
+#else
+	return register_net_sysctl(net, path, table);
+#endif
+}
+
+/* Since 6.10, proto_ops->accept() takes its flags in struct proto_accept_arg. */
+#ifdef XTCP_HAVE_PROTO_ACCEPT_ARG
+#define XTCP_ACCEPT_ARGS	struct socket *sock, struct socket *newsock, \
+				struct proto_accept_arg *arg
+#define XTCP_ACCEPT_FLAGS	(arg->flags)
+#define XTCP_ACCEPT_KERN	(arg->kern)
+#else
+#define XTCP_ACCEPT_ARGS	struct socket *sock, struct socket *newsock, \
+				int flags, bool kern
+#define XTCP_ACCEPT_FLAGS	(flags)
+#define XTCP_ACCEPT_KERN	(kern)
+#endif
+
+#endif /* _XTCP_COMPAT_H */

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Per-network-namespace state: tunables, counters and the procfs and
+ * sysctl entries that expose them. Every xtcp object belongs to exactly
+ * one namespace and reaches its state through xtcp_pernet().
+ */
+#ifndef _XTCP_NETNS_H
+#define _XTCP_NETNS_H
+
+#include <net/net_namespace.h>
+#include <net/netns/generic.h>
+
+#include "counters.h"
+
+/* The tunables under /proc/sys/net/xtcp/, each range-checked on write. */
+struct xtcp_sysctl {
+	int rto_init_ms;
+	int rto_min_ms;
+	int rto_max_ms;
+	int syn_retries;
+	int synack_retries;
+	int msl_ms;
+	int fin_timeout_ms;
+	int max_tw_buckets;
+	int max_syn_backlog;
+	int rfc1337;
+};
+
+struct xtcp_net {
+	struct xtcp_stats __percpu *stats;
+	struct xtcp_sysctl sysctl;
+	struct ctl_table_header *sysctl_hdr;
+	struct proc_dir_entry *proc_dir;
+};
+
+extern unsigned int xtcp_net_id;
+
+static inline struct xtcp_net *xtcp_pernet(const struct net *net)
+{
+	return net_generic(net, xtcp_net_id);
+}
+
+#define XTCP_INC_STATS(net, field) \
+	this_cpu_inc(xtcp_pernet(net)->stats->mib[XTCP_MIB_##field])
+#define XTCP_DEC_STATS(net, field) \
+	this_cpu_dec(xtcp_pernet(net)->stats->mib[XTCP_MIB_##field])
+#define XTCP_ADD_STATS(net, field, n) \
+	this_cpu_add(xtcp_pernet(net)->stats->mib[XTCP_MIB_##field], n)
+
+u64 xtcp_mib_sum(const struct xtcp_net *xn, enum xtcp_mib_field field);
+
+int xtcp_netns_register(void);
+void xtcp_netns_unregister(void);
+
+#endif /* _XTCP_NETNS_H */

@@ -1,0 +1,48 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# /proc/sys/net/xtcp: every tunable exists per namespace with its
+# documented default, accepts values in range, rejects the rest with
+# EINVAL, and one namespace's settings do not leak into another's.
+
+. "$(dirname "$0")/lib.sh"
+
+S=/proc/sys/net/xtcp
+
+# name default min max (max "-" means INT_MAX)
+tunables="
+rto_init_ms	1000	1	600000
+rto_min_ms	200	1	600000
+rto_max_ms	120000	1	600000
+syn_retries	6	1	127
+synack_retries	5	1	255
+msl_ms		30000	1	600000
+fin_timeout_ms	60000	1	600000
+max_tw_buckets	262144	0	2147483647
+max_syn_backlog	1024	1	65535
+rfc1337		0	0	1
+"
+
+netns_create a
+netns_create b
+
+# Writes in a subshell so that a failing write is seen as an exit status.
+write() { ip netns exec "$1" sh -c "echo $3 > $S/$2" 2>/dev/null; }
+read_in() { ip netns exec "$1" cat "$S/$2"; }
+
+while read -r name dflt min max; do
+	[ -n "$name" ] || continue
+	check "$name default" test "$(read_in a "$name")" = "$dflt"
+	check "$name accepts min $min" write a "$name" "$min"
+	check "$name reads back $min" test "$(read_in a "$name")" = "$min"
+	check "$name accepts max $max" write a "$name" "$max"
+	check_fail "$name rejects $((min - 1))" write a "$name" $((min - 1))
+	check_fail "$name rejects $((max + 1))" write a "$name" $((max + 1))
+	check_fail "$name rejects garbage" write a "$name" bogus
+	check "$name unchanged by rejected writes" \
+		test "$(read_in a "$name")" = "$max"
+	check "$name untouched in the other netns" \
+		test "$(read_in b "$name")" = "$dflt"
+done <<<"$tunables"
+
+ksft_exit
