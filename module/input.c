@@ -1,33 +1,167 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The IPv4 protocol handler: every segment of protocol "ipproto" enters
- * here, in softirq context.
+ * here, in softirq context. It is validated (InErrs, InCsumErrors),
+ * offered to the fault rules, then looked up: established table (sockets
+ * and TIME_WAIT buckets) first, listeners second; with no taker it is
+ * answered with RST (InNoSocket). No global lock is taken.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/skbuff.h>
+#include <net/ip.h>
 #include <net/protocol.h>
+#include <net/sock.h>
 
+#include "fault.h"
 #include "netns.h"
+#include "output.h"
+#include "proto.h"
+#include "request.h"
+#include "timewait.h"
 #include "xtcp.h"
 
-/* The fixed part of the header: ports, seq, ack, offset/flags, window, csum. */
-#define XTCP_MIN_HDR_LEN	20
+/* The MSS option of a SYN or SYN-ACK; RFC 9293's default without one. */
+u16 xtcp_parse_mss(const struct sk_buff *skb)
+{
+	const struct xtcphdr *th = xtcp_hdr(skb);
+	const u8 *opt = (const u8 *)(th + 1);
+	int len = xtcp_hdr_doff(th) - XTCP_HDR_LEN;
+
+	while (len > 0) {
+		u8 kind = opt[0], olen;
+
+		if (kind == XTCP_OPT_EOL)
+			break;
+		if (kind == XTCP_OPT_NOP) {
+			opt++;
+			len--;
+			continue;
+		}
+		if (len < 2)
+			break;
+		olen = opt[1];
+		if (olen < 2 || olen > len)
+			break;
+		if (kind == XTCP_OPT_MSS && olen == XTCP_OPT_MSS_LEN) {
+			u16 mss = (opt[2] << 8) | opt[3];
+
+			if (mss >= 88)
+				return min_t(u16, mss, XTCP_SEG_MAX);
+		}
+		opt += olen;
+		len -= olen;
+	}
+	return XTCP_MSS_DEFAULT;
+}
+
+int xtcp_backlog_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	xtcp_rcv_state_process(sk, skb);
+	return 0;
+}
+
+/* Give @skb to a full socket, or to its backlog if user context owns it. */
+void xtcp_rcv_sk(struct sock *sk, struct sk_buff *skb)
+{
+	/* Nothing below needs the route; a backlogged skb must not keep it. */
+	skb_dst_drop(skb);
+	nf_reset_ct(skb);
+
+	bh_lock_sock_nested(sk);
+	if (!sock_owned_by_user(sk)) {
+		xtcp_rcv_state_process(sk, skb);
+	} else if (sk_add_backlog(sk, skb, READ_ONCE(sk->sk_rcvbuf) +
+					   READ_ONCE(sk->sk_sndbuf))) {
+		bh_unlock_sock(sk);
+		kfree_skb(skb);
+		return;
+	}
+	bh_unlock_sock(sk);
+}
+
+/* Header sanity and checksum; fills the control block. */
+static bool xtcp_validate(struct net *net, struct sk_buff *skb)
+{
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	const struct xtcphdr *th;
+	unsigned int doff;
+
+	if (!pskb_may_pull(skb, XTCP_HDR_LEN))
+		goto bad;
+	th = (const struct xtcphdr *)skb->data;
+	doff = xtcp_hdr_doff(th);
+	if (doff < XTCP_HDR_LEN || doff > skb->len)
+		goto bad;
+	if (!pskb_may_pull(skb, doff))
+		goto bad;
+
+	if (skb_checksum_init(skb, xtcp_ipproto, inet_compute_pseudo) ||
+	    (!skb_csum_unnecessary(skb) && __skb_checksum_complete(skb))) {
+		XTCP_INC_STATS(net, IN_CSUM_ERRORS);
+		goto bad;
+	}
+
+	th = xtcp_hdr(skb);
+	cb->seq = ntohl(th->seq);
+	cb->ack_seq = ntohl(th->ack_seq);
+	cb->flags = th->flags;
+	cb->window = ntohs(th->window);
+	cb->end_seq = cb->seq + skb->len - doff +
+		      !!(th->flags & XTCP_FLAG_SYN) +
+		      !!(th->flags & XTCP_FLAG_FIN);
+	return true;
+bad:
+	XTCP_INC_STATS(net, IN_ERRS);
+	return false;
+}
 
 static int xtcp_v4_rcv(struct sk_buff *skb)
 {
 	struct net *net = dev_net(skb->dev);
+	const struct xtcphdr *th;
+	const struct iphdr *iph;
+	struct xtcp_ehnode *n;
+	struct sock *sk;
 
 	XTCP_INC_STATS(net, IN_SEGS);
 
-	if (!pskb_may_pull(skb, XTCP_MIN_HDR_LEN)) {
-		XTCP_INC_STATS(net, IN_ERRS);
+	if (skb->pkt_type != PACKET_HOST || !xtcp_validate(net, skb))
 		goto drop;
+
+	th = xtcp_hdr(skb);
+	iph = ip_hdr(skb);
+	__skb_pull(skb, xtcp_hdr_doff(th));
+	if (xtcp_fault_should_drop(net, XTCP_FAULT_IN, th->flags, skb->len,
+				   th->source, th->dest))
+		goto drop;
+
+	n = xtcp_ehash_lookup(net, iph->saddr, th->source, iph->daddr,
+			      th->dest);
+	if (n && n->kind == XTCP_EH_TW) {
+		if (xtcp_tw_rcv(container_of(n, struct xtcp_tw, eh), skb))
+			return 0;
+		n = NULL;	/* a new SYN reused the 4-tuple */
+	}
+	if (n) {
+		sk = &container_of(n, struct xtcp_sock, eh)->inet.sk;
+		xtcp_rcv_sk(sk, skb);
+		sock_put(sk);
+		return 0;
 	}
 
-	/* No socket can match yet: the protocol is not implemented. */
+	sk = xtcp_lhash_lookup(net, iph->daddr, th->dest);
+	if (sk) {
+		xtcp_listen_rcv(sk, skb);
+		sock_put(sk);
+		return 0;
+	}
+
 	XTCP_INC_STATS(net, IN_NO_SOCKET);
+	if (!ipv4_is_multicast(iph->saddr) && !ipv4_is_lbcast(iph->saddr) &&
+	    !ipv4_is_zeronet(iph->saddr))
+		xtcp_send_reset_reply(net, skb);
 drop:
 	kfree_skb(skb);
 	return 0;

@@ -3,9 +3,11 @@
  * xtcp: an instrumented, TCP-like reliable byte stream over IPv4, in its
  * own address family and IP protocol number.
  *
- * Registration order matters: per-netns state first (everything else
- * counts into it), then the IP handler, then the socket family, so that
- * nothing can reach a piece that is not ready yet. Unload runs in reverse.
+ * Registration order matters: the lookup tables and the TIME_WAIT cache,
+ * then per-netns state (everything else counts into it), then the IP
+ * handler, then the socket family, so that nothing can reach a piece that
+ * is not ready yet. Unload runs in reverse; sockets pin the module, and the
+ * namespaces' exit drains the TIME_WAIT buckets, which pin nothing.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -15,7 +17,9 @@
 #include <linux/socket.h>
 #include <net/protocol.h>
 
+#include "hash.h"
 #include "netns.h"
+#include "timewait.h"
 #include "xtcp.h"
 
 int xtcp_family __read_mostly = XTCP_FAMILY_DEFAULT;
@@ -43,9 +47,17 @@ static int __init xtcp_init(void)
 		return -EINVAL;
 	}
 
-	err = xtcp_netns_register();
+	err = xtcp_hash_init();
 	if (err)
 		return err;
+
+	err = xtcp_tw_init();
+	if (err)
+		goto err_hash;
+
+	err = xtcp_netns_register();
+	if (err)
+		goto err_tw;
 
 	err = xtcp_input_register();
 	if (err)
@@ -63,6 +75,10 @@ err_input:
 	xtcp_input_unregister();
 err_netns:
 	xtcp_netns_unregister();
+err_tw:
+	xtcp_tw_exit();
+err_hash:
+	xtcp_hash_exit();
 	return err;
 }
 
@@ -71,6 +87,8 @@ static void __exit xtcp_exit(void)
 	xtcp_socket_unregister();
 	xtcp_input_unregister();
 	xtcp_netns_unregister();
+	xtcp_tw_exit();
+	xtcp_hash_exit();
 }
 
 module_init(xtcp_init);

@@ -10,7 +10,9 @@
 
 #include "compat.h"
 #include "netns.h"
+#include "output.h"
 #include "proc.h"
+#include "timewait.h"
 
 unsigned int xtcp_net_id __read_mostly;
 
@@ -121,12 +123,18 @@ static int __net_init xtcp_net_init(struct net *net)
 	if (err)
 		goto err_free_stats;
 
-	err = xtcp_proc_init(net);
+	err = xtcp_ctl_init(net);
 	if (err)
 		goto err_sysctl;
 
+	err = xtcp_proc_init(net);
+	if (err)
+		goto err_ctl;
+
 	return 0;
 
+err_ctl:
+	xtcp_ctl_exit(net);
 err_sysctl:
 	xtcp_sysctl_exit(xn);
 err_free_stats:
@@ -139,6 +147,12 @@ static void __net_exit xtcp_net_exit(struct net *net)
 	struct xtcp_net *xn = xtcp_pernet(net);
 
 	xtcp_proc_exit(net);
+	/*
+	 * Sockets hold their namespace, so only TIME_WAIT buckets can be
+	 * left; they go (and their timers finish) before the counters do.
+	 */
+	xtcp_tw_purge(net);
+	xtcp_ctl_exit(net);
 	xtcp_sysctl_exit(xn);
 	free_percpu(xn->stats);
 }

@@ -26,8 +26,16 @@ struct xtcp_sysctl {
 	int rfc1337;
 };
 
+struct xtcp_faults;
+
 struct xtcp_net {
 	struct xtcp_stats __percpu *stats;
+	struct sock *ctl_sk;		/* sends segments that have no socket */
+	atomic_t tw_count;		/* TIME_WAIT buckets alive */
+	/* RFC 5961 challenge ACK budget: XTCP_CHALLENGE_PER_SEC a second. */
+	unsigned long challenge_stamp;
+	atomic_t challenge_count;
+	struct xtcp_faults *faults;	/* fault.c: injection rules */
 	struct xtcp_sysctl sysctl;
 	struct ctl_table_header *sysctl_hdr;
 	struct proc_dir_entry *proc_dir;
@@ -46,6 +54,8 @@ static inline struct xtcp_net *xtcp_pernet(const struct net *net)
 	this_cpu_dec(xtcp_pernet(net)->stats->mib[XTCP_MIB_##field])
 #define XTCP_ADD_STATS(net, field, n) \
 	this_cpu_add(xtcp_pernet(net)->stats->mib[XTCP_MIB_##field], n)
+
+#define XTCP_CHALLENGE_PER_SEC	1000
 
 u64 xtcp_mib_sum(const struct xtcp_net *xn, enum xtcp_mib_field field);
 

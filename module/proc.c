@@ -8,8 +8,14 @@
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
 
+#include "fault.h"
+#include "hash.h"
 #include "netns.h"
 #include "proc.h"
+#include "request.h"
+#include "timer.h"
+#include "timewait.h"
+#include "xtcp.h"
 
 const char * const xtcp_mib_names[XTCP_MIB_MAX] = {
 #define XTCP_MIB(id, name) \
@@ -86,9 +92,100 @@ static int xtcp_transitions_show(struct seq_file *seq, void *v)
 	return 0;
 }
 
+/*
+ * One /proc/net/xtcp/sockets row, in /proc/net/tcp's columns; "tm->when"
+ * is the time to expiry in milliseconds (hex), "retrnsmt" the
+ * retransmissions of the current segment.
+ */
+void xtcp_proc_row(struct seq_file *seq, int row, __be32 laddr, __be16 lport,
+		   __be32 raddr, __be16 rport, int state, u32 txq, u32 rxq,
+		   int timer, s64 expires_ms, int retrans, uid_t uid,
+		   unsigned long ino)
+{
+	seq_printf(seq, "%4d: %08X:%04X %08X:%04X %02X %08X:%08X %02X:%08lX %08X %5u %8d %lu\n",
+		   row, (__force u32)laddr, ntohs(lport), (__force u32)raddr,
+		   ntohs(rport), state, txq, rxq, timer,
+		   timer ? (unsigned long)max_t(s64, expires_ms, 0) : 0UL,
+		   retrans, uid, 0, ino);
+}
+
+static void xtcp_sock_row(struct seq_file *seq, struct sock *sk, int row)
+{
+	static const u8 kinds[] = {
+		[XTCP_TIMER_NONE]	= XTCP_PROC_TIMER_NONE,
+		[XTCP_TIMER_RETRANS]	= XTCP_PROC_TIMER_RETRANS,
+		[XTCP_TIMER_PROBE]	= XTCP_PROC_TIMER_PROBE,
+		[XTCP_TIMER_FIN_WAIT2]	= XTCP_PROC_TIMER_FIN_WAIT2,
+	};
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	u8 kind = READ_ONCE(xs->timer_kind);
+	int state = READ_ONCE(sk->sk_state);
+
+	xtcp_proc_row(seq, row, sk->sk_rcv_saddr, htons(sk->sk_num),
+		      sk->sk_daddr, sk->sk_dport, state,
+		      state == TCP_LISTEN ? 0 : READ_ONCE(xs->write_seq) -
+						READ_ONCE(xs->snd_una),
+		      state == TCP_LISTEN ? READ_ONCE(sk->sk_ack_backlog) :
+		      READ_ONCE(xs->rcv_nxt) - READ_ONCE(xs->copied_seq),
+		      kind < ARRAY_SIZE(kinds) ? kinds[kind] : 0,
+		      xtcp_timer_expires_ms(sk), READ_ONCE(xs->retransmits),
+		      from_kuid_munged(seq_user_ns(seq), sk->sk_uid),
+		      sock_i_ino(sk));
+}
+
+/* Listeners with their SYN_RCVD request entries, then the established
+ * table: connected sockets and TIME_WAIT buckets.
+ */
+static int xtcp_sockets_show(struct seq_file *seq, void *v)
+{
+	struct net *net = seq_file_single_net(seq);
+	struct xtcp_ehnode *n;
+	struct sock *sk;
+	unsigned int i;
+	int row = 0;
+
+	seq_puts(seq, "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n");
+	for (i = 0; i <= xtcp_lhash_mask; i++) {
+		struct xtcp_hbucket *b = &xtcp_lhash[i];
+
+		spin_lock_bh(&b->lock);
+		sk_for_each(sk, &b->chain) {
+			if (!net_eq(sock_net(sk), net))
+				continue;
+			xtcp_sock_row(seq, sk, row++);
+			xtcp_request_show(seq, sk, &row);
+		}
+		spin_unlock_bh(&b->lock);
+	}
+	for (i = 0; i <= xtcp_ehash_mask; i++) {
+		struct xtcp_hbucket *b = &xtcp_ehash[i];
+
+		spin_lock_bh(&b->lock);
+		hlist_for_each_entry(n, &b->chain, node) {
+			struct xtcp_tw *tw;
+
+			if (!net_eq(read_pnet(&n->net), net))
+				continue;
+			if (n->kind == XTCP_EH_SOCK) {
+				sk = &container_of(n, struct xtcp_sock, eh)->inet.sk;
+				xtcp_sock_row(seq, sk, row++);
+				continue;
+			}
+			tw = container_of(n, struct xtcp_tw, eh);
+			xtcp_proc_row(seq, row++, n->laddr, n->lport, n->raddr,
+				      n->rport, TCP_TIME_WAIT, 0, 0,
+				      XTCP_PROC_TIMER_TIME_WAIT,
+				      xtcp_tw_expires_ms(tw), 0, 0, 0);
+		}
+		spin_unlock_bh(&b->lock);
+	}
+	return 0;
+}
+
 int xtcp_proc_init(struct net *net)
 {
 	struct xtcp_net *xn = xtcp_pernet(net);
+	int err;
 
 	xn->proc_dir = proc_net_mkdir(net, "xtcp", net->proc_net);
 	if (!xn->proc_dir)
@@ -99,14 +196,23 @@ int xtcp_proc_init(struct net *net)
 	    !proc_create_net_single("states", 0444, xn->proc_dir,
 				    xtcp_states_show, NULL) ||
 	    !proc_create_net_single("transitions", 0444, xn->proc_dir,
-				    xtcp_transitions_show, NULL)) {
+				    xtcp_transitions_show, NULL) ||
+	    !proc_create_net_single("sockets", 0444, xn->proc_dir,
+				    xtcp_sockets_show, NULL)) {
 		remove_proc_subtree("xtcp", net->proc_net);
 		return -ENOMEM;
+	}
+
+	err = xtcp_fault_net_init(net, xn->proc_dir);
+	if (err) {
+		remove_proc_subtree("xtcp", net->proc_net);
+		return err;
 	}
 	return 0;
 }
 
 void xtcp_proc_exit(struct net *net)
 {
+	xtcp_fault_net_exit(net);
 	remove_proc_subtree("xtcp", net->proc_net);
 }

@@ -1,10 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The socket layer: the address family, struct proto and proto_ops.
+ * The socket layer: the address family, struct proto and proto_ops, and
+ * the socket's life from creation to destruction.
  *
- * Every proto_ops call is wired; those the protocol does not implement yet
- * answer -EOPNOTSUPP so that user space sees a clean error, never a NULL
- * dereference.
+ * The rule for every call is "what Linux TCP would show the application":
+ * the same errnos in the same order of checks, the same poll bits, the same
+ * bind() conflicts. net/ipv4/af_inet.c and tcp.c are the reference.
+ *
+ * References: sk_alloc()'s reference belongs to the socket's existence and
+ * is dropped by xtcp_destroy_sock() once the socket is closed and orphaned.
+ * The tables, an armed timer, the accept queue and every lookup hold their
+ * own.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -12,136 +18,1098 @@
 #include <linux/module.h>
 #include <linux/net.h>
 #include <linux/poll.h>
+#include <linux/sockios.h>
+#include <asm/ioctls.h>
 #include <net/inet_common.h>
+#include <net/ip.h>
+#include <net/route.h>
 #include <net/sock.h>
 
 #include "compat.h"
 #include "netns.h"
+#include "output.h"
+#include "proto.h"
+#include "request.h"
+#include "timer.h"
 #include "xtcp.h"
+
+/* ---- state accounting ---- */
+
+/* One object moved @from -> @to (0: did not exist before). */
+void xtcp_state_account(struct net *net, int from, int to)
+{
+	struct xtcp_stats __percpu *stats = xtcp_pernet(net)->stats;
+
+	if (from > 0 && from < XTCP_MAX_STATES) {
+		this_cpu_dec(stats->state_current[from]);
+		if (to > 0 && to < XTCP_MAX_STATES)
+			this_cpu_inc(stats->transitions[from][to]);
+	}
+	if (to > 0 && to < XTCP_MAX_STATES) {
+		this_cpu_inc(stats->state_current[to]);
+		this_cpu_inc(stats->state_entered[to]);
+	}
+}
+
+/* A new object in @to was spawned by one in @from (a SYN to a listener). */
+void xtcp_state_spawn(struct net *net, int from, int to)
+{
+	struct xtcp_stats __percpu *stats = xtcp_pernet(net)->stats;
+
+	this_cpu_inc(stats->transitions[from][to]);
+	this_cpu_inc(stats->state_current[to]);
+	this_cpu_inc(stats->state_entered[to]);
+}
+
+/* An object in @state ceased to exist. */
+void xtcp_state_gone(struct net *net, int state)
+{
+	if (state > 0 && state < XTCP_MAX_STATES)
+		this_cpu_dec(xtcp_pernet(net)->stats->state_current[state]);
+}
+
+/*
+ * @sk's current state was taken over by another object (a TIME_WAIT
+ * bucket); the socket itself now sits in @state without having "entered" it.
+ */
+void xtcp_state_handoff(struct sock *sk, int state)
+{
+	this_cpu_inc(xtcp_pernet(sock_net(sk))->stats->state_current[state]);
+	/* Lockless readers (lookups, poll) pair with this. */
+	smp_store_release(&sk->sk_state, state);
+}
 
 /*
  * Move @sk to @state and account for it: the per-state gauge, how often the
- * state was entered and the FROM->TO transition. A socket that has never had
- * a state (state 0) only enters.
+ * state was entered, the FROM->TO transition, and CurrEstab/EstabResets as
+ * Linux TCP counts them. A socket that has never had a state (0) enters.
  */
 void xtcp_set_state(struct sock *sk, int state)
 {
-	struct xtcp_stats __percpu *stats = xtcp_pernet(sock_net(sk))->stats;
+	struct net *net = sock_net(sk);
 	int old = sk->sk_state;
 
 	if (old == state)
 		return;
 
-	if (old > 0 && old < XTCP_MAX_STATES) {
-		this_cpu_dec(stats->state_current[old]);
-		this_cpu_inc(stats->transitions[old][state]);
+	if (state == TCP_ESTABLISHED) {
+		XTCP_INC_STATS(net, CURR_ESTAB);
+	} else if ((old == TCP_ESTABLISHED || old == TCP_CLOSE_WAIT) &&
+		   state != TCP_CLOSE_WAIT) {
+		XTCP_DEC_STATS(net, CURR_ESTAB);
+		if (state == TCP_CLOSE)
+			XTCP_INC_STATS(net, ESTAB_RESETS);
 	}
-	if (state > 0 && state < XTCP_MAX_STATES) {
-		this_cpu_inc(stats->state_current[state]);
-		this_cpu_inc(stats->state_entered[state]);
-	}
+	xtcp_state_account(net, old, state);
 	/* Lockless readers (lookups, poll) pair with this. */
 	smp_store_release(&sk->sk_state, state);
 }
 
-/* Leave the state gauges as if the socket had never existed. */
-static void xtcp_state_forget(struct sock *sk)
-{
-	struct xtcp_stats __percpu *stats = xtcp_pernet(sock_net(sk))->stats;
-	int state = sk->sk_state;
+/* ---- life and death ---- */
 
-	if (state > 0 && state < XTCP_MAX_STATES)
-		this_cpu_dec(stats->state_current[state]);
+static void xtcp_write_queue_purge(struct sock *sk)
+{
+	struct sk_buff *skb;
+
+	while ((skb = __skb_dequeue(&sk->sk_write_queue))) {
+		sk_wmem_queued_add(sk, -skb->truesize);
+		kfree_skb(skb);
+	}
+	xtcp_sk(sk)->send_head = NULL;
+}
+
+/* Leave every table; a port bound explicitly stays until destruction. */
+static void xtcp_unhash(struct sock *sk)
+{
+	xtcp_timer_stop(sk);
+	xtcp_ehash_del_sk(sk);
+	xtcp_lhash_del(sk);
+	if (!(sk->sk_userlocks & SOCK_BINDPORT_LOCK))
+		xtcp_unbind_port(sk);
+}
+
+/*
+ * Final teardown of a closed, orphaned socket (locked). Drops the socket's
+ * own reference; callers always hold another one.
+ */
+static void xtcp_destroy_sock(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (test_and_set_bit(XTCP_DESTROYED, &xs->deferred))
+		return;
+	xtcp_unhash(sk);
+	xtcp_unbind_port(sk);
+	xtcp_write_queue_purge(sk);
+	__skb_queue_purge(&sk->sk_receive_queue);
+	xtcp_state_gone(sock_net(sk), sk->sk_state);
+	sock_put(sk);
+}
+
+/* Enter CLOSED for good; an orphan is destroyed, others are woken. */
+void xtcp_done(struct sock *sk)
+{
+	if (sk->sk_state == TCP_SYN_SENT || sk->sk_state == TCP_SYN_RECV)
+		XTCP_INC_STATS(sock_net(sk), ATTEMPT_FAILS);
+	xtcp_set_state(sk, TCP_CLOSE);
+	xtcp_unhash(sk);
+	xtcp_write_queue_purge(sk);
+	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
+	if (sock_flag(sk, SOCK_DEAD))
+		xtcp_destroy_sock(sk);
+	else
+		sk->sk_state_change(sk);
+}
+
+/* An acceptable RST arrived: the errno is the one TCP reports. */
+void xtcp_reset(struct sock *sk)
+{
+	bool dead = sock_flag(sk, SOCK_DEAD);
+	int err;
+
+	switch (sk->sk_state) {
+	case TCP_SYN_SENT:
+		err = ECONNREFUSED;
+		break;
+	case TCP_CLOSE_WAIT:
+		err = EPIPE;
+		break;
+	case TCP_CLOSE:
+		return;
+	default:
+		err = ECONNRESET;
+	}
+	WRITE_ONCE(sk->sk_err, err);
+	/* The error is visible before the state: pairs with xtcp_poll(). */
+	smp_wmb();
+	xtcp_done(sk);
+	if (!dead)
+		sk_error_report(sk);
+}
+
+/* Wake writers once a third of the send buffer is free, as TCP does. */
+static void xtcp_write_space(struct sock *sk)
+{
+	struct socket *sock = sk->sk_socket;
+	struct socket_wq *wq;
+
+	if (!sock || !sk_stream_is_writeable(sk))
+		return;
+	clear_bit(SOCK_NOSPACE, &sock->flags);
+	rcu_read_lock();
+	wq = rcu_dereference(sk->sk_wq);
+	if (skwq_has_sleeper(wq))
+		wake_up_interruptible_poll(&wq->wait, EPOLLOUT | EPOLLWRNORM |
+					   EPOLLWRBAND);
+	rcu_read_unlock();
+	sk_wake_async(sk, SOCK_WAKE_SPACE, POLL_OUT);
+}
+
+void xtcp_sock_init(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	sk->sk_type = SOCK_STREAM;
+	sk->sk_protocol = xtcp_ipproto;
+	sk->sk_destruct = inet_sock_destruct;
+	sk->sk_write_space = xtcp_write_space;
+	sk->sk_backlog_rcv = xtcp_backlog_rcv;
+	sock_set_flag(sk, SOCK_RCU_FREE);
+	inet_sk(sk)->uc_ttl = -1;
+
+	xs->rcv_wnd = XTCP_WND_MAX;
+	xs->mss = XTCP_MSS_DEFAULT;
+	xs->peer_mss = XTCP_MSS_DEFAULT;
+	spin_lock_init(&xs->queue_lock);
+	INIT_LIST_HEAD(&xs->syn_queue);
+	INIT_LIST_HEAD(&xs->accept_queue);
+	INIT_LIST_HEAD(&xs->accept_node);
+	xtcp_timer_init(sk);
+}
+
+/* ---- proto_ops ---- */
+
+static int xtcp_close_state(struct sock *sk)
+{
+	switch (sk->sk_state) {
+	case TCP_ESTABLISHED:
+	case TCP_SYN_RECV:
+		xtcp_set_state(sk, TCP_FIN_WAIT1);
+		return 1;
+	case TCP_CLOSE_WAIT:
+		xtcp_set_state(sk, TCP_LAST_ACK);
+		return 1;
+	}
+	return 0;
+}
+
+static bool xtcp_need_reset(int state)
+{
+	return (1 << state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
+			       TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 | TCPF_SYN_RECV);
+}
+
+static void xtcp_stop_listening(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	spin_lock_bh(&xs->queue_lock);
+	xs->listening = false;
+	spin_unlock_bh(&xs->queue_lock);
+	xtcp_set_state(sk, TCP_CLOSE);
+	xtcp_unhash(sk);
+	xtcp_listen_stop(sk);
+}
+
+/* Linger: wait until the FIN is acknowledged, or the time runs out. */
+static void xtcp_wait_close(struct sock *sk, long timeout)
+{
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+
+	add_wait_queue(sk_sleep(sk), &wait);
+	while (timeout && !signal_pending(current) &&
+	       ((1 << sk->sk_state) &
+		(TCPF_FIN_WAIT1 | TCPF_CLOSING | TCPF_LAST_ACK)))
+		sk_wait_event(sk, &timeout,
+			      !((1 << sk->sk_state) & (TCPF_FIN_WAIT1 |
+						       TCPF_CLOSING |
+						       TCPF_LAST_ACK)), &wait);
+	remove_wait_queue(sk_sleep(sk), &wait);
+}
+
+static void xtcp_close(struct sock *sk, long timeout)
+{
+	bool unread;
+
+	lock_sock(sk);
+	sock_hold(sk);
+	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
+
+	if (sk->sk_state == TCP_LISTEN) {
+		xtcp_stop_listening(sk);
+		goto adjudge;
+	}
+
+	unread = !skb_queue_empty(&sk->sk_receive_queue);
+	__skb_queue_purge(&sk->sk_receive_queue);
+
+	if (sk->sk_state == TCP_CLOSE)
+		goto adjudge;
+	if (sk->sk_state == TCP_SYN_SENT) {
+		xtcp_set_state(sk, TCP_CLOSE);
+	} else if (unread ||
+		   (sock_flag(sk, SOCK_LINGER) && !sk->sk_lingertime)) {
+		/* Data lost, or SO_LINGER {1, 0}: abort with RST (RFC 9293). */
+		if (xtcp_need_reset(sk->sk_state))
+			xtcp_send_active_reset(sk);
+		xtcp_set_state(sk, TCP_CLOSE);
+	} else if (xtcp_close_state(sk)) {
+		xtcp_queue_fin(sk);
+		if (timeout)
+			xtcp_wait_close(sk, timeout);
+	}
+
+adjudge:
+	sock_orphan(sk);
+	if (sk->sk_state == TCP_CLOSE)
+		xtcp_done(sk);
+	else if (sk->sk_state == TCP_FIN_WAIT2)
+		xtcp_timer_fin_wait2(sk);
+	release_sock(sk);
+	sock_put(sk);
 }
 
 static int xtcp_release(struct socket *sock)
 {
 	struct sock *sk = sock->sk;
+	long timeout = 0;
 
 	if (!sk)
 		return 0;
-
-	lock_sock(sk);
-	xtcp_set_state(sk, TCP_CLOSE);
-	xtcp_state_forget(sk);
-	sock_orphan(sk);
-	release_sock(sk);
-
+	if (sock_flag(sk, SOCK_LINGER) && !(current->flags & PF_EXITING))
+		timeout = sk->sk_lingertime;
+	xtcp_close(sk, timeout);
 	sock->sk = NULL;
-	sock_put(sk);
 	return 0;
+}
+
+/* Accept sockaddr_in tagged AF_INET or the xtcp family, as TCP accepts. */
+static bool xtcp_family_ok(sa_family_t family)
+{
+	return family == AF_INET || family == xtcp_family;
 }
 
 static int xtcp_bind(struct socket *sock, struct sockaddr *uaddr, int len)
 {
-	return -EOPNOTSUPP;
+	struct sockaddr_in *addr = (struct sockaddr_in *)uaddr;
+	struct sock *sk = sock->sk;
+	struct inet_sock *inet = inet_sk(sk);
+	struct net *net = sock_net(sk);
+	u16 snum;
+	int chk, err;
+
+	if (len < (int)sizeof(struct sockaddr_in))
+		return -EINVAL;
+	if (!xtcp_family_ok(addr->sin_family)) {
+		/* AF_UNSPEC is tolerated for INADDR_ANY, as by inet_bind(). */
+		if (addr->sin_family != AF_UNSPEC ||
+		    addr->sin_addr.s_addr != htonl(INADDR_ANY))
+			return -EAFNOSUPPORT;
+	}
+
+	chk = inet_addr_type(net, addr->sin_addr.s_addr);
+	if (!inet_addr_valid_or_nonlocal(net, inet, addr->sin_addr.s_addr, chk))
+		return -EADDRNOTAVAIL;
+	snum = ntohs(addr->sin_port);
+	if (snum && inet_port_requires_bind_service(net, snum) &&
+	    !ns_capable(net->user_ns, CAP_NET_BIND_SERVICE))
+		return -EACCES;
+
+	lock_sock(sk);
+	err = -EINVAL;
+	if (sk->sk_state != TCP_CLOSE || inet->inet_num)
+		goto out;
+
+	inet->inet_rcv_saddr = addr->sin_addr.s_addr;
+	inet->inet_saddr = addr->sin_addr.s_addr;
+	if (chk == RTN_MULTICAST || chk == RTN_BROADCAST)
+		inet->inet_saddr = 0;
+	err = xtcp_bind_port(sk, snum);
+	if (err) {
+		inet->inet_rcv_saddr = 0;
+		inet->inet_saddr = 0;
+		err = -EADDRINUSE;
+		goto out;
+	}
+	if (inet->inet_rcv_saddr)
+		sk->sk_userlocks |= SOCK_BINDADDR_LOCK;
+	if (snum)
+		sk->sk_userlocks |= SOCK_BINDPORT_LOCK;
+	inet->inet_daddr = 0;
+	inet->inet_dport = 0;
+	sk_dst_reset(sk);
+out:
+	release_sock(sk);
+	return err;
 }
 
+/* connect(AF_UNSPEC) and friends: back to a fresh CLOSED socket, as TCP. */
+static int xtcp_disconnect(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct inet_sock *inet = inet_sk(sk);
+	int old = sk->sk_state;
+
+	if (old == TCP_LISTEN) {
+		xtcp_stop_listening(sk);
+	} else if (xtcp_need_reset(old)) {
+		xtcp_send_active_reset(sk);
+		WRITE_ONCE(sk->sk_err, ECONNRESET);
+	} else if (old == TCP_SYN_SENT) {
+		WRITE_ONCE(sk->sk_err, ECONNRESET);
+	}
+	if (old != TCP_CLOSE) {
+		xtcp_set_state(sk, TCP_CLOSE);
+		xtcp_unhash(sk);
+	}
+	xtcp_write_queue_purge(sk);
+	__skb_queue_purge(&sk->sk_receive_queue);
+
+	inet->inet_dport = 0;
+	inet->inet_daddr = 0;
+	if (!(sk->sk_userlocks & SOCK_BINDADDR_LOCK)) {
+		inet->inet_saddr = 0;
+		inet->inet_rcv_saddr = 0;
+	}
+	WRITE_ONCE(sk->sk_shutdown, 0);
+	sock_reset_flag(sk, SOCK_DONE);
+	xs->fin_queued = 0;
+	xs->rcv_wnd = XTCP_WND_MAX;
+	xs->retransmits = 0;
+	xs->backoff = 0;
+	sk_dst_reset(sk);
+	sk_error_report(sk);
+	return 0;
+}
+
+/* The active open (tcp_v4_connect's steps). */
+static int xtcp_v4_connect(struct sock *sk, struct sockaddr *uaddr, int len)
+{
+	struct sockaddr_in *usin = (struct sockaddr_in *)uaddr;
+	struct inet_sock *inet = inet_sk(sk);
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct net *net = sock_net(sk);
+	__be16 orig_sport, orig_dport;
+	struct flowi4 *fl4;
+	struct rtable *rt;
+	__be32 daddr;
+	int err;
+
+	if (len < (int)sizeof(struct sockaddr_in))
+		return -EINVAL;
+	if (!xtcp_family_ok(usin->sin_family))
+		return -EAFNOSUPPORT;
+
+	daddr = usin->sin_addr.s_addr;
+	orig_sport = inet->inet_sport;
+	orig_dport = usin->sin_port;
+	fl4 = &inet->cork.fl.u.ip4;
+	rt = ip_route_connect(fl4, daddr, inet->inet_saddr,
+			      sk->sk_bound_dev_if, xtcp_ipproto, orig_sport,
+			      orig_dport, sk);
+	if (IS_ERR(rt))
+		return PTR_ERR(rt);
+	if (rt->rt_flags & (RTCF_MULTICAST | RTCF_BROADCAST)) {
+		ip_rt_put(rt);
+		return -ENETUNREACH;
+	}
+
+	if (!inet->inet_saddr) {
+		inet->inet_saddr = fl4->saddr;
+		inet->inet_rcv_saddr = fl4->saddr;
+	}
+	inet->inet_dport = usin->sin_port;
+	inet->inet_daddr = daddr;
+
+	xtcp_set_state(sk, TCP_SYN_SENT);
+	if (!inet->inet_num) {
+		err = xtcp_bind_port(sk, 0);
+		if (err)
+			goto failure;
+	}
+	err = xtcp_ehash_add_sk(sk);
+	if (err)
+		goto failure;
+
+	rt = ip_route_newports(fl4, rt, orig_sport, orig_dport,
+			       inet->inet_sport, inet->inet_dport, sk);
+	if (IS_ERR(rt)) {
+		err = PTR_ERR(rt);
+		rt = NULL;
+		goto failure;
+	}
+	xs->mss = xtcp_mss_for_mtu(dst_mtu(&rt->dst));
+	sk_dst_set(sk, &rt->dst);
+	rt = NULL;
+
+	xs->iss = xtcp_isn(inet->inet_saddr, daddr, inet->inet_sport,
+			   inet->inet_dport);
+	xs->snd_una = xs->iss;
+	xs->snd_nxt = xs->iss + 1;
+	xs->write_seq = xs->iss + 1;
+	atomic_set(&inet->inet_id, get_random_u16());
+
+	XTCP_INC_STATS(net, ACTIVE_OPENS);
+	xtcp_send_syn(sk);
+	xtcp_timer_syn_sent(sk);
+	return 0;
+
+failure:
+	if (rt)
+		ip_rt_put(rt);
+	xtcp_set_state(sk, TCP_CLOSE);
+	xtcp_unhash(sk);
+	inet->inet_dport = 0;
+	inet->inet_daddr = 0;
+	if (!(sk->sk_userlocks & SOCK_BINDADDR_LOCK)) {
+		inet->inet_saddr = 0;
+		inet->inet_rcv_saddr = 0;
+	}
+	return err;
+}
+
+static long xtcp_wait_for_connect(struct sock *sk, long timeo)
+{
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+
+	add_wait_queue(sk_sleep(sk), &wait);
+	while ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV)) {
+		release_sock(sk);
+		timeo = wait_woken(&wait, TASK_INTERRUPTIBLE, timeo);
+		lock_sock(sk);
+		if (signal_pending(current) || !timeo)
+			break;
+	}
+	remove_wait_queue(sk_sleep(sk), &wait);
+	return timeo;
+}
+
+/* inet_stream_connect()'s state machine over struct socket's state. */
 static int xtcp_connect(struct socket *sock, struct sockaddr *uaddr,
 			int len, int flags)
 {
-	return -EOPNOTSUPP;
+	struct sock *sk = sock->sk;
+	long timeo;
+	int err;
+
+	if (len < (int)sizeof(uaddr->sa_family))
+		return -EINVAL;
+
+	lock_sock(sk);
+	if (uaddr->sa_family == AF_UNSPEC) {
+		err = xtcp_disconnect(sk);
+		sock->state = err ? SS_DISCONNECTING : SS_UNCONNECTED;
+		goto out;
+	}
+
+	switch (sock->state) {
+	default:
+		err = -EINVAL;
+		goto out;
+	case SS_CONNECTED:
+		err = -EISCONN;
+		goto out;
+	case SS_CONNECTING:
+		err = -EALREADY;
+		break;
+	case SS_UNCONNECTED:
+		err = -EISCONN;
+		if (sk->sk_state != TCP_CLOSE)
+			goto out;
+		err = xtcp_v4_connect(sk, uaddr, len);
+		if (err < 0)
+			goto out;
+		sock->state = SS_CONNECTING;
+		err = -EINPROGRESS;
+		break;
+	}
+
+	timeo = sock_sndtimeo(sk, flags & O_NONBLOCK);
+	if ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV)) {
+		/* Error code is set above */
+		if (!timeo || !xtcp_wait_for_connect(sk, timeo))
+			goto out;
+		err = sock_intr_errno(timeo);
+		if (signal_pending(current))
+			goto out;
+	}
+
+	/* Refused, reset or timed out while we waited. */
+	if (sk->sk_state == TCP_CLOSE) {
+		err = sock_error(sk) ? : -ECONNABORTED;
+		sock->state = SS_UNCONNECTED;
+		goto out;
+	}
+	sock->state = SS_CONNECTED;
+	err = 0;
+out:
+	release_sock(sk);
+	return err;
 }
 
 static int xtcp_accept(XTCP_ACCEPT_ARGS)
 {
-	return -EOPNOTSUPP;
+	struct sock *sk = sock->sk, *child;
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	long timeo;
+	int err;
+
+	lock_sock(sk);
+	err = -EINVAL;
+	if (sk->sk_state != TCP_LISTEN)
+		goto out;
+	timeo = sock_rcvtimeo(sk, XTCP_ACCEPT_FLAGS & O_NONBLOCK);
+	while (!(child = xtcp_accept_dequeue(sk))) {
+		DEFINE_WAIT_FUNC(wait, woken_wake_function);
+
+		err = -EAGAIN;
+		if (!timeo)
+			goto out;
+		err = sock_intr_errno(timeo);
+		if (signal_pending(current))
+			goto out;
+		add_wait_queue(sk_sleep(sk), &wait);
+		sk_wait_event(sk, &timeo,
+			      !list_empty(&xs->accept_queue) ||
+			      sk->sk_state != TCP_LISTEN, &wait);
+		remove_wait_queue(sk_sleep(sk), &wait);
+		err = -EINVAL;
+		if (sk->sk_state != TCP_LISTEN)
+			goto out;
+	}
+	release_sock(sk);
+
+	lock_sock(child);
+	sock_graft(child, newsock);
+	newsock->state = SS_CONNECTED;
+	release_sock(child);
+	sock_put(child);	/* the accept queue's reference */
+	return 0;
+out:
+	release_sock(sk);
+	return err;
 }
 
 static int xtcp_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
 {
-	return -EOPNOTSUPP;
+	DECLARE_SOCKADDR(struct sockaddr_in *, sin, uaddr);
+	struct sock *sk = sock->sk;
+	struct inet_sock *inet = inet_sk(sk);
+
+	lock_sock(sk);
+	sin->sin_family = xtcp_family;
+	if (peer) {
+		if (!inet->inet_dport ||
+		    (((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_SYN_SENT)) &&
+		     peer == 1)) {
+			release_sock(sk);
+			return -ENOTCONN;
+		}
+		sin->sin_port = inet->inet_dport;
+		sin->sin_addr.s_addr = inet->inet_daddr;
+	} else {
+		sin->sin_port = inet->inet_sport;
+		sin->sin_addr.s_addr = inet->inet_rcv_saddr ? :
+				       inet->inet_saddr;
+	}
+	release_sock(sk);
+	memset(sin->sin_zero, 0, sizeof(sin->sin_zero));
+	return sizeof(*sin);
 }
 
+/* tcp_poll()'s rules, bit for bit. */
 static __poll_t xtcp_poll(struct file *file, struct socket *sock,
 			  poll_table *wait)
 {
 	struct sock *sk = sock->sk;
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	__poll_t mask = 0;
+	u8 shutdown;
+	int state;
 
 	sock_poll_wait(file, sock, wait);
 
-	/* An unconnected stream socket is writable and hung up, as TCP's. */
-	if (sk->sk_state == TCP_CLOSE)
-		return EPOLLOUT | EPOLLWRNORM | EPOLLHUP;
-	return 0;
+	/* Pairs with smp_store_release() in xtcp_set_state(). */
+	state = smp_load_acquire(&sk->sk_state);
+	if (state == TCP_LISTEN)
+		return list_empty_careful(&xs->accept_queue) ?
+		       0 : EPOLLIN | EPOLLRDNORM;
+
+	shutdown = READ_ONCE(sk->sk_shutdown);
+	if (shutdown == SHUTDOWN_MASK || state == TCP_CLOSE)
+		mask |= EPOLLHUP;
+	if (shutdown & RCV_SHUTDOWN)
+		mask |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
+
+	if (state != TCP_SYN_SENT && state != TCP_SYN_RECV) {
+		if (!skb_queue_empty_lockless(&sk->sk_receive_queue))
+			mask |= EPOLLIN | EPOLLRDNORM;
+		if (!(shutdown & SEND_SHUTDOWN)) {
+			if (sk_stream_is_writeable(sk)) {
+				mask |= EPOLLOUT | EPOLLWRNORM;
+			} else {
+				set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
+				/* Race breaker, as tcp_poll(). */
+				smp_mb__after_atomic();
+				if (sk_stream_is_writeable(sk))
+					mask |= EPOLLOUT | EPOLLWRNORM;
+			}
+		} else {
+			mask |= EPOLLOUT | EPOLLWRNORM;
+		}
+	}
+	/* Pairs with the smp_wmb() in xtcp_reset(). */
+	smp_rmb();
+	if (READ_ONCE(sk->sk_err) ||
+	    !skb_queue_empty_lockless(&sk->sk_error_queue))
+		mask |= EPOLLERR;
+	return mask;
 }
 
 static int xtcp_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg)
 {
-	return -EOPNOTSUPP;
+	struct sock *sk = sock->sk;
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	int answ;
+
+	switch (cmd) {
+	case SIOCINQ:
+	case SIOCOUTQ:
+	case SIOCOUTQNSD:
+		break;
+	default:
+		return -ENOIOCTLCMD;
+	}
+	lock_sock(sk);
+	if (sk->sk_state == TCP_LISTEN) {
+		release_sock(sk);
+		return -EINVAL;
+	}
+	if (cmd == SIOCINQ)
+		answ = xs->rcv_nxt - xs->copied_seq -
+		       !!(sk->sk_shutdown & RCV_SHUTDOWN && sock_flag(sk, SOCK_DONE));
+	else if (cmd == SIOCOUTQ)
+		answ = xs->write_seq - xs->snd_una;
+	else
+		answ = xs->write_seq - xs->snd_nxt;
+	if (sk->sk_state == TCP_SYN_SENT || answ < 0)
+		answ = 0;
+	release_sock(sk);
+	return put_user(answ, (int __user *)arg);
 }
 
 static int xtcp_listen(struct socket *sock, int backlog)
 {
-	return -EOPNOTSUPP;
+	struct sock *sk = sock->sk;
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	int old, err;
+
+	lock_sock(sk);
+	err = -EINVAL;
+	if (sock->state != SS_UNCONNECTED || sock->type != SOCK_STREAM)
+		goto out;
+	old = sk->sk_state;
+	if (!((1 << old) & (TCPF_CLOSE | TCPF_LISTEN)))
+		goto out;
+
+	WRITE_ONCE(sk->sk_max_ack_backlog, backlog);
+	if (old != TCP_LISTEN) {
+		if (!inet_sk(sk)->inet_num)
+			err = xtcp_bind_port(sk, 0) ? -EADDRINUSE : 0;
+		else
+			err = xtcp_bind_check_listen(sk);
+		if (err)
+			goto out;
+		spin_lock_bh(&xs->queue_lock);
+		xs->listening = true;
+		spin_unlock_bh(&xs->queue_lock);
+		xtcp_set_state(sk, TCP_LISTEN);
+		xtcp_lhash_add(sk);
+	}
+	err = 0;
+out:
+	release_sock(sk);
+	return err;
 }
 
 static int xtcp_shutdown(struct socket *sock, int how)
 {
-	return -EOPNOTSUPP;
+	struct sock *sk = sock->sk;
+	int err = 0;
+
+	/* SHUT_RD -> RCV_SHUTDOWN, SHUT_WR -> SEND_SHUTDOWN, as inet. */
+	how++;
+	if ((how & ~SHUTDOWN_MASK) || !how)
+		return -EINVAL;
+
+	lock_sock(sk);
+	if (sock->state == SS_CONNECTING) {
+		if ((1 << sk->sk_state) &
+		    (TCPF_SYN_SENT | TCPF_SYN_RECV | TCPF_CLOSE))
+			sock->state = SS_DISCONNECTING;
+		else
+			sock->state = SS_CONNECTED;
+	}
+
+	switch (sk->sk_state) {
+	case TCP_CLOSE:
+		err = -ENOTCONN;
+		fallthrough;
+	default:
+		WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | how);
+		if ((how & SEND_SHUTDOWN) && xtcp_close_state(sk))
+			xtcp_queue_fin(sk);
+		break;
+	case TCP_LISTEN:
+		if (!(how & RCV_SHUTDOWN))
+			break;
+		fallthrough;
+	case TCP_SYN_SENT:
+		err = xtcp_disconnect(sk);
+		sock->state = err ? SS_DISCONNECTING : SS_UNCONNECTED;
+		break;
+	}
+	sk->sk_state_change(sk);
+	release_sock(sk);
+	return err;
 }
 
 static int xtcp_setsockopt(struct socket *sock, int level, int optname,
 			   sockptr_t optval, unsigned int optlen)
 {
-	return -EOPNOTSUPP;
+	struct sock *sk = sock->sk;
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	int val, err = 0;
+
+	if (level != SOL_XTCP)
+		return ip_setsockopt(sk, level, optname, optval, optlen);
+	if (optlen < sizeof(int))
+		return -EINVAL;
+	if (copy_from_sockptr(&val, optval, sizeof(val)))
+		return -EFAULT;
+
+	lock_sock(sk);
+	switch (optname) {
+	case XTCP_NODELAY:
+		xs->nodelay = !!val;
+		break;
+	case XTCP_SYNCNT:
+		if (val < 1 || val > 127)
+			err = -EINVAL;
+		else
+			xs->syn_retries = val;
+		break;
+	case XTCP_LINGER2:
+		if (val < 0)
+			xs->linger2 = -1;
+		else
+			xs->linger2 = min(val, 120);
+		break;
+	default:
+		err = -ENOPROTOOPT;
+	}
+	release_sock(sk);
+	return err;
+}
+
+static void xtcp_get_info(struct sock *sk, struct xtcp_info *info)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	memset(info, 0, sizeof(*info));
+	lock_sock(sk);
+	info->xtcpi_state = sk->sk_state;
+	info->xtcpi_retransmits = xs->retransmits;
+	info->xtcpi_backoff = xs->backoff;
+	info->xtcpi_rto = xs->rto_us;
+	info->xtcpi_iss = xs->iss;
+	info->xtcpi_irs = xs->irs;
+	info->xtcpi_snd_una = xs->snd_una;
+	info->xtcpi_snd_nxt = xs->snd_nxt;
+	info->xtcpi_rcv_nxt = xs->rcv_nxt;
+	info->xtcpi_snd_wnd = xs->snd_wnd;
+	info->xtcpi_rcv_wnd = xs->rcv_wnd;
+	info->xtcpi_mss = xs->mss;
+	release_sock(sk);
 }
 
 static int xtcp_getsockopt(struct socket *sock, int level, int optname,
 			   char __user *optval, int __user *optlen)
 {
-	return -EOPNOTSUPP;
+	struct sock *sk = sock->sk;
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	const struct xtcp_sysctl *sc = &xtcp_pernet(sock_net(sk))->sysctl;
+	struct xtcp_info info;
+	int val, len;
+
+	if (level != SOL_XTCP)
+		return ip_getsockopt(sk, level, optname, optval, optlen);
+	if (get_user(len, optlen))
+		return -EFAULT;
+	if (len < 0)
+		return -EINVAL;
+
+	switch (optname) {
+	case XTCP_INFO:
+		xtcp_get_info(sk, &info);
+		len = min_t(unsigned int, len, sizeof(info));
+		if (put_user(len, optlen) || copy_to_user(optval, &info, len))
+			return -EFAULT;
+		return 0;
+	case XTCP_NODELAY:
+		val = xs->nodelay;
+		break;
+	case XTCP_SYNCNT:
+		val = xs->syn_retries ? : READ_ONCE(sc->syn_retries);
+		break;
+	case XTCP_LINGER2:
+		val = READ_ONCE(xs->linger2);
+		if (!val)
+			val = READ_ONCE(sc->fin_timeout_ms) / MSEC_PER_SEC;
+		break;
+	default:
+		return -ENOPROTOOPT;
+	}
+	len = min_t(unsigned int, len, sizeof(int));
+	if (put_user(len, optlen) || copy_to_user(optval, &val, len))
+		return -EFAULT;
+	return 0;
 }
 
 static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 {
-	return -EOPNOTSUPP;
+	struct sock *sk = sock->sk;
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	int flags = msg->msg_flags;
+	size_t copied = 0;
+	long timeo;
+	int err;
+
+	if (flags & MSG_OOB)
+		return -EOPNOTSUPP;
+
+	lock_sock(sk);
+	timeo = sock_sndtimeo(sk, flags & MSG_DONTWAIT);
+	if ((1 << sk->sk_state) & ~(TCPF_ESTABLISHED | TCPF_CLOSE_WAIT)) {
+		err = sk_stream_wait_connect(sk, &timeo);
+		if (err)
+			goto do_error;
+	}
+
+	while (msg_data_left(msg)) {
+		struct sk_buff *skb;
+		size_t copy;
+
+		err = -EPIPE;
+		if (sk->sk_err || (sk->sk_shutdown & SEND_SHUTDOWN))
+			goto do_error;
+		if (!sk_stream_memory_free(sk))
+			goto wait_for_memory;
+
+		copy = min_t(size_t, msg_data_left(msg), xs->mss);
+		skb = alloc_skb(copy, sk->sk_allocation);
+		if (!skb)
+			goto wait_for_memory;
+		if (memcpy_from_msg(skb_put(skb, copy), msg, copy)) {
+			kfree_skb(skb);
+			err = -EFAULT;
+			goto do_error;
+		}
+		XTCP_SKB_CB(skb)->seq = xs->write_seq;
+		XTCP_SKB_CB(skb)->end_seq = xs->write_seq + copy;
+		XTCP_SKB_CB(skb)->flags = 0;
+		xs->write_seq += copy;
+		__skb_queue_tail(&sk->sk_write_queue, skb);
+		sk_wmem_queued_add(sk, skb->truesize);
+		if (!xs->send_head)
+			xs->send_head = skb;
+		copied += copy;
+		continue;
+
+wait_for_memory:
+		xtcp_push(sk);
+		set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
+		err = sk_stream_wait_memory(sk, &timeo);
+		if (err)
+			goto do_error;
+	}
+	xtcp_push(sk);
+	release_sock(sk);
+	return copied;
+
+do_error:
+	if (copied) {
+		xtcp_push(sk);
+		release_sock(sk);
+		return copied;
+	}
+	err = sk_stream_error(sk, flags, err);
+	release_sock(sk);
+	return err;
+}
+
+/* After reading: tell the peer if the window opened substantially. */
+static void xtcp_rcv_space_update(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 wnd;
+
+	if (!((1 << sk->sk_state) &
+	      (TCPF_ESTABLISHED | TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2)))
+		return;
+	wnd = xtcp_rcv_window(sk);
+	if (xs->rcv_wnd < wnd / 2)
+		xtcp_send_ack(sk);
+}
+
+static bool xtcp_recv_ready(struct sock *sk)
+{
+	return !skb_queue_empty(&sk->sk_receive_queue) || sk->sk_err ||
+	       (sk->sk_shutdown & RCV_SHUTDOWN) || sk->sk_state == TCP_CLOSE;
 }
 
 static int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 			int flags)
 {
-	return -EOPNOTSUPP;
+	struct sock *sk = sock->sk;
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 peek_seq, *seq;
+	int copied = 0, target;
+	long timeo;
+
+	if (flags & (MSG_OOB | MSG_ERRQUEUE))
+		return -EINVAL;
+
+	lock_sock(sk);
+	if (sk->sk_state == TCP_LISTEN) {
+		copied = -ENOTCONN;
+		goto out;
+	}
+	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
+	target = sock_rcvlowat(sk, flags & MSG_WAITALL, len);
+	peek_seq = xs->copied_seq;
+	seq = (flags & MSG_PEEK) ? &peek_seq : &xs->copied_seq;
+
+	while (copied < len) {
+		struct sk_buff *skb;
+		u32 offset, used;
+		bool found = false;
+
+		skb_queue_walk(&sk->sk_receive_queue, skb) {
+			offset = *seq - XTCP_SKB_CB(skb)->seq;
+			if (offset < skb->len) {
+				found = true;
+				break;
+			}
+		}
+		if (found) {
+			used = min_t(size_t, skb->len - offset, len - copied);
+			if (skb_copy_datagram_msg(skb, offset, msg, used)) {
+				if (!copied)
+					copied = -EFAULT;
+				break;
+			}
+			*seq += used;
+			copied += used;
+			if (!(flags & MSG_PEEK) && offset + used == skb->len) {
+				__skb_unlink(skb, &sk->sk_receive_queue);
+				consume_skb(skb);
+			}
+			continue;
+		}
+
+		if (copied >= target)
+			break;
+		if (copied) {
+			if (sk->sk_err || sk->sk_state == TCP_CLOSE ||
+			    (sk->sk_shutdown & RCV_SHUTDOWN) || !timeo ||
+			    signal_pending(current))
+				break;
+		} else {
+			if (sock_flag(sk, SOCK_DONE))
+				break;
+			if (sk->sk_err) {
+				copied = sock_error(sk);
+				break;
+			}
+			if (sk->sk_shutdown & RCV_SHUTDOWN)
+				break;
+			if (sk->sk_state == TCP_CLOSE) {
+				copied = -ENOTCONN;
+				break;
+			}
+			if (!timeo) {
+				copied = -EAGAIN;
+				break;
+			}
+			if (signal_pending(current)) {
+				copied = sock_intr_errno(timeo);
+				break;
+			}
+		}
+		{
+			DEFINE_WAIT_FUNC(wait, woken_wake_function);
+
+			add_wait_queue(sk_sleep(sk), &wait);
+			sk_wait_event(sk, &timeo, xtcp_recv_ready(sk), &wait);
+			remove_wait_queue(sk_sleep(sk), &wait);
+		}
+	}
+	if (copied > 0 && !(flags & MSG_PEEK))
+		xtcp_rcv_space_update(sk);
+out:
+	release_sock(sk);
+	return copied;
 }
 
 /*
@@ -172,7 +1140,22 @@ static struct proto xtcp_prot = {
 	.name		= "XTCP",
 	.owner		= THIS_MODULE,
 	.obj_size	= sizeof(struct xtcp_sock),
+	.backlog_rcv	= xtcp_backlog_rcv,
+	.release_cb	= xtcp_timer_release_cb,
 };
+
+/* A socket with no struct socket yet (a child), in state 0. */
+struct sock *xtcp_sk_alloc(struct net *net, gfp_t gfp, int kern)
+{
+	struct sock *sk;
+
+	sk = sk_alloc(net, xtcp_family, gfp, &xtcp_prot, kern);
+	if (!sk)
+		return NULL;
+	sock_init_data(NULL, sk);
+	xtcp_sock_init(sk);
+	return sk;
+}
 
 static int xtcp_create(struct net *net, struct socket *sock, int protocol,
 		       int kern)
@@ -191,8 +1174,7 @@ static int xtcp_create(struct net *net, struct socket *sock, int protocol,
 	sock->state = SS_UNCONNECTED;
 	sock->ops = &xtcp_stream_ops;
 	sock_init_data(sock, sk);
-	sk->sk_protocol = xtcp_ipproto;
-	sk->sk_destruct = inet_sock_destruct;
+	xtcp_sock_init(sk);
 	sk->sk_state = 0;
 	xtcp_set_state(sk, TCP_CLOSE);
 	return 0;

@@ -5,19 +5,77 @@
 #ifndef _XTCP_H
 #define _XTCP_H
 
+#include <linux/hrtimer.h>
+#include <linux/list.h>
 #include <net/inet_sock.h>
 #include <uapi/linux/xtcp.h>
+
+#include "hash.h"
 
 /* Module parameters, fixed once the module has loaded. */
 extern int xtcp_family;
 extern int xtcp_ipproto;
 
+/* What the socket's one hrtimer is doing (timer.c). */
+enum xtcp_timer_kind {
+	XTCP_TIMER_NONE,
+	XTCP_TIMER_RETRANS,	/* SYN, SYN-ACK, data or FIN unacknowledged */
+	XTCP_TIMER_PROBE,	/* data waits for a zero window to open */
+	XTCP_TIMER_FIN_WAIT2,	/* orphan waits for the peer's FIN */
+};
+
+/* Bits of xtcp_sock.deferred. */
+enum {
+	XTCP_DEFER_TIMER,	/* a timer fired while user context owned us */
+	XTCP_DESTROYED,		/* xtcp_destroy_sock() ran */
+};
+
 /*
  * struct inet_sock comes first so that IPv4 output and the generic inet
  * helpers can treat an xtcp socket as an inet socket.
+ *
+ * Everything below inet is protected by the socket lock (owner or
+ * bh_lock_sock), except the listener queues, which have their own lock so
+ * that the receive path never waits for a listener's owner.
  */
 struct xtcp_sock {
-	struct inet_sock inet;
+	struct inet_sock	inet;
+	struct xtcp_ehnode	eh;		/* established hash */
+
+	/* Sequence space (RFC 9293 names). */
+	u32			iss;
+	u32			irs;
+	u32			snd_una;
+	u32			snd_nxt;
+	u32			write_seq;	/* end of the data queued by the user */
+	u32			snd_wnd;
+	u32			rcv_nxt;
+	u32			rcv_wnd;	/* last advertised */
+	u32			copied_seq;	/* next byte recvmsg() returns */
+	u16			mss;		/* largest payload we send */
+	u16			peer_mss;
+	u8			fin_queued:1,
+				nodelay:1;
+	u8			syn_retries;	/* XTCP_SYNCNT; 0: the sysctl */
+	int			linger2;	/* XTCP_LINGER2 in s; 0: sysctl, <0 off */
+	struct sk_buff		*send_head;	/* first skb never transmitted */
+
+	/* Retransmission (timer.c). */
+	struct hrtimer		timer;
+	ktime_t			timer_expires;
+	u8			timer_kind;	/* enum xtcp_timer_kind */
+	u8			retransmits;
+	u8			backoff;
+	u32			rto_us;
+	unsigned long		deferred;	/* XTCP_DEFER_* bits */
+
+	/* Listener (request.c). */
+	spinlock_t		queue_lock;	/* protects the four below */
+	struct list_head	syn_queue;	/* struct xtcp_request */
+	struct list_head	accept_queue;	/* children, via accept_node */
+	unsigned int		syn_queue_len;
+	bool			listening;
+	struct list_head	accept_node;
 };
 
 static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
@@ -25,12 +83,34 @@ static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
 	return (struct xtcp_sock *)sk;
 }
 
-void xtcp_set_state(struct sock *sk, int state);
+struct sk_buff;
 
+/* socket.c */
+void xtcp_set_state(struct sock *sk, int state);
+void xtcp_state_account(struct net *net, int from, int to);
+void xtcp_state_spawn(struct net *net, int from, int to);
+void xtcp_state_gone(struct net *net, int state);
+void xtcp_state_handoff(struct sock *sk, int state);
+void xtcp_done(struct sock *sk);
+void xtcp_reset(struct sock *sk);
+void xtcp_sock_init(struct sock *sk);
+struct sock *xtcp_sk_alloc(struct net *net, gfp_t gfp, int kern);
 int xtcp_socket_register(void);
 void xtcp_socket_unregister(void);
 
+/* input.c */
 int xtcp_input_register(void);
 void xtcp_input_unregister(void);
+int xtcp_backlog_rcv(struct sock *sk, struct sk_buff *skb);
+void xtcp_rcv_sk(struct sock *sk, struct sk_buff *skb);
+u16 xtcp_parse_mss(const struct sk_buff *skb);
+
+/* state.c: the state machine of a full socket; @sk is locked. */
+void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb);
+u32 xtcp_rcv_window(const struct sock *sk);
+bool xtcp_challenge_ack_allowed(struct net *net);
+
+/* isn.c */
+u32 xtcp_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport);
 
 #endif /* _XTCP_H */

@@ -18,7 +18,7 @@ reload() {
 }
 
 # Whatever happens, leave a loaded module behind for the tests that follow.
-trap 'lsmod | grep -q "^xtcp " || insmod "$ko"' EXIT
+trap 'ksft_cleanup; lsmod | grep -q "^xtcp " || insmod "$ko"' EXIT
 
 check "default family parameter" \
 	test "$(cat /sys/module/xtcp/parameters/family)" = 22

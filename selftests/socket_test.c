@@ -109,7 +109,7 @@ TEST_F(xtcp, fresh_socket_poll_like_tcp)
 /* Every socket is visible in the CLOSED gauge while it exists. */
 TEST_F(xtcp, closed_gauge_follows_sockets)
 {
-	long before, during, after, entered0, entered1;
+	long before, during, after, entered0 = 0, entered1 = 0;
 	int fds[5], i;
 
 	before = xtcp_state_count("CLOSED", &entered0);

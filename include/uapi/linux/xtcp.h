@@ -49,7 +49,30 @@ enum {
 	XTCP_MAX_STATES	/* one past the last state */
 };
 
-/* Level for xtcp's own socket options. */
+/* Level for xtcp's own socket options; the numbers equal TCP's. */
 #define SOL_XTCP		299
+
+#define XTCP_NODELAY		1	/* int: accepted; segments are never delayed */
+#define XTCP_SYNCNT		7	/* int 1..127: SYN retransmissions */
+#define XTCP_LINGER2		8	/* int s: orphan FIN_WAIT_2 lifetime, <0 none */
+#define XTCP_INFO		11	/* struct xtcp_info, read only */
+
+/* getsockopt(SOL_XTCP, XTCP_INFO); a shorter buffer gets a prefix. */
+struct xtcp_info {
+	__u8	xtcpi_state;		/* XTCP_ESTABLISHED ... */
+	__u8	xtcpi_retransmits;	/* of the current segment */
+	__u8	xtcpi_backoff;		/* RTO doublings */
+	__u8	xtcpi_pad;
+	__u32	xtcpi_rto;		/* retransmission timeout, us */
+	__u32	xtcpi_rtt;		/* smoothed RTT, us; 0: not measured */
+	__u32	xtcpi_iss;		/* initial send sequence number */
+	__u32	xtcpi_irs;		/* initial receive sequence number */
+	__u32	xtcpi_snd_una;		/* oldest unacknowledged */
+	__u32	xtcpi_snd_nxt;		/* next to send */
+	__u32	xtcpi_rcv_nxt;		/* next expected */
+	__u32	xtcpi_snd_wnd;		/* peer's window, bytes */
+	__u32	xtcpi_rcv_wnd;		/* our last advertised window, bytes */
+	__u32	xtcpi_mss;		/* largest payload we send */
+};
 
 #endif /* _UAPI_LINUX_XTCP_H */

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Deterministic fault injection: rules written to /proc/net/xtcp/faults
+ * make the input and output paths drop chosen segments. The grammar is in
+ * Documentation/faults.md and at the top of fault.c.
+ */
+#ifndef _XTCP_FAULT_H
+#define _XTCP_FAULT_H
+
+#include <linux/jump_label.h>
+#include <linux/types.h>
+
+struct net;
+struct proc_dir_entry;
+
+enum xtcp_fault_dir {
+	XTCP_FAULT_IN,
+	XTCP_FAULT_OUT,
+};
+
+/* Enabled while at least one rule exists in any network namespace. */
+DECLARE_STATIC_KEY_FALSE(xtcp_fault_active);
+
+bool __xtcp_fault_should_drop(struct net *net, enum xtcp_fault_dir dir,
+			      u8 flags, unsigned int payload_len,
+			      __be16 sport, __be16 dport);
+
+/**
+ * xtcp_fault_should_drop - consult the fault rules for one segment
+ * @net: namespace the segment is received or sent in
+ * @dir: XTCP_FAULT_IN on receive, XTCP_FAULT_OUT on transmit
+ * @flags: the header's flag byte (FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10)
+ * @payload_len: bytes of data after the header
+ * @sport: source port, network order
+ * @dport: destination port, network order
+ *
+ * Callable from process and softirq context. Costs a patched-out jump
+ * while no namespace has a rule.
+ *
+ * Return: true if the caller must drop the segment. FaultDrops has then
+ * already been counted.
+ */
+static inline bool xtcp_fault_should_drop(struct net *net,
+					  enum xtcp_fault_dir dir, u8 flags,
+					  unsigned int payload_len,
+					  __be16 sport, __be16 dport)
+{
+	if (!static_branch_unlikely(&xtcp_fault_active))
+		return false;
+	return __xtcp_fault_should_drop(net, dir, flags, payload_len,
+					sport, dport);
+}
+
+/* Creates "faults" in @dir (/proc/net/xtcp) and xtcp_pernet(net)->faults. */
+int xtcp_fault_net_init(struct net *net, struct proc_dir_entry *dir);
+/* Removes the file and frees every rule; safe if init failed or never ran. */
+void xtcp_fault_net_exit(struct net *net);
+
+#endif /* _XTCP_FAULT_H */

@@ -1,0 +1,451 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Lookup tables: established (incl. TIME_WAIT), listeners, bound ports.
+ *
+ * Readers of the established and listener tables run in softirq under RCU
+ * and take a reference with refcount_inc_not_zero(); sockets are
+ * SOCK_RCU_FREE and buckets are freed after a grace period, so a node seen
+ * under RCU is never reused memory. Writers hold the bucket's spinlock
+ * (always _bh: the receive path writes too).
+ */
+
+#include <linux/jhash.h>
+#include <linux/random.h>
+#include <linux/rculist.h>
+#include <linux/slab.h>
+#include <net/inet_sock.h>
+#include <net/ip.h>
+#include <net/netns/hash.h>
+#include <net/sock.h>
+
+#include "hash.h"
+#include "timewait.h"
+#include "xtcp.h"
+
+#define XTCP_EHASH_SIZE		4096
+#define XTCP_LHASH_SIZE		256
+#define XTCP_BHASH_SIZE		1024
+
+struct xtcp_bbucket {
+	spinlock_t		lock;	/* both lists; always taken _bh */
+	struct hlist_head	socks;	/* via sk->sk_bind_node */
+	struct hlist_head	tws;	/* via xtcp_tw.bind_node */
+};
+
+struct xtcp_hbucket *xtcp_ehash;
+unsigned int xtcp_ehash_mask = XTCP_EHASH_SIZE - 1;
+struct xtcp_hbucket *xtcp_lhash;
+unsigned int xtcp_lhash_mask = XTCP_LHASH_SIZE - 1;
+static struct xtcp_bbucket *xtcp_bhash;
+static u32 xtcp_hash_seed __read_mostly;
+
+static u32 xtcp_ehashfn(const struct net *net, __be32 laddr, __be16 lport,
+			__be32 raddr, __be16 rport)
+{
+	return jhash_3words((__force u32)laddr, (__force u32)raddr,
+			    ((__force u32)lport << 16) | (__force u32)rport,
+			    xtcp_hash_seed + net_hash_mix(net));
+}
+
+static u32 xtcp_porthash(const struct net *net, u16 port)
+{
+	return jhash_1word(port, xtcp_hash_seed + net_hash_mix(net));
+}
+
+static struct xtcp_hbucket *xtcp_ebucket(const struct xtcp_ehnode *n)
+{
+	return &xtcp_ehash[xtcp_ehashfn(read_pnet(&n->net), n->laddr,
+					n->lport, n->raddr, n->rport) &
+			   xtcp_ehash_mask];
+}
+
+static struct xtcp_bbucket *xtcp_bbucket(const struct net *net, u16 port)
+{
+	return &xtcp_bhash[xtcp_porthash(net, port) & (XTCP_BHASH_SIZE - 1)];
+}
+
+int xtcp_hash_init(void)
+{
+	unsigned int i;
+
+	get_random_bytes(&xtcp_hash_seed, sizeof(xtcp_hash_seed));
+
+	xtcp_ehash = kvcalloc(XTCP_EHASH_SIZE, sizeof(*xtcp_ehash), GFP_KERNEL);
+	xtcp_lhash = kvcalloc(XTCP_LHASH_SIZE, sizeof(*xtcp_lhash), GFP_KERNEL);
+	xtcp_bhash = kvcalloc(XTCP_BHASH_SIZE, sizeof(*xtcp_bhash), GFP_KERNEL);
+	if (!xtcp_ehash || !xtcp_lhash || !xtcp_bhash) {
+		xtcp_hash_exit();
+		return -ENOMEM;
+	}
+	for (i = 0; i < XTCP_EHASH_SIZE; i++) {
+		spin_lock_init(&xtcp_ehash[i].lock);
+		INIT_HLIST_HEAD(&xtcp_ehash[i].chain);
+	}
+	for (i = 0; i < XTCP_LHASH_SIZE; i++) {
+		spin_lock_init(&xtcp_lhash[i].lock);
+		INIT_HLIST_HEAD(&xtcp_lhash[i].chain);
+	}
+	for (i = 0; i < XTCP_BHASH_SIZE; i++) {
+		spin_lock_init(&xtcp_bhash[i].lock);
+		INIT_HLIST_HEAD(&xtcp_bhash[i].socks);
+		INIT_HLIST_HEAD(&xtcp_bhash[i].tws);
+	}
+	return 0;
+}
+
+void xtcp_hash_exit(void)
+{
+	kvfree(xtcp_ehash);
+	kvfree(xtcp_lhash);
+	kvfree(xtcp_bhash);
+	xtcp_ehash = NULL;
+	xtcp_lhash = NULL;
+	xtcp_bhash = NULL;
+}
+
+/* ---- established ---- */
+
+static bool xtcp_eh_match(const struct xtcp_ehnode *n, const struct net *net,
+			  __be32 raddr, __be16 rport, __be32 laddr,
+			  __be16 lport)
+{
+	return n->laddr == laddr && n->raddr == raddr && n->lport == lport &&
+	       n->rport == rport && net_eq(read_pnet(&n->net), net);
+}
+
+static bool xtcp_eh_get(struct xtcp_ehnode *n)
+{
+	if (n->kind == XTCP_EH_SOCK)
+		return refcount_inc_not_zero(&container_of(n, struct xtcp_sock,
+							   eh)->inet.sk.sk_refcnt);
+	return refcount_inc_not_zero(&container_of(n, struct xtcp_tw,
+						   eh)->refcnt);
+}
+
+struct xtcp_ehnode *xtcp_ehash_lookup(struct net *net, __be32 raddr,
+				      __be16 rport, __be32 laddr,
+				      __be16 lport)
+{
+	struct xtcp_hbucket *b;
+	struct xtcp_ehnode *n;
+
+	b = &xtcp_ehash[xtcp_ehashfn(net, laddr, lport, raddr, rport) &
+			xtcp_ehash_mask];
+	rcu_read_lock();
+	hlist_for_each_entry_rcu(n, &b->chain, node) {
+		if (xtcp_eh_match(n, net, raddr, rport, laddr, lport) &&
+		    xtcp_eh_get(n)) {
+			rcu_read_unlock();
+			return n;
+		}
+	}
+	rcu_read_unlock();
+	return NULL;
+}
+
+/*
+ * Hash a connected socket under its 4-tuple. Fails with -EADDRNOTAVAIL,
+ * as TCP's connect() does, if a socket or TIME_WAIT bucket has the tuple.
+ */
+int xtcp_ehash_add_sk(struct sock *sk)
+{
+	struct xtcp_ehnode *n = &xtcp_sk(sk)->eh, *o;
+	struct xtcp_hbucket *b;
+
+	write_pnet(&n->net, sock_net(sk));
+	n->laddr = sk->sk_rcv_saddr;
+	n->raddr = sk->sk_daddr;
+	n->lport = htons(sk->sk_num);
+	n->rport = sk->sk_dport;
+	n->kind = XTCP_EH_SOCK;
+
+	b = xtcp_ebucket(n);
+	spin_lock_bh(&b->lock);
+	hlist_for_each_entry(o, &b->chain, node) {
+		if (xtcp_eh_match(o, sock_net(sk), n->raddr, n->rport,
+				  n->laddr, n->lport)) {
+			spin_unlock_bh(&b->lock);
+			return -EADDRNOTAVAIL;
+		}
+	}
+	sock_hold(sk);
+	hlist_add_head_rcu(&n->node, &b->chain);
+	spin_unlock_bh(&b->lock);
+	return 0;
+}
+
+/* The caller holds its own reference, so the table's is never the last. */
+void xtcp_ehash_del_sk(struct sock *sk)
+{
+	struct xtcp_ehnode *n = &xtcp_sk(sk)->eh;
+	struct xtcp_hbucket *b;
+	bool hashed;
+
+	if (hlist_unhashed_lockless(&n->node))
+		return;
+	b = xtcp_ebucket(n);
+	spin_lock_bh(&b->lock);
+	hashed = !hlist_unhashed(&n->node);
+	if (hashed)
+		hlist_del_init_rcu(&n->node);
+	spin_unlock_bh(&b->lock);
+	if (hashed)
+		__sock_put(sk);
+}
+
+/*
+ * The socket becomes its TIME_WAIT bucket in one step: a concurrent lookup
+ * finds one or the other, never neither (which would answer with a RST).
+ */
+void xtcp_ehash_replace_sk(struct sock *sk, struct xtcp_tw *tw)
+{
+	struct xtcp_ehnode *n = &xtcp_sk(sk)->eh;
+	struct xtcp_hbucket *b = xtcp_ebucket(n);
+	bool hashed;
+
+	spin_lock_bh(&b->lock);
+	hashed = !hlist_unhashed(&n->node);
+	if (hashed) {
+		hlist_replace_rcu(&n->node, &tw->eh.node);
+		INIT_HLIST_NODE(&n->node);
+	} else {
+		hlist_add_head_rcu(&tw->eh.node, &b->chain);
+	}
+	spin_unlock_bh(&b->lock);
+	if (hashed)
+		__sock_put(sk);
+}
+
+/* True if this call removed the bucket (and owns the table's reference). */
+bool xtcp_ehash_del_tw(struct xtcp_tw *tw)
+{
+	struct xtcp_hbucket *b = xtcp_ebucket(&tw->eh);
+	bool hashed;
+
+	spin_lock_bh(&b->lock);
+	hashed = !hlist_unhashed(&tw->eh.node);
+	if (hashed)
+		hlist_del_init_rcu(&tw->eh.node);
+	spin_unlock_bh(&b->lock);
+	return hashed;
+}
+
+/* ---- listeners ---- */
+
+static struct xtcp_hbucket *xtcp_lbucket(const struct net *net, u16 port)
+{
+	return &xtcp_lhash[xtcp_porthash(net, port) & xtcp_lhash_mask];
+}
+
+/* An exact local address beats a wildcard listener. */
+struct sock *xtcp_lhash_lookup(struct net *net, __be32 laddr, __be16 lport)
+{
+	struct xtcp_hbucket *b = xtcp_lbucket(net, ntohs(lport));
+	struct sock *sk, *best = NULL;
+
+	rcu_read_lock();
+	sk_for_each_rcu(sk, &b->chain) {
+		if (!net_eq(sock_net(sk), net) || sk->sk_num != ntohs(lport))
+			continue;
+		if (sk->sk_rcv_saddr == laddr) {
+			best = sk;
+			break;
+		}
+		if (!sk->sk_rcv_saddr && !best)
+			best = sk;
+	}
+	if (best && !refcount_inc_not_zero(&best->sk_refcnt))
+		best = NULL;
+	rcu_read_unlock();
+	return best;
+}
+
+void xtcp_lhash_add(struct sock *sk)
+{
+	struct xtcp_hbucket *b = xtcp_lbucket(sock_net(sk), sk->sk_num);
+
+	spin_lock_bh(&b->lock);
+	sock_hold(sk);
+	hlist_add_head_rcu(&sk->sk_node, &b->chain);
+	spin_unlock_bh(&b->lock);
+}
+
+void xtcp_lhash_del(struct sock *sk)
+{
+	struct xtcp_hbucket *b = xtcp_lbucket(sock_net(sk), sk->sk_num);
+	bool hashed;
+
+	spin_lock_bh(&b->lock);
+	hashed = !sk_unhashed(sk);
+	if (hashed)
+		hlist_del_init_rcu(&sk->sk_node);
+	spin_unlock_bh(&b->lock);
+	if (hashed)
+		__sock_put(sk);
+}
+
+/* ---- bound ports ---- */
+
+static bool xtcp_addr_overlap(__be32 a, __be32 b)
+{
+	return !a || !b || a == b;
+}
+
+/*
+ * Linux TCP's rule: two owners of a port conflict when their addresses
+ * overlap, unless both set SO_REUSEADDR and the existing one does not
+ * listen. A TIME_WAIT bucket carries its socket's SO_REUSEADDR.
+ */
+static bool xtcp_bind_conflict(struct xtcp_bbucket *b, const struct sock *sk,
+			       u16 snum)
+{
+	const struct net *net = sock_net(sk);
+	struct xtcp_tw *tw;
+	struct sock *sk2;
+
+	sk_for_each_bound(sk2, &b->socks) {
+		if (sk2 == sk || sk2->sk_num != snum ||
+		    !net_eq(sock_net(sk2), net) ||
+		    !xtcp_addr_overlap(sk->sk_rcv_saddr, sk2->sk_rcv_saddr))
+			continue;
+		if (sk->sk_reuse && sk2->sk_reuse &&
+		    sk2->sk_state != TCP_LISTEN)
+			continue;
+		return true;
+	}
+	hlist_for_each_entry(tw, &b->tws, bind_node) {
+		if (ntohs(tw->eh.lport) != snum ||
+		    !net_eq(read_pnet(&tw->eh.net), net) ||
+		    !xtcp_addr_overlap(sk->sk_rcv_saddr, tw->eh.laddr))
+			continue;
+		if (sk->sk_reuse && tw->reuse)
+			continue;
+		return true;
+	}
+	return false;
+}
+
+static bool xtcp_port_unused(struct xtcp_bbucket *b, const struct net *net,
+			     u16 snum)
+{
+	struct xtcp_tw *tw;
+	struct sock *sk2;
+
+	sk_for_each_bound(sk2, &b->socks)
+		if (sk2->sk_num == snum && net_eq(sock_net(sk2), net))
+			return false;
+	hlist_for_each_entry(tw, &b->tws, bind_node)
+		if (ntohs(tw->eh.lport) == snum &&
+		    net_eq(read_pnet(&tw->eh.net), net))
+			return false;
+	return true;
+}
+
+static void xtcp_bind_link(struct xtcp_bbucket *b, struct sock *sk, u16 snum)
+{
+	sk->sk_num = snum;
+	inet_sk(sk)->inet_sport = htons(snum);
+	hlist_add_head(&sk->sk_bind_node, &b->socks);
+}
+
+/*
+ * Give @sk the local port @snum, or an ephemeral port nobody in the
+ * namespace holds if @snum is 0. Ephemeral ports are never shared, which
+ * keeps connect() from needing a 4-tuple search.
+ */
+int xtcp_bind_port(struct sock *sk, u16 snum)
+{
+	struct net *net = sock_net(sk);
+	struct xtcp_bbucket *b;
+	int low, high, i, n;
+	u32 offset;
+
+	if (snum) {
+		b = xtcp_bbucket(net, snum);
+		spin_lock_bh(&b->lock);
+		if (xtcp_bind_conflict(b, sk, snum)) {
+			spin_unlock_bh(&b->lock);
+			return -EADDRINUSE;
+		}
+		xtcp_bind_link(b, sk, snum);
+		spin_unlock_bh(&b->lock);
+		return 0;
+	}
+
+	inet_get_local_port_range(net, &low, &high);
+	n = high - low + 1;
+	offset = get_random_u32() % n;
+	for (i = 0; i < n; i++) {
+		u16 port = low + (offset + i) % n;
+
+		if (inet_is_local_reserved_port(net, port))
+			continue;
+		b = xtcp_bbucket(net, port);
+		spin_lock_bh(&b->lock);
+		if (xtcp_port_unused(b, net, port)) {
+			xtcp_bind_link(b, sk, port);
+			spin_unlock_bh(&b->lock);
+			return 0;
+		}
+		spin_unlock_bh(&b->lock);
+	}
+	return -EADDRNOTAVAIL;
+}
+
+/* listen() re-checks the port now that the socket is a listener. */
+int xtcp_bind_check_listen(struct sock *sk)
+{
+	struct xtcp_bbucket *b = xtcp_bbucket(sock_net(sk), sk->sk_num);
+	bool conflict;
+
+	spin_lock_bh(&b->lock);
+	conflict = xtcp_bind_conflict(b, sk, sk->sk_num);
+	spin_unlock_bh(&b->lock);
+	return conflict ? -EADDRINUSE : 0;
+}
+
+/* A child shares its listener's port without a conflict check. */
+void xtcp_bind_inherit(struct sock *child, u16 snum)
+{
+	struct xtcp_bbucket *b = xtcp_bbucket(sock_net(child), snum);
+
+	spin_lock_bh(&b->lock);
+	xtcp_bind_link(b, child, snum);
+	spin_unlock_bh(&b->lock);
+}
+
+void xtcp_unbind_port(struct sock *sk)
+{
+	struct xtcp_bbucket *b;
+
+	if (hlist_unhashed(&sk->sk_bind_node))
+		return;
+	b = xtcp_bbucket(sock_net(sk), sk->sk_num);
+	spin_lock_bh(&b->lock);
+	__sk_del_bind_node(sk);
+	sk_node_init(&sk->sk_bind_node);
+	spin_unlock_bh(&b->lock);
+	sk->sk_num = 0;
+	inet_sk(sk)->inet_sport = 0;
+}
+
+void xtcp_bind_add_tw(struct xtcp_tw *tw)
+{
+	struct xtcp_bbucket *b = xtcp_bbucket(read_pnet(&tw->eh.net),
+					      ntohs(tw->eh.lport));
+
+	spin_lock_bh(&b->lock);
+	hlist_add_head(&tw->bind_node, &b->tws);
+	spin_unlock_bh(&b->lock);
+}
+
+void xtcp_bind_del_tw(struct xtcp_tw *tw)
+{
+	struct xtcp_bbucket *b = xtcp_bbucket(read_pnet(&tw->eh.net),
+					      ntohs(tw->eh.lport));
+
+	spin_lock_bh(&b->lock);
+	if (!hlist_unhashed(&tw->bind_node))
+		hlist_del_init(&tw->bind_node);
+	spin_unlock_bh(&b->lock);
+}

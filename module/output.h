@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Building and sending segments: from a full socket through
+ * ip_queue_xmit(), and without one (SYN-ACKs of request entries, RSTs,
+ * TIME_WAIT ACKs) through the namespace's control socket.
+ */
+#ifndef _XTCP_OUTPUT_H
+#define _XTCP_OUTPUT_H
+
+#include <linux/types.h>
+
+struct net;
+struct sock;
+struct sk_buff;
+
+/* Everything a segment sent without a socket needs. */
+struct xtcp_ctl_seg {
+	__be32	saddr;
+	__be32	daddr;
+	__be16	sport;
+	__be16	dport;
+	u32	seq;
+	u32	ack;
+	u16	window;
+	u16	mss;	/* non-zero: add the MSS option */
+	u8	flags;
+};
+
+int xtcp_ctl_init(struct net *net);
+void xtcp_ctl_exit(struct net *net);
+void xtcp_ctl_send(struct net *net, const struct xtcp_ctl_seg *seg);
+void xtcp_send_reset_reply(struct net *net, struct sk_buff *skb);
+
+void xtcp_transmit(struct sock *sk, u32 seq, u8 flags,
+		   const struct sk_buff *data);
+void xtcp_send_ack(struct sock *sk);
+void xtcp_send_challenge_ack(struct sock *sk);
+void xtcp_send_syn(struct sock *sk);
+void xtcp_send_active_reset(struct sock *sk);
+void xtcp_push(struct sock *sk);
+bool xtcp_retransmit_head(struct sock *sk);
+void xtcp_probe_window(struct sock *sk);
+void xtcp_queue_fin(struct sock *sk);
+u16 xtcp_mss_for_mtu(unsigned int mtu);
+
+#endif /* _XTCP_OUTPUT_H */

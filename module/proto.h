@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The wire format: a TCP-shaped header carried directly over IPv4 with IP
+ * protocol number "ipproto". Documentation/protocol.md describes it byte by
+ * byte; the layout equals TCP's so that packet dumps read naturally.
+ */
+#ifndef _XTCP_PROTO_H
+#define _XTCP_PROTO_H
+
+#include <linux/skbuff.h>
+#include <linux/types.h>
+#include <net/ip.h>
+
+struct xtcphdr {
+	__be16	source;
+	__be16	dest;
+	__be32	seq;
+	__be32	ack_seq;
+	__u8	doff_res;	/* header length in 32-bit words, high nibble */
+	__u8	flags;		/* XTCP_FLAG_* */
+	__be16	window;		/* receive window in bytes, unscaled */
+	__sum16	check;		/* over the IPv4 pseudo-header and segment */
+	__be16	reserved;	/* TCP's urgent pointer; sent as zero */
+};
+
+#define XTCP_FLAG_FIN	0x01
+#define XTCP_FLAG_SYN	0x02
+#define XTCP_FLAG_RST	0x04
+#define XTCP_FLAG_PSH	0x08
+#define XTCP_FLAG_ACK	0x10
+
+#define XTCP_HDR_LEN		((int)sizeof(struct xtcphdr))
+#define XTCP_MAX_HDR_LEN	60
+/* Option kinds, as TCP's: end of list, no-op, maximum segment size. */
+#define XTCP_OPT_EOL		0
+#define XTCP_OPT_NOP		1
+#define XTCP_OPT_MSS		2
+#define XTCP_OPT_MSS_LEN	4
+
+/*
+ * Largest payload per segment. Without segmentation offload every segment
+ * is one linear skb; keeping it under 16 KiB keeps allocations small.
+ */
+#define XTCP_SEG_MAX		15360
+#define XTCP_MSS_DEFAULT	536	/* RFC 9293: when the peer sends no MSS */
+#define XTCP_WND_MAX		65535	/* no window scaling */
+
+static inline struct xtcphdr *xtcp_hdr(const struct sk_buff *skb)
+{
+	return (struct xtcphdr *)skb_transport_header(skb);
+}
+
+static inline unsigned int xtcp_hdr_doff(const struct xtcphdr *th)
+{
+	return (th->doff_res >> 4) * 4;
+}
+
+/*
+ * Per-skb state. IPv4 keeps its own control block at the front of skb->cb
+ * while a segment is inside IP, so ours comes after it.
+ */
+struct xtcp_skb_cb {
+	struct inet_skb_parm h4;
+	u32	seq;		/* first sequence number */
+	u32	end_seq;	/* seq + payload + SYN + FIN */
+	u32	ack_seq;	/* received segments only */
+	u16	window;		/* received segments only */
+	u8	flags;		/* XTCP_FLAG_* */
+};
+
+#define XTCP_SKB_CB(skb)	((struct xtcp_skb_cb *)&((skb)->cb[0]))
+
+/* Sequence-space comparisons, modulo 2^32. */
+static inline bool xtcp_before(u32 a, u32 b)
+{
+	return (s32)(a - b) < 0;
+}
+
+#define xtcp_after(a, b)	xtcp_before(b, a)
+
+#endif /* _XTCP_PROTO_H */

@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Passive open. A SYN to a listener creates a request entry, not a socket;
+ * the child socket is created when the handshake completes (the third ACK,
+ * or a data segment carrying the same valid ACK). A lost third ACK is
+ * repaired by the request's SYN-ACK retransmissions.
+ *
+ * The listener's queues have their own spinlock, so segments to a listener
+ * never wait for, or are backlogged behind, the listener's owner.
+ * Lock order: lhash bucket -> queue_lock -> child's socket lock.
+ */
+
+#include <linux/slab.h>
+#include <linux/seq_file.h>
+#include <net/ip.h>
+#include <net/sock.h>
+
+#include "netns.h"
+#include "output.h"
+#include "proc.h"
+#include "proto.h"
+#include "request.h"
+#include "timewait.h"
+#include "xtcp.h"
+
+static void xtcp_request_put(struct xtcp_request *req)
+{
+	if (refcount_dec_and_test(&req->refcnt)) {
+		sock_put(req->listener);
+		kfree(req);
+	}
+}
+
+static void xtcp_send_synack(struct net *net, const struct xtcp_request *req)
+{
+	struct xtcp_ctl_seg seg = {
+		.saddr	= req->laddr,
+		.daddr	= req->raddr,
+		.sport	= req->lport,
+		.dport	= req->rport,
+		.seq	= req->iss,
+		.ack	= req->irs + 1,
+		.window	= XTCP_WND_MAX,
+		.mss	= req->mss,
+		.flags	= XTCP_FLAG_SYN | XTCP_FLAG_ACK,
+	};
+
+	xtcp_ctl_send(net, &seg);
+}
+
+/* Take @req off the SYN queue; queue_lock held. The caller drops the ref. */
+static void xtcp_request_unlink(struct xtcp_sock *lxs,
+				struct xtcp_request *req)
+{
+	list_del(&req->node);
+	req->queued = false;
+	lxs->syn_queue_len--;
+}
+
+static u32 xtcp_synack_timeout_us(struct net *net, u8 backoff)
+{
+	const struct xtcp_sysctl *sc = &xtcp_pernet(net)->sysctl;
+	u64 ms = clamp(READ_ONCE(sc->rto_init_ms), READ_ONCE(sc->rto_min_ms),
+		       READ_ONCE(sc->rto_max_ms));
+
+	ms <<= min_t(u8, backoff, 31);
+	return min_t(u64, ms, READ_ONCE(sc->rto_max_ms)) * USEC_PER_MSEC;
+}
+
+/* SYN-ACK retransmission; gives up after synack_retries. */
+static enum hrtimer_restart xtcp_request_timer(struct hrtimer *timer)
+{
+	struct xtcp_request *req = container_of(timer, struct xtcp_request,
+						timer);
+	struct sock *lsk = req->listener;
+	struct xtcp_sock *lxs = xtcp_sk(lsk);
+	struct net *net = sock_net(lsk);
+	bool resend = false, drop = false;
+	u32 us;
+
+	spin_lock(&lxs->queue_lock);
+	if (req->queued) {
+		if (req->retransmits >=
+		    READ_ONCE(xtcp_pernet(net)->sysctl.synack_retries)) {
+			xtcp_request_unlink(lxs, req);
+			drop = true;
+		} else {
+			req->retransmits++;
+			resend = true;
+		}
+	}
+	spin_unlock(&lxs->queue_lock);
+
+	if (drop) {
+		xtcp_state_account(net, TCP_SYN_RECV, TCP_CLOSE);
+		xtcp_state_gone(net, TCP_CLOSE);
+		xtcp_request_put(req);
+	}
+	if (!resend) {
+		xtcp_request_put(req);	/* the timer's reference */
+		return HRTIMER_NORESTART;
+	}
+
+	XTCP_INC_STATS(net, SYNACK_RETRANS);
+	XTCP_INC_STATS(net, RETRANS_SEGS);
+	xtcp_send_synack(net, req);
+	us = xtcp_synack_timeout_us(net, req->retransmits);
+	req->expires = ktime_add_us(ktime_get(), us);
+	hrtimer_set_expires(timer, req->expires);
+	return HRTIMER_RESTART;
+}
+
+static struct xtcp_request *xtcp_request_find(struct xtcp_sock *lxs,
+					      const struct iphdr *iph,
+					      const struct xtcphdr *th)
+{
+	struct xtcp_request *req;
+
+	list_for_each_entry(req, &lxs->syn_queue, node)
+		if (req->raddr == iph->saddr && req->rport == th->source &&
+		    req->laddr == iph->daddr && req->lport == th->dest)
+			return req;
+	return NULL;
+}
+
+/* A SYN: remember it in a request entry and answer SYN-ACK. */
+static void xtcp_conn_request(struct sock *lsk, struct sk_buff *skb)
+{
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	const struct xtcphdr *th = xtcp_hdr(skb);
+	const struct iphdr *iph = ip_hdr(skb);
+	struct xtcp_sock *lxs = xtcp_sk(lsk);
+	struct net *net = sock_net(lsk);
+	struct xtcp_request *req;
+	unsigned int max;
+	u32 us;
+
+	spin_lock_bh(&lxs->queue_lock);
+	if (!lxs->listening)
+		goto unlock;
+	req = xtcp_request_find(lxs, iph, th);
+	if (req) {
+		/* Our SYN-ACK was lost or is late: answer the retransmission. */
+		struct xtcp_request copy = *req;
+
+		spin_unlock_bh(&lxs->queue_lock);
+		if (cb->seq == copy.irs)
+			xtcp_send_synack(net, &copy);
+		return;
+	}
+	if (sk_acceptq_is_full(lsk)) {
+		XTCP_INC_STATS(net, LISTEN_OVERFLOWS);
+		XTCP_INC_STATS(net, LISTEN_DROPS);
+		goto unlock;
+	}
+	max = min_t(unsigned int, max_t(unsigned int, lsk->sk_max_ack_backlog, 1),
+		    READ_ONCE(xtcp_pernet(net)->sysctl.max_syn_backlog));
+	if (lxs->syn_queue_len >= max) {
+		XTCP_INC_STATS(net, LISTEN_DROPS);
+		goto unlock;
+	}
+	req = kzalloc(sizeof(*req), GFP_ATOMIC);
+	if (!req) {
+		XTCP_INC_STATS(net, LISTEN_DROPS);
+		goto unlock;
+	}
+	refcount_set(&req->refcnt, 2);	/* the SYN queue and the timer */
+	sock_hold(lsk);
+	req->listener = lsk;
+	req->laddr = iph->daddr;
+	req->raddr = iph->saddr;
+	req->lport = th->dest;
+	req->rport = th->source;
+	req->irs = cb->seq;
+	req->iss = xtcp_isn(iph->daddr, iph->saddr, th->dest, th->source);
+	req->peer_mss = xtcp_parse_mss(skb);
+	req->snd_wnd = cb->window;
+	req->mss = xtcp_mss_for_mtu(skb->dev ? READ_ONCE(skb->dev->mtu) : 576);
+	req->queued = true;
+	list_add_tail(&req->node, &lxs->syn_queue);
+	lxs->syn_queue_len++;
+	xtcp_state_spawn(net, TCP_LISTEN, TCP_SYN_RECV);
+
+	hrtimer_init(&req->timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS_SOFT);
+	req->timer.function = xtcp_request_timer;
+	us = xtcp_synack_timeout_us(net, 0);
+	req->expires = ktime_add_us(ktime_get(), us);
+	hrtimer_start(&req->timer, req->expires, HRTIMER_MODE_ABS_SOFT);
+	xtcp_send_synack(net, req);
+unlock:
+	spin_unlock_bh(&lxs->queue_lock);
+}
+
+/*
+ * Build the child of @lsk for the completed handshake @req. It starts in
+ * SYN_RCVD, which the request was accounted in, and moves to ESTABLISHED.
+ * Returns it with its own reference, or NULL.
+ */
+static struct sock *xtcp_create_child(struct sock *lsk,
+				      const struct xtcp_request *req,
+				      const struct sk_buff *skb)
+{
+	struct xtcp_sock *lxs = xtcp_sk(lsk), *xs;
+	struct sock *sk;
+
+	sk = xtcp_sk_alloc(sock_net(lsk), GFP_ATOMIC, 0);
+	if (!sk)
+		return NULL;
+	xs = xtcp_sk(sk);
+
+	sk->sk_reuse = lsk->sk_reuse;
+	sk->sk_rcvbuf = READ_ONCE(lsk->sk_rcvbuf);
+	sk->sk_sndbuf = READ_ONCE(lsk->sk_sndbuf);
+	sk->sk_userlocks = lsk->sk_userlocks & ~SOCK_BINDPORT_LOCK;
+	sk->sk_lingertime = READ_ONCE(lsk->sk_lingertime);
+	sk->sk_rcvtimeo = READ_ONCE(lsk->sk_rcvtimeo);
+	sk->sk_sndtimeo = READ_ONCE(lsk->sk_sndtimeo);
+	sk->sk_mark = READ_ONCE(lsk->sk_mark);
+	sk->sk_priority = READ_ONCE(lsk->sk_priority);
+	if (sock_flag(lsk, SOCK_LINGER))
+		sock_set_flag(sk, SOCK_LINGER);
+	if (sock_flag(lsk, SOCK_KEEPOPEN))
+		sock_set_flag(sk, SOCK_KEEPOPEN);
+	xs->nodelay = lxs->nodelay;
+	xs->linger2 = lxs->linger2;
+
+	sk->sk_rcv_saddr = req->laddr;
+	inet_sk(sk)->inet_saddr = req->laddr;
+	sk->sk_daddr = req->raddr;
+	sk->sk_dport = req->rport;
+
+	xs->iss = req->iss;
+	xs->irs = req->irs;
+	xs->snd_una = req->iss + 1;
+	xs->snd_nxt = req->iss + 1;
+	xs->write_seq = req->iss + 1;
+	xs->rcv_nxt = req->irs + 1;
+	xs->copied_seq = req->irs + 1;
+	xs->snd_wnd = XTCP_SKB_CB(skb)->window;
+	xs->peer_mss = req->peer_mss;
+	xs->mss = min(req->mss, req->peer_mss);
+
+	xtcp_bind_inherit(sk, lsk->sk_num);
+	sk->sk_state = TCP_SYN_RECV;
+	xtcp_set_state(sk, TCP_ESTABLISHED);
+	if (xtcp_ehash_add_sk(sk)) {
+		/* Another incarnation holds the tuple: the ACK is not ours. */
+		sock_set_flag(sk, SOCK_DEAD);
+		xtcp_done(sk);
+		return NULL;
+	}
+	sock_hold(sk);
+	return sk;
+}
+
+/* The third ACK (or data with it): complete the handshake. */
+static void xtcp_conn_complete(struct sock *lsk, struct sk_buff *skb)
+{
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	const struct xtcphdr *th = xtcp_hdr(skb);
+	const struct iphdr *iph = ip_hdr(skb);
+	struct xtcp_sock *lxs = xtcp_sk(lsk);
+	struct net *net = sock_net(lsk);
+	struct xtcp_request *req;
+	struct xtcp_ehnode *n;
+	struct sock *child;
+
+	spin_lock_bh(&lxs->queue_lock);
+	req = lxs->listening ? xtcp_request_find(lxs, iph, th) : NULL;
+	if (!req) {
+		spin_unlock_bh(&lxs->queue_lock);
+		/* Another CPU may have completed it with a duplicate. */
+		n = xtcp_ehash_lookup(net, iph->saddr, th->source, iph->daddr,
+				      th->dest);
+		if (n && n->kind == XTCP_EH_SOCK) {
+			child = &container_of(n, struct xtcp_sock, eh)->inet.sk;
+			xtcp_rcv_sk(child, skb);
+			sock_put(child);
+			return;
+		}
+		if (n)
+			xtcp_tw_put(container_of(n, struct xtcp_tw, eh));
+		goto reset;
+	}
+	if (cb->ack_seq != req->iss + 1) {
+		spin_unlock_bh(&lxs->queue_lock);
+		goto reset;
+	}
+	if (xtcp_before(cb->seq, req->irs + 1) ||
+	    xtcp_after(cb->seq, req->irs + 1 + XTCP_WND_MAX))
+		goto drop_unlock;
+	if (sk_acceptq_is_full(lsk)) {
+		/* Keep the request: its SYN-ACK retransmission asks again. */
+		XTCP_INC_STATS(net, LISTEN_OVERFLOWS);
+		XTCP_INC_STATS(net, LISTEN_DROPS);
+		goto drop_unlock;
+	}
+	child = xtcp_create_child(lsk, req, skb);
+	if (!child) {
+		XTCP_INC_STATS(net, LISTEN_DROPS);
+		goto drop_unlock;
+	}
+	xtcp_request_unlink(lxs, req);
+	sock_hold(child);		/* the accept queue's */
+	list_add_tail(&xtcp_sk(child)->accept_node, &lxs->accept_queue);
+	sk_acceptq_added(lsk);
+	spin_unlock_bh(&lxs->queue_lock);
+
+	if (hrtimer_try_to_cancel(&req->timer) == 1)
+		xtcp_request_put(req);
+	xtcp_request_put(req);
+	XTCP_INC_STATS(net, PASSIVE_OPENS);
+	lsk->sk_data_ready(lsk);
+
+	/* Whatever else the segment carries is the child's. */
+	if (skb->len || (cb->flags & XTCP_FLAG_FIN))
+		xtcp_rcv_sk(child, skb);
+	else
+		consume_skb(skb);
+	sock_put(child);
+	return;
+
+drop_unlock:
+	spin_unlock_bh(&lxs->queue_lock);
+	kfree_skb(skb);
+	return;
+reset:
+	xtcp_send_reset_reply(net, skb);
+	kfree_skb(skb);
+}
+
+/* A segment for a listener, in softirq; consumes @skb. */
+void xtcp_listen_rcv(struct sock *lsk, struct sk_buff *skb)
+{
+	u8 flags = XTCP_SKB_CB(skb)->flags;
+
+	if (flags & XTCP_FLAG_RST)
+		goto drop;
+	if (flags & XTCP_FLAG_SYN) {
+		if (flags & XTCP_FLAG_ACK) {
+			xtcp_send_reset_reply(sock_net(lsk), skb);
+			goto drop;
+		}
+		xtcp_conn_request(lsk, skb);
+		consume_skb(skb);
+		return;
+	}
+	if (flags & XTCP_FLAG_ACK) {
+		xtcp_conn_complete(lsk, skb);
+		return;
+	}
+drop:
+	kfree_skb(skb);
+}
+
+/* Stop listening: forget requests, reset children nobody accepted. */
+void xtcp_listen_stop(struct sock *lsk)
+{
+	struct xtcp_sock *lxs = xtcp_sk(lsk), *cxs, *ctmp;
+	struct xtcp_request *req, *tmp;
+	struct net *net = sock_net(lsk);
+	LIST_HEAD(reqs);
+	LIST_HEAD(children);
+
+	spin_lock_bh(&lxs->queue_lock);
+	lxs->listening = false;
+	list_for_each_entry(req, &lxs->syn_queue, node)
+		req->queued = false;
+	list_splice_init(&lxs->syn_queue, &reqs);
+	list_splice_init(&lxs->accept_queue, &children);
+	lxs->syn_queue_len = 0;
+	spin_unlock_bh(&lxs->queue_lock);
+
+	list_for_each_entry_safe(req, tmp, &reqs, node) {
+		list_del(&req->node);
+		xtcp_state_account(net, TCP_SYN_RECV, TCP_CLOSE);
+		xtcp_state_gone(net, TCP_CLOSE);
+		if (hrtimer_try_to_cancel(&req->timer) == 1)
+			xtcp_request_put(req);
+		xtcp_request_put(req);
+	}
+
+	list_for_each_entry_safe(cxs, ctmp, &children, accept_node) {
+		struct sock *child = &cxs->inet.sk;
+
+		list_del_init(&cxs->accept_node);
+		sk_acceptq_removed(lsk);
+		lock_sock(child);
+		sock_orphan(child);
+		if (child->sk_state != TCP_CLOSE)
+			xtcp_send_active_reset(child);
+		xtcp_done(child);
+		release_sock(child);
+		sock_put(child);
+	}
+}
+
+/* The oldest completed child, with the accept queue's reference; or NULL. */
+struct sock *xtcp_accept_dequeue(struct sock *lsk)
+{
+	struct xtcp_sock *lxs = xtcp_sk(lsk), *cxs;
+
+	spin_lock_bh(&lxs->queue_lock);
+	cxs = list_first_entry_or_null(&lxs->accept_queue, struct xtcp_sock,
+				       accept_node);
+	if (cxs) {
+		list_del_init(&cxs->accept_node);
+		sk_acceptq_removed(lsk);
+	}
+	spin_unlock_bh(&lxs->queue_lock);
+	return cxs ? &cxs->inet.sk : NULL;
+}
+
+/* /proc/net/xtcp/sockets rows for @lsk's request entries. */
+void xtcp_request_show(struct seq_file *seq, struct sock *lsk, int *row)
+{
+	struct xtcp_sock *lxs = xtcp_sk(lsk);
+	struct xtcp_request *req;
+
+	spin_lock_bh(&lxs->queue_lock);
+	list_for_each_entry(req, &lxs->syn_queue, node)
+		xtcp_proc_row(seq, (*row)++, req->laddr, req->lport,
+			      req->raddr, req->rport, TCP_SYN_RECV, 0, 0,
+			      XTCP_PROC_TIMER_RETRANS,
+			      ktime_ms_delta(req->expires, ktime_get()),
+			      req->retransmits,
+			      from_kuid_munged(seq_user_ns(seq), lsk->sk_uid), 0);
+	spin_unlock_bh(&lxs->queue_lock);
+}

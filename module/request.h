@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The listener's side of the handshake: light SYN_RCVD request entries in
+ * a SYN queue, and the accept queue of children whose handshake completed.
+ */
+#ifndef _XTCP_REQUEST_H
+#define _XTCP_REQUEST_H
+
+#include <linux/hrtimer.h>
+#include <linux/list.h>
+#include <linux/refcount.h>
+
+struct sock;
+struct sk_buff;
+struct seq_file;
+
+/*
+ * Not a socket: what is needed to retransmit the SYN-ACK and to build the
+ * child. Lives on its listener's syn_queue (under queue_lock), which holds
+ * one reference; its armed timer holds another. Holds its listener.
+ */
+struct xtcp_request {
+	struct list_head	node;
+	struct hrtimer		timer;
+	refcount_t		refcnt;
+	bool			queued;		/* on the syn_queue */
+	u8			retransmits;
+	u16			peer_mss;
+	u16			snd_wnd;
+	u16			mss;
+	struct sock		*listener;
+	__be32			laddr;
+	__be32			raddr;
+	__be16			lport;
+	__be16			rport;
+	u32			iss;
+	u32			irs;
+	ktime_t			expires;
+};
+
+void xtcp_listen_rcv(struct sock *lsk, struct sk_buff *skb);
+void xtcp_listen_stop(struct sock *lsk);
+struct sock *xtcp_accept_dequeue(struct sock *lsk);
+void xtcp_request_show(struct seq_file *seq, struct sock *lsk, int *row);
+
+#endif /* _XTCP_REQUEST_H */

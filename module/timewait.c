@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * TIME_WAIT buckets (RFC 9293 3.6.1, RFC 1337).
+ *
+ * When a socket reaches TIME_WAIT it is replaced in the established table
+ * by a bucket from its own cache, and the socket itself closes. The bucket
+ * re-ACKs a retransmitted FIN (restarting its 2 x MSL), dies on an
+ * acceptable RST unless rfc1337 is set, may be reused by a new SYN above
+ * its sequence space, and keeps the local port for bind().
+ *
+ * A bucket is removed exactly once, by whoever unhashes it first (timer,
+ * RST, new SYN, namespace exit); that caller does the accounting.
+ * Receiving decides a verdict (xtcp_tw_state_process) and acts on it
+ * separately (xtcp_tw_rcv).
+ */
+
+#include <linux/hrtimer.h>
+#include <linux/slab.h>
+#include <net/sock.h>
+
+#include "netns.h"
+#include "output.h"
+#include "proto.h"
+#include "timewait.h"
+#include "xtcp.h"
+
+static struct kmem_cache *xtcp_tw_cachep __read_mostly;
+
+static void xtcp_tw_free_rcu(struct rcu_head *head)
+{
+	kmem_cache_free(xtcp_tw_cachep, container_of(head, struct xtcp_tw, rcu));
+}
+
+/*
+ * The last reference goes only when the timer is neither queued nor able
+ * to run again (its callback's own put is its last access), so the RCU
+ * head may reuse the timer's storage.
+ */
+void xtcp_tw_put(struct xtcp_tw *tw)
+{
+	if (refcount_dec_and_test(&tw->refcnt))
+		call_rcu(&tw->rcu, xtcp_tw_free_rcu);
+}
+
+static struct net *xtcp_tw_net(const struct xtcp_tw *tw)
+{
+	return read_pnet(&tw->eh.net);
+}
+
+static ktime_t xtcp_tw_timeout(const struct xtcp_tw *tw)
+{
+	int msl = READ_ONCE(xtcp_pernet(xtcp_tw_net(tw))->sysctl.msl_ms);
+
+	return ms_to_ktime(2 * (u64)msl);
+}
+
+/* True if this call removed the bucket; it then dropped the tables' ref. */
+static bool xtcp_tw_deschedule(struct xtcp_tw *tw)
+{
+	struct net *net = xtcp_tw_net(tw);
+
+	if (!xtcp_ehash_del_tw(tw))
+		return false;
+	xtcp_bind_del_tw(tw);
+	xtcp_state_account(net, TCP_TIME_WAIT, TCP_CLOSE);
+	xtcp_state_gone(net, TCP_CLOSE);
+	atomic_dec(&xtcp_pernet(net)->tw_count);
+	if (hrtimer_try_to_cancel(&tw->timer) == 1)
+		xtcp_tw_put(tw);
+	xtcp_tw_put(tw);
+	return true;
+}
+
+/* Restart 2 x MSL, unless the bucket is already expiring. */
+static void xtcp_tw_reschedule(struct xtcp_tw *tw)
+{
+	if (hrtimer_try_to_cancel(&tw->timer) == 1)
+		hrtimer_start(&tw->timer, xtcp_tw_timeout(tw),
+			      HRTIMER_MODE_REL_SOFT);
+}
+
+static enum hrtimer_restart xtcp_tw_timer(struct hrtimer *timer)
+{
+	struct xtcp_tw *tw = container_of(timer, struct xtcp_tw, timer);
+	struct net *net = xtcp_tw_net(tw);
+
+	if (xtcp_tw_deschedule(tw))
+		XTCP_INC_STATS(net, TIME_WAIT_EXPIRED);
+	xtcp_tw_put(tw);
+	return HRTIMER_NORESTART;
+}
+
+/*
+ * @sk (locked) has both FINs: hand the connection to a bucket and close the
+ * socket. Over max_tw_buckets the socket just closes.
+ */
+void xtcp_time_wait(struct sock *sk)
+{
+	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct net *net = sock_net(sk);
+	struct xtcp_tw *tw = NULL;
+
+	if (atomic_read(&xn->tw_count) < READ_ONCE(xn->sysctl.max_tw_buckets))
+		tw = kmem_cache_alloc(xtcp_tw_cachep, GFP_ATOMIC);
+	if (!tw) {
+		XTCP_INC_STATS(net, TIME_WAIT_OVERFLOW);
+		xtcp_done(sk);
+		return;
+	}
+
+	tw->eh = xs->eh;
+	INIT_HLIST_NODE(&tw->eh.node);
+	tw->eh.kind = XTCP_EH_TW;
+	INIT_HLIST_NODE(&tw->bind_node);
+	refcount_set(&tw->refcnt, 2);	/* the tables and the timer */
+	tw->rcv_nxt = xs->rcv_nxt;
+	tw->snd_nxt = xs->snd_nxt;
+	tw->rcv_wnd = xtcp_rcv_window(sk);
+	tw->reuse = sk->sk_reuse;
+	hrtimer_init(&tw->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
+	tw->timer.function = xtcp_tw_timer;
+
+	atomic_inc(&xn->tw_count);
+	xtcp_set_state(sk, TCP_TIME_WAIT);
+	xtcp_bind_add_tw(tw);
+	xtcp_ehash_replace_sk(sk, tw);
+	hrtimer_start(&tw->timer, xtcp_tw_timeout(tw), HRTIMER_MODE_REL_SOFT);
+	XTCP_INC_STATS(net, TIME_WAIT_CREATED);
+
+	/* The bucket is in TIME_WAIT now; the socket is merely closed. */
+	xtcp_state_handoff(sk, TCP_CLOSE);
+	xtcp_done(sk);
+}
+
+enum xtcp_tw_verdict xtcp_tw_state_process(struct xtcp_tw *tw,
+					   struct sk_buff *skb)
+{
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	struct net *net = xtcp_tw_net(tw);
+
+	if (cb->flags & XTCP_FLAG_RST) {
+		if (cb->seq != tw->rcv_nxt)
+			return XTCP_TW_DROP;
+		if (READ_ONCE(xtcp_pernet(net)->sysctl.rfc1337)) {
+			/* RFC 1337: ignore it and keep protecting the port. */
+			xtcp_tw_reschedule(tw);
+			return XTCP_TW_DROP;
+		}
+		return XTCP_TW_KILL;
+	}
+	if ((cb->flags & XTCP_FLAG_SYN) && !(cb->flags & XTCP_FLAG_ACK) &&
+	    xtcp_after(cb->seq, tw->rcv_nxt))
+		return XTCP_TW_SYN;
+	if ((cb->flags & XTCP_FLAG_FIN) && cb->end_seq == tw->rcv_nxt) {
+		/* Our last ACK was lost: ACK again and wait 2 x MSL anew. */
+		xtcp_tw_reschedule(tw);
+		return XTCP_TW_ACK;
+	}
+	if (!(cb->flags & XTCP_FLAG_SYN) && cb->seq == cb->end_seq &&
+	    cb->seq == tw->rcv_nxt)
+		return XTCP_TW_DROP;	/* a duplicate ACK needs no answer */
+	return XTCP_TW_ACK;
+}
+
+/*
+ * A segment hit @tw (referenced by the lookup, released here). Returns
+ * false if the segment must go on to a listener (a reused 4-tuple), true
+ * if it was consumed.
+ */
+bool xtcp_tw_rcv(struct xtcp_tw *tw, struct sk_buff *skb)
+{
+	struct net *net = xtcp_tw_net(tw);
+	struct xtcp_ctl_seg seg;
+	bool consumed = true;
+
+	switch (xtcp_tw_state_process(tw, skb)) {
+	case XTCP_TW_ACK:
+		seg = (struct xtcp_ctl_seg){
+			.saddr	= tw->eh.laddr,
+			.daddr	= tw->eh.raddr,
+			.sport	= tw->eh.lport,
+			.dport	= tw->eh.rport,
+			.seq	= tw->snd_nxt,
+			.ack	= tw->rcv_nxt,
+			.window	= tw->rcv_wnd,
+			.flags	= XTCP_FLAG_ACK,
+		};
+		xtcp_ctl_send(net, &seg);
+		break;
+	case XTCP_TW_KILL:
+		if (xtcp_tw_deschedule(tw))
+			XTCP_INC_STATS(net, TIME_WAIT_KILLED);
+		break;
+	case XTCP_TW_SYN:
+		if (xtcp_tw_deschedule(tw))
+			XTCP_INC_STATS(net, TIME_WAIT_REUSED);
+		consumed = false;
+		break;
+	case XTCP_TW_DROP:
+		break;
+	}
+	if (consumed)
+		consume_skb(skb);
+	xtcp_tw_put(tw);
+	return consumed;
+}
+
+s64 xtcp_tw_expires_ms(struct xtcp_tw *tw)
+{
+	return ktime_to_ms(hrtimer_get_remaining(&tw->timer));
+}
+
+/* Namespace exit: remove every bucket of @net and wait for its timer. */
+void xtcp_tw_purge(struct net *net)
+{
+	unsigned int i;
+
+	for (i = 0; i <= xtcp_ehash_mask; i++) {
+		struct xtcp_hbucket *b = &xtcp_ehash[i];
+		struct xtcp_ehnode *n;
+		struct xtcp_tw *tw;
+
+restart:
+		tw = NULL;
+		spin_lock_bh(&b->lock);
+		hlist_for_each_entry(n, &b->chain, node) {
+			if (n->kind != XTCP_EH_TW ||
+			    !net_eq(read_pnet(&n->net), net))
+				continue;
+			tw = container_of(n, struct xtcp_tw, eh);
+			if (refcount_inc_not_zero(&tw->refcnt))
+				break;
+			tw = NULL;
+		}
+		spin_unlock_bh(&b->lock);
+		if (!tw)
+			continue;
+		xtcp_tw_deschedule(tw);
+		/*
+		 * Wait for a callback still running; a timer a racing
+		 * reschedule re-armed still holds its reference.
+		 */
+		if (hrtimer_cancel(&tw->timer))
+			xtcp_tw_put(tw);
+		xtcp_tw_put(tw);
+		goto restart;
+	}
+}
+
+int xtcp_tw_init(void)
+{
+	xtcp_tw_cachep = kmem_cache_create("xtcp_tw_bucket",
+					   sizeof(struct xtcp_tw), 0, 0, NULL);
+	return xtcp_tw_cachep ? 0 : -ENOMEM;
+}
+
+void xtcp_tw_exit(void)
+{
+	/* Buckets are freed by RCU callbacks: let them all run first. */
+	rcu_barrier();
+	kmem_cache_destroy(xtcp_tw_cachep);
+}

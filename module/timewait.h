@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * TIME_WAIT buckets: what is left of a connection after both FINs, small
+ * enough to keep many of them for 2 x MSL without keeping the socket.
+ */
+#ifndef _XTCP_TIMEWAIT_H
+#define _XTCP_TIMEWAIT_H
+
+#include <linux/hrtimer.h>
+#include <linux/refcount.h>
+
+#include "hash.h"
+
+struct sk_buff;
+struct seq_file;
+
+/*
+ * A bucket is referenced by the tables (one reference for both) and by its
+ * armed timer. The timer and the RCU head are never live at the same time:
+ * the last reference goes only after the timer can no longer run.
+ */
+struct xtcp_tw {
+	struct xtcp_ehnode	eh;
+	struct hlist_node	bind_node;
+	refcount_t		refcnt;
+	u32			rcv_nxt;
+	u32			snd_nxt;
+	u16			rcv_wnd;
+	u8			reuse;
+	union {
+		struct hrtimer	timer;
+		struct rcu_head	rcu;
+	};
+};
+
+/* What the receive path must do with a segment that hit a bucket. */
+enum xtcp_tw_verdict {
+	XTCP_TW_DROP,		/* nothing to say */
+	XTCP_TW_ACK,		/* (re-)acknowledge: old duplicate or FIN */
+	XTCP_TW_KILL,		/* an acceptable RST ends the bucket */
+	XTCP_TW_SYN,		/* a new incarnation: hand the SYN to LISTEN */
+};
+
+int xtcp_tw_init(void);
+void xtcp_tw_exit(void);
+
+void xtcp_time_wait(struct sock *sk);
+enum xtcp_tw_verdict xtcp_tw_state_process(struct xtcp_tw *tw,
+					   struct sk_buff *skb);
+bool xtcp_tw_rcv(struct xtcp_tw *tw, struct sk_buff *skb);
+void xtcp_tw_put(struct xtcp_tw *tw);
+void xtcp_tw_purge(struct net *net);
+s64 xtcp_tw_expires_ms(struct xtcp_tw *tw);
+
+#endif /* _XTCP_TIMEWAIT_H */

@@ -1,0 +1,215 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# /proc/net/xtcp/faults, the interface itself (no traffic needed): valid
+# rules are listed back in canonical form with ids and counters, malformed
+# lines fail with EINVAL and change nothing, "del" and "clear" work, the
+# rule count is capped (ENOSPC), rules are per network namespace, and a
+# namespace or module going away with rules installed is clean.
+# Documentation/faults.md describes the grammar.
+#
+# Unloads and reloads xtcp.ko at the end; leaves it loaded.
+
+. "$(dirname "$0")/lib.sh"
+
+F=/proc/net/xtcp/faults
+
+netns_create fa
+netns_create fb
+
+# fwrite NS STRING: write STRING (printf format, so \n, \t, \0 work) to the
+# faults file of NS in one write(2); prints "OK" or the errno's name.
+fwrite() {
+	local out
+
+	# dd gathers printf's output and writes it with a single write(2).
+	# shellcheck disable=SC2059 # $2 is the format: \n, \t, \0 are wanted
+	out=$(printf "$2" | ip netns exec "$1" \
+		dd of=$F bs=4096 iflag=fullblock conv=notrunc status=none \
+		2>&1) && {
+		echo OK
+		return
+	}
+	case $out in
+	*"Invalid argument"*)		echo EINVAL ;;
+	*"No space left on device"*)	echo ENOSPC ;;
+	*"No such file or directory"*)	echo ENOENT ;;
+	*"Permission denied"*)		echo EACCES ;;
+	*"Operation not permitted"*)	echo EPERM ;;
+	*)				echo "other: $out" ;;
+	esac
+}
+
+# expect NS ERRNO STRING
+expect() {
+	local got
+
+	got=$(fwrite "$1" "$3")
+	[ "$got" = "$2" ] || {
+		echo "# write '$3' in $1: got $got, want $2" >&2
+		return 1
+	}
+}
+
+rules() { ip netns exec "$1" cat $F; }
+nrules() { rules "$1" | wc -l; }
+# The rule text of id $2 in $1, without id and counters.
+rule_of() {
+	rules "$1" | awk -v id="$2" '$1 == id {
+		s = $2; for (i = 3; i <= NF; i++) if ($i !~ /^(seen|fired)=/) s = s " " $i
+		print s }'
+}
+
+check "faults file exists" ip netns exec fa test -r $F
+check "faults file is writable by root" ip netns exec fa test -w $F
+check "no rules initially" test "$(nrules fa)" = 0
+
+# Each valid line, then how it is listed back (canonical option order).
+valid=(
+	'out syn'			'out syn'
+	'out syn count=2'		'out syn count=2'
+	'in ack nth=3 port=5000'	'in ack port=5000 nth=3'
+	'out fin skip=1 count=1'	'out fin skip=1 count=1'
+	'in synack'			'in synack'
+	'out rst port=65535'		'out rst port=65535'
+	'in data skip=0'		'in data skip=0'
+	'out any port=1'		'out any port=1'
+	'in fin dport=80 sport=1024'	'in fin sport=1024 dport=80'
+	'  out\tack \t count=4294967295 '	'out ack count=4294967295'
+	'in rst skip=4294967295'	'in rst skip=4294967295'
+	'out data nth=4294967295'	'out data nth=4294967295'
+)
+id=0
+for ((i = 0; i < ${#valid[@]}; i += 2)); do
+	id=$((id + 1))
+	check "accepts '${valid[i]}'" expect fa OK "${valid[i]}\n"
+	check "lists id $id as '${valid[i + 1]}'" \
+		test "$(rule_of fa $id)" = "${valid[i + 1]}"
+done
+check "accepts a rule without trailing newline" expect fa OK 'in syn'
+id=$((id + 1))
+check "lists it" test "$(rule_of fa $id)" = "in syn"
+check "every rule listed once" test "$(nrules fa)" = "$id"
+check "ids ascend from 1" \
+	test "$(rules fa | awk '{ printf "%s ", $1 }')" = "$(seq -s ' ' 1 $id) "
+check "new rules show seen=0 fired=0" \
+	test "$(rules fa | grep -c ' seen=0 fired=0$')" = "$id"
+check "line format: ID DIR KIND [OPTS] seen=N fired=N" \
+	test "$(rules fa | grep -cE \
+		'^[0-9]+ (in|out) [a-z]+( [a-z]+=[0-9]+)* seen=[0-9]+ fired=[0-9]+$')" \
+		= "$id"
+
+# The listed form of a rule is itself a valid rule.
+check "a listed rule can be written back" \
+	expect fa OK "$(rule_of fa 3)\n"
+id=$((id + 1))
+check "and reads back the same" test "$(rule_of fa $id)" = "$(rule_of fa 3)"
+
+before=$(rules fa)
+long=$(printf 'out syn%*s' 260 '')
+invalid=(
+	'\n'			' \n'			'\t\n'
+	'out'			'in\n'			'sideways syn'
+	'out syns'		'OUT SYN'		'out SYN'
+	'out syn-ack'		'out syn ack'		'syn out'
+	'out syn port=0'	'out syn port=65536'	'out syn port=-1'
+	'out syn port=abc'	'out syn port='		'out syn =5'
+	'out syn port'		'out syn port=5000x'	'out syn port=0x50'
+	'out syn port=+80'	'out syn port= 80'	'out syn port=99999999999'
+	'out syn sport=0'	'out syn dport=70000'	'out syn count=0'
+	'out syn nth=0'		'out syn count=-1'	'out syn skip=-1'
+	'out syn count=4294967296'	'out syn skip=4294967296'
+	'out syn nth=2 skip=1'	'out syn nth=2 count=1'	'out syn skip=1 nth=2'
+	'out syn port=1 port=2'	'out syn count=1 count=1'
+	'out syn bogus=1'	'out syn extra'		'out syn port=1 extra'
+	'out syn\nin ack\n'	'out syn\n\n'		'out syn\0garbage'
+	'out\rsyn'		'clear now'		'clear 1'
+	'del'			'del x'			'del 0'
+	'del 1 2'		'del -1'		'del 1x'
+	"$long"
+)
+for line in "${invalid[@]}"; do
+	check "rejects '$line' with EINVAL" expect fa EINVAL "$line"
+done
+check "rejected lines changed nothing" test "$(rules fa)" = "$before"
+
+# del
+check "del an existing id" expect fa OK 'del 2\n'
+check "its rule is gone" test -z "$(rule_of fa 2)"
+check "the others stay" test "$(nrules fa)" = $((id - 1))
+check "del it again: ENOENT" expect fa ENOENT 'del 2'
+check "del an id never used: ENOENT" expect fa ENOENT 'del 9999'
+check "del without newline" expect fa OK 'del 1'
+check "del with blanks" expect fa OK ' del\t3 \n'
+check "three rules deleted" test "$(nrules fa)" = $((id - 3))
+
+# clear
+check "clear" expect fa OK 'clear\n'
+check "no rules after clear" test "$(nrules fa)" = 0
+check "clear on an empty list" expect fa OK 'clear'
+check "a rule after clear" expect fa OK 'out syn\n'
+check "ids are not reused after clear" \
+	test "$(rules fa | awk '{ print $1 }')" = $((id + 1))
+check "clear again" expect fa OK 'clear\n'
+
+# The cap: 64 rules, the 65th is refused with ENOSPC.
+ok=0
+for ((i = 1; i <= 64; i++)); do
+	[ "$(fwrite fa "in ack port=$i\n")" = OK ] && ok=$((ok + 1))
+done
+check "64 rules accepted" test "$ok" = 64
+check "65th rule: ENOSPC" expect fa ENOSPC 'in ack port=65\n'
+check "still 64 rules" test "$(nrules fa)" = 64
+first=$(rules fa | awk 'NR == 1 { print $1 }')
+check "del one of 64" expect fa OK "del $first\n"
+check "then one more fits" expect fa OK 'in ack port=65\n'
+check "and the next is refused again" expect fa ENOSPC 'in ack port=66\n'
+check "a malformed rule at the cap is still EINVAL" expect fa EINVAL 'in ack port=0\n'
+check "clear a full list" expect fa OK 'clear\n'
+check "empty after clearing 64" test "$(nrules fa)" = 0
+
+# Per namespace.
+check "rule in fa" expect fa OK 'out syn count=1\n'
+check "not visible in fb" test "$(nrules fb)" = 0
+check "fb has its own ids" expect fb OK 'in fin\n'
+check "fb's first rule is id 1" test "$(rule_of fb 1)" = "in fin"
+check "fa has one rule" test "$(nrules fa)" = 1
+check "clear in fb" expect fb OK 'clear\n'
+check "leaves fa alone" test "$(nrules fa)" = 1
+check "del in fb of fa's id: ENOENT" \
+	expect fb ENOENT "del $(rules fa | awk '{ print $1 }')\n"
+check "init namespace untouched" test "$(cat $F | wc -l)" = 0
+check "fa cleared" expect fa OK 'clear\n'
+
+# Only CAP_NET_ADMIN may write; anyone may read.
+if command -v setpriv >/dev/null; then
+	check_fail "unprivileged write refused" \
+		setpriv --reuid=65534 --regid=65534 --clear-groups \
+		bash -c "echo 'out syn' > $F"
+	check "unprivileged read allowed" \
+		setpriv --reuid=65534 --regid=65534 --clear-groups cat $F
+fi
+
+# Rules die with their namespace, and with the module.
+netns_create fc
+for r in 'out syn' 'in ack count=3' 'out fin nth=2'; do
+	expect fc OK "$r\n"
+done
+check "a namespace with rules can be deleted" ip netns del fc
+check "the other namespaces still work" expect fa OK 'out syn\n'
+check "and list their rules" test "$(nrules fa)" = 1
+
+if ko=$(xtcp_ko 2>/dev/null); then
+	echo 'in ack' >$F
+	check "unload with rules installed" rmmod xtcp
+	check "reload" insmod "$ko"
+	check "fresh module starts without rules" test "$(cat $F | wc -l)" = 0
+	check "fa starts without rules after reload" test "$(nrules fa)" = 0
+	check "fa takes rules after reload" expect fa OK 'out syn\n'
+	expect fa OK 'clear\n' >/dev/null
+	lsmod | grep -q '^xtcp ' || insmod "$ko"
+else
+	check_skip "unload with rules installed" "no xtcp.ko found"
+fi
+
+ksft_exit

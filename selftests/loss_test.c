@@ -1,0 +1,468 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Loss during the handshake and the teardown, produced with fault rules
+ * (/proc/net/xtcp/faults): a lost SYN, SYN-ACK or third ACK is repaired by
+ * retransmission and the right counter moves; an unanswered SYN is retried
+ * exactly syn_retries times with doubling intervals and connect() fails
+ * with ETIMEDOUT; a lost final ACK makes LAST_ACK retransmit its FIN, which
+ * the TIME_WAIT side re-ACKs, restarting its timer.
+ *
+ * Every case runs over loopback in one fresh namespace and across two
+ * namespaces joined by veth. Timers are shrunk with the namespaces' own
+ * sysctls; times are only checked from below (TCG is slow and noisy).
+ */
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <sys/time.h>
+
+#include "kselftest_harness.h"
+#include "scenario.h"
+
+FIXTURE(net)
+{
+	struct topo t;
+	int lfd, cfd, afd;
+};
+
+FIXTURE_VARIANT(net)
+{
+	bool veth;
+};
+
+FIXTURE_VARIANT_ADD(net, loopback)
+{
+	.veth = false,
+};
+
+FIXTURE_VARIANT_ADD(net, veth)
+{
+	.veth = true,
+};
+
+FIXTURE_SETUP(net)
+{
+	self->lfd = self->cfd = self->afd = -1;
+	ASSERT_EQ(0, topo_setup(&self->t, variant->veth));
+	ASSERT_EQ(0, topo_sysctl2(&self->t, "rto_min_ms", 100));
+	ASSERT_EQ(0, topo_sysctl2(&self->t, "rto_init_ms", 300));
+}
+
+FIXTURE_TEARDOWN(net)
+{
+	if (self->afd >= 0)
+		close(self->afd);
+	if (self->cfd >= 0)
+		close(self->cfd);
+	if (self->lfd >= 0)
+		close(self->lfd);
+	topo_teardown(&self->t);
+}
+
+#define CNT(side, name)	topo_counter(&self->t, side, name)
+
+/* Connect and accept, both with deadlines; ASSERTs on failure. */
+#define ESTABLISH(ms) do {						\
+	self->cfd = xconnect_nb(&self->t);				\
+	ASSERT_GE(self->cfd, 0);					\
+	ASSERT_EQ(0, xconnect_wait(self->cfd, ms));			\
+	self->afd = xaccept_wait(self->lfd, ms);			\
+	ASSERT_GE(self->afd, 0) TH_LOG("accept: %s", strerror(errno));	\
+	EXPECT_EQ(XTCP_ESTABLISHED, xstate(self->cfd));			\
+	EXPECT_EQ(XTCP_ESTABLISHED, xstate(self->afd));			\
+} while (0)
+
+/* Both ends agree on the sequence numbers after the handshake. */
+static void check_isn(struct __test_metadata *_metadata, int cfd, int afd)
+{
+	struct xtcp_info c, s;
+
+	ASSERT_EQ(0, xinfo(cfd, &c));
+	ASSERT_EQ(0, xinfo(afd, &s));
+	EXPECT_EQ(c.xtcpi_iss, s.xtcpi_irs);
+	EXPECT_EQ(s.xtcpi_iss, c.xtcpi_irs);
+	EXPECT_EQ(c.xtcpi_iss + 1, c.xtcpi_snd_una);
+	EXPECT_EQ(s.xtcpi_iss + 1, s.xtcpi_snd_una);
+	EXPECT_EQ(s.xtcpi_iss + 1, c.xtcpi_rcv_nxt);
+	EXPECT_EQ(c.xtcpi_iss + 1, s.xtcpi_rcv_nxt);
+}
+
+TEST_F(net, syn_lost)
+{
+	struct topo *t = &self->t;
+	long long syn0, drop0, sdrop0, seen, fired;
+
+	self->lfd = xlisten(t, 8);
+	ASSERT_GE(self->lfd, 0);
+	ASSERT_EQ(0, topo_fault(t, CLI, "out syn dport=%d count=1", SRV_PORT));
+	syn0 = CNT(CLI, "SynRetrans");
+	drop0 = CNT(CLI, "FaultDrops");
+	sdrop0 = CNT(SRV, "FaultDrops");
+
+	ESTABLISH(20000);
+	check_isn(_metadata, self->cfd, self->afd);
+
+	EXPECT_EQ(1, CNT(CLI, "SynRetrans") - syn0);
+	EXPECT_EQ(1, CNT(CLI, "FaultDrops") - drop0);
+	if (t->veth)
+		EXPECT_EQ(0, CNT(SRV, "FaultDrops") - sdrop0);
+	ASSERT_EQ(0, topo_fault_stats(t, CLI, 1, &seen, &fired));
+	EXPECT_EQ(2, seen);
+	EXPECT_EQ(1, fired);
+}
+
+TEST_F(net, synack_lost)
+{
+	struct topo *t = &self->t;
+	long long syn0, synack0, drop0, seen, fired;
+
+	/* Across namespaces the server's timer is the one that fires. */
+	if (t->veth)
+		ASSERT_EQ(0, topo_sysctl(t, CLI, "rto_init_ms", 20000));
+	self->lfd = xlisten(t, 8);
+	ASSERT_GE(self->lfd, 0);
+	ASSERT_EQ(0, topo_fault(t, SRV, "out synack sport=%d count=1",
+				SRV_PORT));
+	syn0 = CNT(CLI, "SynRetrans");
+	synack0 = CNT(SRV, "SynAckRetrans");
+	drop0 = CNT(SRV, "FaultDrops");
+
+	ESTABLISH(15000);
+	check_isn(_metadata, self->cfd, self->afd);
+
+	EXPECT_EQ(1, CNT(SRV, "FaultDrops") - drop0);
+	ASSERT_EQ(0, topo_fault_stats(t, SRV, 1, &seen, &fired));
+	EXPECT_GE(seen, 2);
+	EXPECT_EQ(1, fired);
+	if (t->veth) {
+		EXPECT_GE(CNT(SRV, "SynAckRetrans") - synack0, 1);
+		EXPECT_EQ(0, CNT(CLI, "SynRetrans") - syn0);
+	} else {
+		/* One timer or the other repaired it. */
+		EXPECT_GE(CNT(SRV, "SynAckRetrans") - synack0 +
+			  CNT(CLI, "SynRetrans") - syn0, 1);
+	}
+}
+
+TEST_F(net, third_ack_lost)
+{
+	struct topo *t = &self->t;
+	struct pollfd p;
+	long long synack0, drop0, seen, fired;
+
+	/* Long enough to see the server still waiting for the ACK. */
+	ASSERT_EQ(0, topo_sysctl(t, SRV, "rto_init_ms", 2000));
+	self->lfd = xlisten(t, 8);
+	ASSERT_GE(self->lfd, 0);
+	ASSERT_EQ(0, topo_fault(t, CLI, "out ack dport=%d count=1", SRV_PORT));
+	synack0 = CNT(SRV, "SynAckRetrans");
+	drop0 = CNT(CLI, "FaultDrops");
+
+	self->cfd = xconnect_nb(t);
+	ASSERT_GE(self->cfd, 0);
+	ASSERT_EQ(0, xconnect_wait(self->cfd, 15000));
+	EXPECT_EQ(XTCP_ESTABLISHED, xstate(self->cfd));
+
+	/* The server has nothing to accept until the SYN-ACK is repeated. */
+	p = (struct pollfd){ .fd = self->lfd, .events = POLLIN };
+	EXPECT_EQ(0, poll(&p, 1, 0));
+
+	self->afd = xaccept_wait(self->lfd, 20000);
+	ASSERT_GE(self->afd, 0);
+	EXPECT_EQ(XTCP_ESTABLISHED, xstate(self->afd));
+	check_isn(_metadata, self->cfd, self->afd);
+	EXPECT_GE(CNT(SRV, "SynAckRetrans") - synack0, 1);
+	EXPECT_EQ(1, CNT(CLI, "FaultDrops") - drop0);
+	ASSERT_EQ(0, topo_fault_stats(t, CLI, 1, &seen, &fired));
+	EXPECT_GE(seen, 2);
+	EXPECT_EQ(1, fired);
+}
+
+/* Data carrying a valid ACK completes the handshake the ACK did not. */
+TEST_F(net, third_ack_lost_data_completes)
+{
+	struct pollfd p = { .events = POLLIN };
+	struct topo *t = &self->t;
+	long long synack0;
+	char buf[16] = "";
+
+	ASSERT_EQ(0, topo_sysctl(t, SRV, "rto_init_ms", 30000));
+	self->lfd = xlisten(t, 8);
+	ASSERT_GE(self->lfd, 0);
+	ASSERT_EQ(0, topo_fault(t, CLI, "out ack dport=%d count=1", SRV_PORT));
+	synack0 = CNT(SRV, "SynAckRetrans");
+
+	self->cfd = xconnect_nb(t);
+	ASSERT_GE(self->cfd, 0);
+	ASSERT_EQ(0, xconnect_wait(self->cfd, 15000));
+	ASSERT_EQ(5, send(self->cfd, "hello", 5, MSG_NOSIGNAL));
+
+	self->afd = xaccept_wait(self->lfd, 15000);
+	ASSERT_GE(self->afd, 0);
+	p.fd = self->afd;
+	ASSERT_EQ(1, poll(&p, 1, 10000));
+	EXPECT_EQ(5, recv(self->afd, buf, sizeof(buf), 0));
+	EXPECT_STREQ("hello", buf);
+	EXPECT_EQ(0, CNT(SRV, "SynAckRetrans") - synack0);
+}
+
+/* Outgoing SYNs to SRV_PORT seen on @ifname: kernel timestamps in µs. */
+static int capture_open(const struct topo *t, const char *ifname)
+{
+	struct sockaddr_ll ll = { .sll_family = AF_PACKET };
+	int fd, one = 1;
+
+	if (topo_enter(t, CLI))
+		return -1;
+	/* ETH_P_ALL: only such taps see outgoing packets. */
+	fd = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_ALL));
+	if (fd >= 0) {
+		ll.sll_protocol = htons(ETH_P_ALL);
+		ll.sll_ifindex = if_nametoindex(ifname);
+		if (!ll.sll_ifindex ||
+		    bind(fd, (struct sockaddr *)&ll, sizeof(ll)) ||
+		    setsockopt(fd, SOL_SOCKET, SO_TIMESTAMP, &one,
+			       sizeof(one))) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	topo_leave(t);
+	return fd;
+}
+
+/*
+ * Kernel timestamps of outgoing packets start only once the
+ * timestamping static key, enabled by SO_TIMESTAMP from a work item, is
+ * on; until then the packet is stamped when read. Send UDP probes until
+ * one is stamped at its transmission.
+ */
+static int capture_warm_up(const struct topo *t, int cap)
+{
+	struct sockaddr_in dst = { .sin_family = AF_INET,
+				   .sin_port = htons(9) };
+	long long dl = now_ms() + 10000;
+	int fd, ret = -1;
+
+	if (topo_enter(t, CLI))
+		return -1;
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	topo_leave(t);
+	if (fd < 0)
+		return -1;
+	dst.sin_addr = t->addr[SRV];
+	while (ret && now_ms() < dl) {
+		char buf[2048], cbuf[256];
+		struct iovec iov = { buf, sizeof(buf) };
+		struct msghdr m = {
+			.msg_iov = &iov, .msg_iovlen = 1,
+			.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+		};
+		struct pollfd p = { .fd = cap, .events = POLLIN };
+		struct timeval sent, tv = { 0, 0 };
+		struct cmsghdr *c;
+
+		gettimeofday(&sent, NULL);
+		sendto(fd, "x", 1, 0, (struct sockaddr *)&dst, sizeof(dst));
+		sleep_ms(100);
+		while (poll(&p, 1, 0) == 1 && recvmsg(cap, &m, 0) >= 0) {
+			for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+				if (c->cmsg_level == SOL_SOCKET &&
+				    c->cmsg_type == SO_TIMESTAMP)
+					memcpy(&tv, CMSG_DATA(c), sizeof(tv));
+			/* Stamped within 50 ms of the send: on transmit. */
+			if (tv.tv_sec * 1000000LL + tv.tv_usec <
+			    sent.tv_sec * 1000000LL + sent.tv_usec + 50000)
+				ret = 0;
+			m.msg_controllen = sizeof(cbuf);
+		}
+	}
+	close(fd);
+	return ret;
+}
+
+/* Read captured SYNs; fills @us and @seq, returns how many. */
+static int capture_syns(const struct topo *t, int fd, long long *us,
+			uint32_t *seq, int max)
+{
+	char buf[2048], cbuf[256];
+	int n = 0;
+
+	for (;;) {
+		struct sockaddr_ll ll;
+		struct iovec iov = { buf, sizeof(buf) };
+		struct msghdr m = {
+			.msg_name = &ll, .msg_namelen = sizeof(ll),
+			.msg_iov = &iov, .msg_iovlen = 1,
+			.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+		};
+		const struct iphdr *ip = (const struct iphdr *)buf;
+		const struct xseg *h;
+		struct cmsghdr *c;
+		ssize_t len;
+
+		if (n >= max)
+			return n;
+		us[n] = -1;
+		len = recvmsg(fd, &m, MSG_DONTWAIT);
+		if (len < 0)
+			return n;
+		if (ll.sll_pkttype != PACKET_OUTGOING ||
+		    ll.sll_protocol != htons(ETH_P_IP) ||
+		    len < (ssize_t)(sizeof(*ip) + sizeof(*h)) ||
+		    ip->protocol != t->ipproto)
+			continue;
+		h = (const struct xseg *)(buf + ip->ihl * 4);
+		if ((h->flags & (F_SYN | F_ACK)) != F_SYN ||
+		    ntohs(h->dport) != SRV_PORT)
+			continue;
+		for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+			if (c->cmsg_level == SOL_SOCKET &&
+			    c->cmsg_type == SO_TIMESTAMP) {
+				struct timeval tv;
+
+				memcpy(&tv, CMSG_DATA(c), sizeof(tv));
+				us[n] = tv.tv_sec * 1000000LL + tv.tv_usec;
+			}
+		}
+		if (us[n] < 0)
+			return -1;	/* no timestamp */
+		seq[n++] = ntohl(h->seq);
+	}
+}
+
+static long long realtime_us(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return tv.tv_sec * 1000000LL + tv.tv_usec;
+}
+
+TEST_F_TIMEOUT(net, syn_retries_exhausted, 90)
+{
+	struct topo *t = &self->t;
+	const int retries = 3, rto = 400;
+	struct sockaddr_xtcp a = xaddr(t, SRV, SRV_PORT);
+	long long syn0, fail0, drop0, seen, fired, us[16], end, lower;
+	uint32_t seq[16];
+	int cap, n, i, ret, err;
+
+	ASSERT_EQ(0, topo_sysctl(t, CLI, "syn_retries", retries));
+	ASSERT_EQ(0, topo_sysctl(t, CLI, "rto_init_ms", rto));
+	/* Dropped on arrival, so every SYN is on the client's wire. */
+	ASSERT_EQ(0, topo_fault(t, SRV, "in syn dport=%d", SRV_PORT));
+	cap = capture_open(t, t->veth ? "v0" : "lo");
+	ASSERT_GE(cap, 0) TH_LOG("packet socket: %s", strerror(errno));
+	ASSERT_EQ(0, capture_warm_up(t, cap));
+	syn0 = CNT(CLI, "SynRetrans");
+	fail0 = CNT(CLI, "AttemptFails");
+	drop0 = CNT(SRV, "FaultDrops");
+
+	self->cfd = xsocket(t, CLI);
+	ASSERT_GE(self->cfd, 0);
+	ret = connect(self->cfd, (struct sockaddr *)&a, sizeof(a));
+	err = errno;
+	end = realtime_us();
+	EXPECT_EQ(-1, ret);
+	EXPECT_EQ(ETIMEDOUT, err) TH_LOG("connect: %s", strerror(err));
+	EXPECT_EQ(XTCP_CLOSE, xstate(self->cfd));
+
+	/* Counted around the wake-up of connect(): allow a moment. */
+	EXPECT_TRUE(WAIT_FOR(5000, CNT(CLI, "AttemptFails") - fail0 == 1));
+	EXPECT_EQ(retries, CNT(CLI, "SynRetrans") - syn0);
+	EXPECT_EQ(retries + 1, CNT(SRV, "FaultDrops") - drop0);
+	ASSERT_EQ(0, topo_fault_stats(t, SRV, 1, &seen, &fired));
+	EXPECT_EQ(retries + 1, seen);
+	EXPECT_EQ(retries + 1, fired);
+
+	n = capture_syns(t, cap, us, seq, 16);
+	close(cap);
+	ASSERT_EQ(retries + 1, n);
+	/*
+	 * A timer never fires early: wait i lasts at least rto << i (10% for
+	 * timestamp granularity), so each lower bound doubles the previous
+	 * one. No upper bound: TCG may stretch any of them.
+	 */
+	for (i = 1; i < n; i++) {
+		lower = rto * 1000LL * 9 / 10 << (i - 1);
+		EXPECT_EQ(seq[0], seq[i]);
+		EXPECT_GE(us[i] - us[i - 1], lower)
+			TH_LOG("wait %d: %lld us, want >= %lld", i,
+			       us[i] - us[i - 1], lower);
+	}
+	lower = rto * 1000LL * 9 / 10 << (n - 1);
+	EXPECT_GE(end - us[n - 1], lower)
+		TH_LOG("last wait %lld us, want >= %lld", end - us[n - 1],
+		       lower);
+}
+
+/*
+ * The client closes first; its ACK of the server's FIN is lost. The
+ * server retransmits the FIN from LAST_ACK; the client's TIME_WAIT bucket
+ * re-ACKs it and restarts its 2 x MSL timer.
+ */
+TEST_F_TIMEOUT(net, final_ack_lost, 60)
+{
+	struct topo *t = &self->t;
+	const int msl = 1500, fin_rto = 1500;
+	long long finr0, twc0, twx0, rst0, seen, fired, t_obs;
+	long tw_ent0 = 0, tw_ent = 0;
+	char c;
+
+	ASSERT_EQ(0, topo_sysctl(t, CLI, "msl_ms", msl));
+	ASSERT_EQ(0, topo_sysctl(t, SRV, "rto_min_ms", fin_rto));
+	ASSERT_EQ(0, topo_sysctl(t, SRV, "rto_init_ms", fin_rto));
+	self->lfd = xlisten(t, 8);
+	ASSERT_GE(self->lfd, 0);
+	ESTABLISH(15000);
+
+	/* The client's next pure ACK to the server is its final one. */
+	ASSERT_EQ(0, topo_fault(t, CLI, "out ack dport=%d count=1", SRV_PORT));
+	finr0 = CNT(SRV, "FinRetrans");
+	rst0 = CNT(SRV, "InRsts");
+	twc0 = CNT(CLI, "TimeWaitCreated");
+	twx0 = CNT(CLI, "TimeWaitExpired");
+	topo_state(t, CLI, "TIME_WAIT", &tw_ent0);
+
+	close(self->cfd);
+	self->cfd = -1;
+	ASSERT_EQ(0, recv(self->afd, &c, 1, 0));	/* EOF: CLOSE_WAIT */
+	EXPECT_EQ(XTCP_CLOSE_WAIT, xstate(self->afd));
+	ASSERT_EQ(0, shutdown(self->afd, SHUT_WR));
+	EXPECT_EQ(XTCP_LAST_ACK, xstate(self->afd));
+
+	ASSERT_TRUE(WAIT_FOR(10000, topo_state(t, CLI, "TIME_WAIT", NULL) == 1));
+	t_obs = now_ms();
+
+	/* The FIN comes again and the re-ACK closes the server. */
+	ASSERT_TRUE(WAIT_FOR(20000, xstate(self->afd) == XTCP_CLOSE))
+		TH_LOG("server state %d", xstate(self->afd));
+	EXPECT_GE(CNT(SRV, "FinRetrans") - finr0, 1);
+	EXPECT_EQ(0, CNT(SRV, "InRsts") - rst0);
+	ASSERT_EQ(0, topo_fault_stats(t, CLI, 1, &seen, &fired));
+	EXPECT_EQ(1, fired);
+	EXPECT_GE(seen, 2);	/* the lost ACK and the re-ACK */
+	EXPECT_EQ(1, CNT(CLI, "TimeWaitCreated") - twc0);
+
+	/*
+	 * Without a restart the bucket would be gone 2 x MSL after it was
+	 * created (which was before t_obs); the retransmitted FIN came at
+	 * least fin_rto later and restarted the timer.
+	 */
+	while (now_ms() < t_obs + 2 * msl + 300)
+		sleep_ms(20);
+	EXPECT_EQ(1, topo_state(t, CLI, "TIME_WAIT", &tw_ent))
+		TH_LOG("TIME_WAIT bucket expired without a restart");
+	EXPECT_EQ(1, tw_ent - tw_ent0);	/* entered once */
+	EXPECT_EQ(0, CNT(CLI, "TimeWaitExpired") - twx0);
+
+	ASSERT_TRUE(WAIT_FOR(20000, topo_state(t, CLI, "TIME_WAIT", NULL) == 0));
+	/* The counter may trail the state gauge by a moment. */
+	EXPECT_TRUE(WAIT_FOR(5000, CNT(CLI, "TimeWaitExpired") - twx0 == 1))
+		TH_LOG("TimeWaitExpired +%lld, TimeWaitKilled %lld",
+		       CNT(CLI, "TimeWaitExpired") - twx0,
+		       CNT(CLI, "TimeWaitKilled"));
+}
+
+TEST_HARNESS_MAIN
