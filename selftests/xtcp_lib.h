@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,104 @@ static inline int xtcp_read_int_file(const char *path, int dflt)
 	return v;
 }
 
+/*
+ * Where the two ends of a test connection live. Loopback: both in one
+ * fresh namespace of the caller's own, on 127.0.0.1. Veth: the client side in
+ * namespace 0 and the server side in namespace 1, joined by a veth pair.
+ * Counters, state gauges and transitions are then summed over both
+ * namespaces and sysctls and fault rules applied to both, so a test
+ * reads the connection as a whole whichever way it runs.
+ */
+#define XTCP_VETH_CLIENT	"10.77.0.1"
+#define XTCP_VETH_SERVER	"10.77.0.2"
+
+static struct {
+	int veth;
+	int ns[2];
+	char name[2][32];
+} xtcp_topo;
+
+static inline int xtcp_topo_sides(void)
+{
+	return xtcp_topo.veth ? 2 : 1;
+}
+
+/* Make @side's namespace the caller's (a no-op over loopback). */
+static inline void xtcp_topo_enter(int side)
+{
+	if (xtcp_topo.veth && setns(xtcp_topo.ns[side], CLONE_NEWNET))
+		abort();
+}
+
+/* 0 when the topology is ready; the caller's namespace is then side 0. */
+static inline int xtcp_topo_setup(int veth)
+{
+	char cmd[1024];
+	int i;
+
+	memset(&xtcp_topo, 0, sizeof(xtcp_topo));
+	if (!veth)
+		return unshare(CLONE_NEWNET) || system("ip link set lo up");
+	for (i = 0; i < 2; i++)
+		snprintf(xtcp_topo.name[i], sizeof(xtcp_topo.name[i]),
+			 "xt%c%d", "cs"[i], getpid());
+	snprintf(cmd, sizeof(cmd),
+		 "ip netns add %1$s && ip netns add %2$s && "
+		 "ip -n %1$s link set lo up && ip -n %2$s link set lo up && "
+		 "ip -n %1$s link add v0 type veth peer name v1 netns %2$s && "
+		 "ip -n %1$s addr add " XTCP_VETH_CLIENT "/24 dev v0 && "
+		 "ip -n %2$s addr add " XTCP_VETH_SERVER "/24 dev v1 && "
+		 "ip -n %1$s link set v0 up && ip -n %2$s link set v1 up",
+		 xtcp_topo.name[0], xtcp_topo.name[1]);
+	if (system(cmd))
+		return -1;
+	for (i = 0; i < 2; i++) {
+		snprintf(cmd, sizeof(cmd), "/run/netns/%s", xtcp_topo.name[i]);
+		xtcp_topo.ns[i] = open(cmd, O_RDONLY | O_CLOEXEC);
+		if (xtcp_topo.ns[i] < 0)
+			return -1;
+	}
+	xtcp_topo.veth = 1;
+	xtcp_topo_enter(0);
+	return 0;
+}
+
+/*
+ * Delays every segment by @ms on its way out of either side (netem), so
+ * that segments sent at nearly the same time cross in flight.
+ */
+static inline int xtcp_topo_delay(int ms)
+{
+	char cmd[256];
+
+	if (!xtcp_topo.veth) {
+		snprintf(cmd, sizeof(cmd),
+			 "tc qdisc add dev lo root netem delay %dms", ms);
+		return system(cmd) ? -1 : 0;
+	}
+	snprintf(cmd, sizeof(cmd),
+		 "ip netns exec %1$s tc qdisc add dev v0 root netem delay %3$dms && "
+		 "ip netns exec %2$s tc qdisc add dev v1 root netem delay %3$dms",
+		 xtcp_topo.name[0], xtcp_topo.name[1], ms);
+	return system(cmd) ? -1 : 0;
+}
+
+/* Removes the namespaces' names; they die with their last socket. */
+static inline void xtcp_topo_teardown(void)
+{
+	char cmd[128];
+	int i;
+
+	if (!xtcp_topo.veth)
+		return;
+	for (i = 0; i < 2; i++) {
+		snprintf(cmd, sizeof(cmd), "ip netns del %s 2>/dev/null",
+			 xtcp_topo.name[i]);
+		if (system(cmd))
+			fprintf(stderr, "# %s failed\n", cmd);
+	}
+}
+
 /* The address family the loaded module registered. */
 static inline int xtcp_family(void)
 {
@@ -48,7 +147,7 @@ static inline int xtcp_ipproto(void)
  * Value of "Name value" in /proc/net/xtcp/snmp of the caller's namespace,
  * or -1 if the counter is missing.
  */
-static inline long long xtcp_counter(const char *name)
+static inline long long xtcp_counter_here(const char *name)
 {
 	FILE *f = fopen("/proc/net/xtcp/snmp", "r");
 	long long v, ret = -1;
@@ -70,7 +169,7 @@ static inline long long xtcp_counter(const char *name)
  * Current population of a state ("CLOSED", "LISTEN", ...) from
  * /proc/net/xtcp/states; @entered receives how often it was entered.
  */
-static inline long xtcp_state_count(const char *state, long *entered)
+static inline long xtcp_state_count_here(const char *state, long *entered)
 {
 	FILE *f = fopen("/proc/net/xtcp/states", "r");
 	long cur, ent, ret = -1;
@@ -90,6 +189,45 @@ static inline long xtcp_state_count(const char *state, long *entered)
 	return ret;
 }
 
+/* Sums over the topology's namespaces: the connection as a whole. */
+static inline long long xtcp_counter(const char *name)
+{
+	long long v, sum = 0;
+	int i;
+
+	for (i = 0; i < xtcp_topo_sides(); i++) {
+		xtcp_topo_enter(i);
+		v = xtcp_counter_here(name);
+		if (v < 0)
+			sum = -1;
+		else if (sum >= 0)
+			sum += v;
+	}
+	xtcp_topo_enter(0);
+	return sum;
+}
+
+static inline long xtcp_state_count(const char *state, long *entered)
+{
+	long v, e, sum = 0, esum = 0;
+	int i;
+
+	for (i = 0; i < xtcp_topo_sides(); i++) {
+		xtcp_topo_enter(i);
+		e = 0;
+		v = xtcp_state_count_here(state, &e);
+		if (v < 0)
+			sum = -1;
+		else if (sum >= 0)
+			sum += v;
+		esum += e;
+	}
+	xtcp_topo_enter(0);
+	if (entered)
+		*entered = esum;
+	return sum;
+}
+
 /* Monotonic milliseconds, for deadlines (never for tight assertions). */
 static inline long long xtcp_now_ms(void)
 {
@@ -106,7 +244,7 @@ static inline void xtcp_sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-/* An xtcp address on 127.0.0.1 (port in host order). */
+/* An address on 127.0.0.1 (port in host order), whatever the topology. */
 static inline struct sockaddr_in xtcp_loopback(int family, unsigned short port)
 {
 	struct sockaddr_in a;
@@ -115,6 +253,17 @@ static inline struct sockaddr_in xtcp_loopback(int family, unsigned short port)
 	a.sin_family = family;
 	a.sin_port = htons(port);
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	return a;
+}
+
+/* Where the server side listens: 127.0.0.1, or the veth's far end. */
+static inline struct sockaddr_in xtcp_server_addr(int family,
+						  unsigned short port)
+{
+	struct sockaddr_in a = xtcp_loopback(family, port);
+
+	if (xtcp_topo.veth)
+		inet_pton(AF_INET, XTCP_VETH_SERVER, &a.sin_addr);
 	return a;
 }
 
@@ -129,16 +278,19 @@ static inline unsigned short xtcp_local_port(int fd)
 }
 
 /*
- * A listener of @family (xtcp or AF_INET for differential tests) on
- * 127.0.0.1:@port (0: any free port); returns the fd, the port in *@portp.
+ * A listener of @family (xtcp or AF_INET for differential tests) on the
+ * server address, port @port (0: any free port), in the server side's
+ * namespace; returns the fd, the port in *@portp.
  */
 static inline int xtcp_listen_on(int family, unsigned short port, int backlog,
 				 int reuse, unsigned short *portp)
 {
-	struct sockaddr_in a = xtcp_loopback(family == AF_INET ? AF_INET : family,
-					     port);
-	int fd = socket(family, SOCK_STREAM, 0);
+	struct sockaddr_in a = xtcp_server_addr(family, port);
+	int fd;
 
+	xtcp_topo_enter(1 % xtcp_topo_sides());
+	fd = socket(family, SOCK_STREAM, 0);
+	xtcp_topo_enter(0);
 	if (fd < 0)
 		return -1;
 	if (reuse && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse,
@@ -154,10 +306,10 @@ fail:
 	return -1;
 }
 
-/* A blocking connect to 127.0.0.1:@port; the fd, or -1 with errno. */
+/* A blocking connect to the server address; the fd, or -1 with errno. */
 static inline int xtcp_connect_to(int family, unsigned short port)
 {
-	struct sockaddr_in a = xtcp_loopback(family, port);
+	struct sockaddr_in a = xtcp_server_addr(family, port);
 	int fd = socket(family, SOCK_STREAM, 0), err;
 
 	if (fd < 0)
@@ -251,22 +403,37 @@ static inline int xtcp_sysctl_get(const char *name)
 	return xtcp_read_int_file(path, -1);
 }
 
+/* Writes one line to a per-namespace file on every side; 0 on success. */
+static inline int xtcp_write_line_all(const char *path, const char *line)
+{
+	int i, ok = 1;
+	FILE *f;
+
+	for (i = 0; i < xtcp_topo_sides(); i++) {
+		xtcp_topo_enter(i);
+		f = fopen(path, "w");
+		if (!f) {
+			ok = 0;
+			continue;
+		}
+		ok &= fprintf(f, "%s\n", line) > 0;
+		ok &= fclose(f) == 0;
+	}
+	xtcp_topo_enter(0);
+	return ok ? 0 : -1;
+}
+
 static inline int xtcp_sysctl_set(const char *name, int val)
 {
-	char path[128];
-	FILE *f;
-	int ok;
+	char path[128], line[16];
 
 	snprintf(path, sizeof(path), "/proc/sys/net/xtcp/%s", name);
-	f = fopen(path, "w");
-	if (!f)
-		return -1;
-	ok = fprintf(f, "%d\n", val) > 0;
-	return (fclose(f) == 0 && ok) ? 0 : -1;
+	snprintf(line, sizeof(line), "%d", val);
+	return xtcp_write_line_all(path, line);
 }
 
 /* "FROM TO count" of /proc/net/xtcp/transitions (0 if never taken). */
-static inline long xtcp_transition_count(const char *from, const char *to)
+static inline long xtcp_transition_count_here(const char *from, const char *to)
 {
 	FILE *f = fopen("/proc/net/xtcp/transitions", "r");
 	char a[32], b[32];
@@ -284,16 +451,30 @@ static inline long xtcp_transition_count(const char *from, const char *to)
 	return ret;
 }
 
-/* Write one rule line to /proc/net/xtcp/faults; 0 on success. */
+static inline long xtcp_transition_count(const char *from, const char *to)
+{
+	long v, sum = 0;
+	int i;
+
+	for (i = 0; i < xtcp_topo_sides(); i++) {
+		xtcp_topo_enter(i);
+		v = xtcp_transition_count_here(from, to);
+		if (v < 0)
+			sum = -1;
+		else if (sum >= 0)
+			sum += v;
+	}
+	xtcp_topo_enter(0);
+	return sum;
+}
+
+/*
+ * Adds a rule to /proc/net/xtcp/faults on every side; 0 on success. Over
+ * veth each namespace counts its own occurrences.
+ */
 static inline int xtcp_fault_add(const char *rule)
 {
-	FILE *f = fopen("/proc/net/xtcp/faults", "w");
-	int ok;
-
-	if (!f)
-		return -1;
-	ok = fprintf(f, "%s\n", rule) > 0;
-	return (fclose(f) == 0 && ok) ? 0 : -1;
+	return xtcp_write_line_all("/proc/net/xtcp/faults", rule);
 }
 
 static inline void xtcp_fault_clear(void)
