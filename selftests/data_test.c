@@ -28,20 +28,7 @@ FIXTURE(data)
 	int family;
 };
 
-FIXTURE_VARIANT(data)
-{
-	int veth;
-};
-
-FIXTURE_VARIANT_ADD(data, loopback)
-{
-	.veth = 0,
-};
-
-FIXTURE_VARIANT_ADD(data, veth)
-{
-	.veth = 1,
-};
+XTCP_TOPO_VARIANTS(data);
 
 FIXTURE_SETUP(data)
 {

@@ -25,20 +25,7 @@ FIXTURE(net)
 	int lfd, cfd, afd;
 };
 
-FIXTURE_VARIANT(net)
-{
-	bool veth;
-};
-
-FIXTURE_VARIANT_ADD(net, loopback)
-{
-	.veth = false,
-};
-
-FIXTURE_VARIANT_ADD(net, veth)
-{
-	.veth = true,
-};
+XTCP_TOPO_VARIANTS(net);
 
 FIXTURE_SETUP(net)
 {
@@ -241,7 +228,7 @@ static int capture_warm_up(const struct topo *t, int cap)
 {
 	struct sockaddr_in dst = { .sin_family = AF_INET,
 				   .sin_port = htons(9) };
-	long long dl = now_ms() + 10000;
+	long long dl = xtcp_now_ms() + 10000;
 	int fd, ret = -1;
 
 	if (topo_enter(t, CLI))
@@ -251,7 +238,7 @@ static int capture_warm_up(const struct topo *t, int cap)
 	if (fd < 0)
 		return -1;
 	dst.sin_addr = t->addr[SRV];
-	while (ret && now_ms() < dl) {
+	while (ret && xtcp_now_ms() < dl) {
 		char buf[2048], cbuf[256];
 		struct iovec iov = { buf, sizeof(buf) };
 		struct msghdr m = {
@@ -264,7 +251,7 @@ static int capture_warm_up(const struct topo *t, int cap)
 
 		gettimeofday(&sent, NULL);
 		sendto(fd, "x", 1, 0, (struct sockaddr *)&dst, sizeof(dst));
-		sleep_ms(100);
+		xtcp_sleep_ms(100);
 		while (poll(&p, 1, 0) == 1 && recvmsg(cap, &m, 0) >= 0) {
 			for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
 				if (c->cmsg_level == SOL_SOCKET &&
@@ -433,7 +420,7 @@ TEST_F_TIMEOUT(net, final_ack_lost, 60)
 	EXPECT_EQ(XTCP_LAST_ACK, xstate(self->afd));
 
 	ASSERT_TRUE(WAIT_FOR(10000, topo_state(t, CLI, "TIME_WAIT", NULL) == 1));
-	t_obs = now_ms();
+	t_obs = xtcp_now_ms();
 
 	/* The FIN comes again and the re-ACK closes the server. */
 	ASSERT_TRUE(WAIT_FOR(20000, xstate(self->afd) == XTCP_CLOSE))
@@ -450,8 +437,8 @@ TEST_F_TIMEOUT(net, final_ack_lost, 60)
 	 * created (which was before t_obs); the retransmitted FIN came at
 	 * least fin_rto later and restarted the timer.
 	 */
-	while (now_ms() < t_obs + 2 * msl + 300)
-		sleep_ms(20);
+	while (xtcp_now_ms() < t_obs + 2 * msl + 300)
+		xtcp_sleep_ms(20);
 	EXPECT_EQ(1, topo_state(t, CLI, "TIME_WAIT", &tw_ent))
 		TH_LOG("TIME_WAIT bucket expired without a restart");
 	EXPECT_EQ(1, tw_ent - tw_ent0);	/* entered once */

@@ -20,20 +20,7 @@ FIXTURE(net)
 	int cport;
 };
 
-FIXTURE_VARIANT(net)
-{
-	bool veth;
-};
-
-FIXTURE_VARIANT_ADD(net, loopback)
-{
-	.veth = false,
-};
-
-FIXTURE_VARIANT_ADD(net, veth)
-{
-	.veth = true,
-};
+XTCP_TOPO_VARIANTS(net);
 
 FIXTURE_SETUP(net)
 {
@@ -156,7 +143,7 @@ TEST_F(net, rst_off_window_ignored)
 			       F_RST));
 	ASSERT_EQ(0, to_client(self, info.xtcpi_rcv_nxt - 1, 0, F_RST));
 	ASSERT_TRUE(WAIT_FOR(5000, CNT(CLI, "InSegs") - in0 >= 2));
-	sleep_ms(200);
+	xtcp_sleep_ms(200);
 	EXPECT_EQ(XTCP_ESTABLISHED, xstate(self->cfd));
 	EXPECT_EQ(0, CNT(CLI, "ChallengeAcks") - ch0);
 	EXPECT_EQ(0, CNT(CLI, "EstabResets") - res0);
@@ -296,7 +283,7 @@ TEST_F(net, malformed_dropped)
 	EXPECT_TRUE(WAIT_FOR(5000, CNT(CLI, "InCsumErrors") - csum0 == 2));
 	EXPECT_TRUE(WAIT_FOR(5000, CNT(CLI, "InErrs") - err0 == 5));
 
-	sleep_ms(200);
+	xtcp_sleep_ms(200);
 	EXPECT_EQ(0, CNT(CLI, "OutRsts") - rst0);
 	EXPECT_EQ(0, CNT(CLI, "InNoSocket") - noso0);
 	ASSERT_EQ(0, xinfo(self->cfd, &after));

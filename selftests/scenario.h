@@ -32,147 +32,16 @@
 
 #include "xtcp_lib.h"
 
-enum { CLI, SRV };
-
 #define SRV_PORT	5000
-
-struct topo {
-	bool veth;
-	int home;		/* the test's own netns */
-	int ns[2];		/* CLI, SRV (the same netns over loopback) */
-	char name[2][32];
-	struct in_addr addr[2];
-	int family;
-	int ipproto;
-};
-
-/* Run a shell command quietly; 0 if it succeeded. */
-static inline int sh(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	strncat(cmd, " >/dev/null 2>&1", sizeof(cmd) - strlen(cmd) - 1);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static inline long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
-static inline void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
 
 /* Poll EXPR every 10 ms until it holds or MS pass; evaluates to its value. */
 #define WAIT_FOR(ms, expr) ({						\
-	long long __dl = now_ms() + (ms);				\
+	long long __dl = xtcp_now_ms() + (ms);				\
 	bool __ok;							\
-	while (!(__ok = (expr)) && now_ms() < __dl)			\
-		sleep_ms(10);						\
+	while (!(__ok = (expr)) && xtcp_now_ms() < __dl)			\
+		xtcp_sleep_ms(10);						\
 	__ok;								\
 })
-
-static inline int topo_enter(const struct topo *t, int side)
-{
-	return setns(t->ns[side], CLONE_NEWNET);
-}
-
-static inline void topo_leave(const struct topo *t)
-{
-	if (setns(t->home, CLONE_NEWNET))
-		abort();
-}
-
-static inline int topo_open_ns(const char *name)
-{
-	char path[64];
-
-	snprintf(path, sizeof(path), "/run/netns/%s", name);
-	return open(path, O_RDONLY | O_CLOEXEC);
-}
-
-/* 0 on success; on failure the reason is printed. */
-static inline int topo_setup(struct topo *t, bool veth)
-{
-	int pid = getpid(), i;
-
-	memset(t, 0, sizeof(*t));
-	t->ns[0] = t->ns[1] = t->home = -1;
-	t->veth = veth;
-	t->family = xtcp_family();
-	t->ipproto = xtcp_ipproto();
-	if (t->family <= 0 || t->ipproto <= 0) {
-		fprintf(stderr, "# xtcp.ko not loaded\n");
-		return -1;
-	}
-	t->home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (t->home < 0)
-		return -1;
-
-	snprintf(t->name[CLI], sizeof(t->name[CLI]), "xtc%d", pid);
-	snprintf(t->name[SRV], sizeof(t->name[SRV]), veth ? "xts%d" : "xtc%d",
-		 pid);
-	for (i = 0; i <= veth; i++) {
-		sh("ip netns del %s", t->name[i]);
-		if (sh("ip netns add %s", t->name[i]) ||
-		    sh("ip -n %s link set lo up", t->name[i])) {
-			fprintf(stderr, "# cannot create netns %s\n", t->name[i]);
-			return -1;
-		}
-	}
-	if (veth) {
-		sh("modprobe veth");
-		if (sh("ip -n %s link add v0 type veth peer name v1 netns %s",
-		       t->name[CLI], t->name[SRV]) ||
-		    sh("ip -n %s addr add 10.99.0.1/24 dev v0", t->name[CLI]) ||
-		    sh("ip -n %s addr add 10.99.0.2/24 dev v1", t->name[SRV]) ||
-		    sh("ip -n %s link set v0 up", t->name[CLI]) ||
-		    sh("ip -n %s link set v1 up", t->name[SRV])) {
-			fprintf(stderr, "# cannot set up the veth pair\n");
-			return -1;
-		}
-		inet_pton(AF_INET, "10.99.0.1", &t->addr[CLI]);
-		inet_pton(AF_INET, "10.99.0.2", &t->addr[SRV]);
-	} else {
-		inet_pton(AF_INET, "127.0.0.1", &t->addr[CLI]);
-		t->addr[SRV] = t->addr[CLI];
-	}
-	for (i = 0; i < 2; i++) {
-		t->ns[i] = topo_open_ns(t->name[i]);
-		if (t->ns[i] < 0) {
-			fprintf(stderr, "# cannot open netns %s\n", t->name[i]);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static inline void topo_teardown(struct topo *t)
-{
-	int i;
-
-	if (t->home >= 0)
-		setns(t->home, CLONE_NEWNET);
-	for (i = 0; i < 2; i++) {
-		if (t->ns[i] >= 0)
-			close(t->ns[i]);
-		if (t->name[i][0] && (i == 0 || t->veth))
-			sh("ip netns del %s", t->name[i]);
-	}
-	if (t->home >= 0)
-		close(t->home);
-}
 
 /* A socket created in @side's namespace. */
 static inline int topo_socket(const struct topo *t, int side, int type,
@@ -504,14 +373,14 @@ static inline int raw_send(const struct topo *t, int rawfd, int to,
 static inline int raw_wait(int rawfd, int sport, int dport, uint8_t flags,
 			   int ms, struct xseg *out)
 {
-	long long dl = now_ms() + ms;
+	long long dl = xtcp_now_ms() + ms;
 	uint8_t buf[2048];
 
 	for (;;) {
 		struct pollfd p = { .fd = rawfd, .events = POLLIN };
 		const struct iphdr *ip = (const struct iphdr *)buf;
 		const struct xseg *h;
-		long long left = dl - now_ms();
+		long long left = dl - xtcp_now_ms();
 		ssize_t n;
 
 		if (left <= 0 || poll(&p, 1, left) != 1)

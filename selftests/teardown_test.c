@@ -24,20 +24,7 @@ FIXTURE(td)
 	int msl_ms, fin_timeout_ms, max_tw_buckets, rto_init_ms;
 };
 
-FIXTURE_VARIANT(td)
-{
-	int veth;
-};
-
-FIXTURE_VARIANT_ADD(td, loopback)
-{
-	.veth = 0,
-};
-
-FIXTURE_VARIANT_ADD(td, veth)
-{
-	.veth = 1,
-};
+XTCP_TOPO_VARIANTS(td);
 
 FIXTURE_SETUP(td)
 {

@@ -10,6 +10,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,104 +36,6 @@ static inline int xtcp_read_int_file(const char *path, int dflt)
 	return v;
 }
 
-/*
- * Where the two ends of a test connection live. Loopback: both in one
- * fresh namespace of the caller's own, on 127.0.0.1. Veth: the client side in
- * namespace 0 and the server side in namespace 1, joined by a veth pair.
- * Counters, state gauges and transitions are then summed over both
- * namespaces and sysctls and fault rules applied to both, so a test
- * reads the connection as a whole whichever way it runs.
- */
-#define XTCP_VETH_CLIENT	"10.77.0.1"
-#define XTCP_VETH_SERVER	"10.77.0.2"
-
-static struct {
-	int veth;
-	int ns[2];
-	char name[2][32];
-} xtcp_topo;
-
-static inline int xtcp_topo_sides(void)
-{
-	return xtcp_topo.veth ? 2 : 1;
-}
-
-/* Make @side's namespace the caller's (a no-op over loopback). */
-static inline void xtcp_topo_enter(int side)
-{
-	if (xtcp_topo.veth && setns(xtcp_topo.ns[side], CLONE_NEWNET))
-		abort();
-}
-
-/* 0 when the topology is ready; the caller's namespace is then side 0. */
-static inline int xtcp_topo_setup(int veth)
-{
-	char cmd[1024];
-	int i;
-
-	memset(&xtcp_topo, 0, sizeof(xtcp_topo));
-	if (!veth)
-		return unshare(CLONE_NEWNET) || system("ip link set lo up");
-	for (i = 0; i < 2; i++)
-		snprintf(xtcp_topo.name[i], sizeof(xtcp_topo.name[i]),
-			 "xt%c%d", "cs"[i], getpid());
-	snprintf(cmd, sizeof(cmd),
-		 "ip netns add %1$s && ip netns add %2$s && "
-		 "ip -n %1$s link set lo up && ip -n %2$s link set lo up && "
-		 "ip -n %1$s link add v0 type veth peer name v1 netns %2$s && "
-		 "ip -n %1$s addr add " XTCP_VETH_CLIENT "/24 dev v0 && "
-		 "ip -n %2$s addr add " XTCP_VETH_SERVER "/24 dev v1 && "
-		 "ip -n %1$s link set v0 up && ip -n %2$s link set v1 up",
-		 xtcp_topo.name[0], xtcp_topo.name[1]);
-	if (system(cmd))
-		return -1;
-	for (i = 0; i < 2; i++) {
-		snprintf(cmd, sizeof(cmd), "/run/netns/%s", xtcp_topo.name[i]);
-		xtcp_topo.ns[i] = open(cmd, O_RDONLY | O_CLOEXEC);
-		if (xtcp_topo.ns[i] < 0)
-			return -1;
-	}
-	xtcp_topo.veth = 1;
-	xtcp_topo_enter(0);
-	return 0;
-}
-
-/*
- * Delays every segment by @ms on its way out of either side (netem), so
- * that segments sent at nearly the same time cross in flight.
- */
-static inline int xtcp_topo_delay(int ms)
-{
-	char cmd[256];
-
-	if (!xtcp_topo.veth) {
-		snprintf(cmd, sizeof(cmd),
-			 "tc qdisc add dev lo root netem delay %dms", ms);
-		return system(cmd) ? -1 : 0;
-	}
-	snprintf(cmd, sizeof(cmd),
-		 "ip netns exec %1$s tc qdisc add dev v0 root netem delay %3$dms && "
-		 "ip netns exec %2$s tc qdisc add dev v1 root netem delay %3$dms",
-		 xtcp_topo.name[0], xtcp_topo.name[1], ms);
-	return system(cmd) ? -1 : 0;
-}
-
-/* Removes the namespaces' names; they die with their last socket. */
-static inline void xtcp_topo_teardown(void)
-{
-	char cmd[128];
-	int i;
-
-	if (!xtcp_topo.veth)
-		return;
-	for (i = 0; i < 2; i++) {
-		snprintf(cmd, sizeof(cmd), "ip netns del %s 2>/dev/null",
-			 xtcp_topo.name[i]);
-		if (system(cmd))
-			fprintf(stderr, "# %s failed\n", cmd);
-	}
-}
-
 /* The address family the loaded module registered. */
 static inline int xtcp_family(void)
 {
@@ -141,6 +45,186 @@ static inline int xtcp_family(void)
 static inline int xtcp_ipproto(void)
 {
 	return xtcp_read_int_file(XTCP_SYSFS_IPPROTO, -1);
+}
+
+/*
+ * Where the two ends of a test connection live. Loopback: both in one
+ * fresh namespace, on 127.0.0.1. Veth: the client (CLI) in one namespace
+ * and the server (SRV) in another, joined by a veth pair v0 <-> v1.
+ *
+ * Tests that name sides explicitly use a struct topo of their own
+ * (scenario.h). The plain helpers below use one implicit topology,
+ * xtcp_topo, set up by xtcp_topo_setup(): the caller then lives in the
+ * client's namespace, listeners are made in the server's, counters, state
+ * gauges and transitions are summed over both namespaces, and sysctls and
+ * fault rules are applied to both, so one test body reads the connection
+ * as a whole whichever way it runs.
+ */
+enum { CLI, SRV };
+
+struct topo {
+	bool veth;
+	int home;		/* the test's own netns */
+	int ns[2];		/* CLI, SRV (the same netns over loopback) */
+	char name[2][32];
+	struct in_addr addr[2];
+	int family;
+	int ipproto;
+};
+
+/* Run a shell command quietly; 0 if it succeeded. */
+static inline int sh(const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	strncat(cmd, " >/dev/null 2>&1", sizeof(cmd) - strlen(cmd) - 1);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static inline int topo_enter(const struct topo *t, int side)
+{
+	return setns(t->ns[side], CLONE_NEWNET);
+}
+
+static inline void topo_leave(const struct topo *t)
+{
+	if (setns(t->home, CLONE_NEWNET))
+		abort();
+}
+
+static inline int topo_open_ns(const char *name)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+/* 0 on success; on failure the reason is printed. */
+static inline int topo_setup(struct topo *t, bool veth)
+{
+	int pid = getpid(), i;
+
+	memset(t, 0, sizeof(*t));
+	t->ns[0] = t->ns[1] = t->home = -1;
+	t->veth = veth;
+	t->family = xtcp_family();
+	t->ipproto = xtcp_ipproto();
+	if (t->family <= 0 || t->ipproto <= 0) {
+		fprintf(stderr, "# xtcp.ko not loaded\n");
+		return -1;
+	}
+	t->home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (t->home < 0)
+		return -1;
+
+	snprintf(t->name[CLI], sizeof(t->name[CLI]), "xtc%d", pid);
+	snprintf(t->name[SRV], sizeof(t->name[SRV]), veth ? "xts%d" : "xtc%d",
+		 pid);
+	for (i = 0; i <= veth; i++) {
+		sh("ip netns del %s", t->name[i]);
+		if (sh("ip netns add %s", t->name[i]) ||
+		    sh("ip -n %s link set lo up", t->name[i])) {
+			fprintf(stderr, "# cannot create netns %s\n", t->name[i]);
+			return -1;
+		}
+	}
+	if (veth) {
+		sh("modprobe veth");
+		if (sh("ip -n %s link add v0 type veth peer name v1 netns %s",
+		       t->name[CLI], t->name[SRV]) ||
+		    sh("ip -n %s addr add 10.99.0.1/24 dev v0", t->name[CLI]) ||
+		    sh("ip -n %s addr add 10.99.0.2/24 dev v1", t->name[SRV]) ||
+		    sh("ip -n %s link set v0 up", t->name[CLI]) ||
+		    sh("ip -n %s link set v1 up", t->name[SRV])) {
+			fprintf(stderr, "# cannot set up the veth pair\n");
+			return -1;
+		}
+		inet_pton(AF_INET, "10.99.0.1", &t->addr[CLI]);
+		inet_pton(AF_INET, "10.99.0.2", &t->addr[SRV]);
+	} else {
+		inet_pton(AF_INET, "127.0.0.1", &t->addr[CLI]);
+		t->addr[SRV] = t->addr[CLI];
+	}
+	for (i = 0; i < 2; i++) {
+		t->ns[i] = topo_open_ns(t->name[i]);
+		if (t->ns[i] < 0) {
+			fprintf(stderr, "# cannot open netns %s\n", t->name[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static inline void topo_teardown(struct topo *t)
+{
+	int i;
+
+	if (t->home >= 0)
+		setns(t->home, CLONE_NEWNET);
+	for (i = 0; i < 2; i++) {
+		if (t->ns[i] >= 0)
+			close(t->ns[i]);
+		if (t->name[i][0] && (i == 0 || t->veth))
+			sh("ip netns del %s", t->name[i]);
+	}
+	if (t->home >= 0)
+		close(t->home);
+}
+
+/*
+ * Runs every test of @fixture twice, over loopback and over veth
+ * (kselftest_harness.h variants); the setup reads variant->veth.
+ */
+#define XTCP_TOPO_VARIANTS(fixture)					\
+	FIXTURE_VARIANT(fixture) { bool veth; };			\
+	FIXTURE_VARIANT_ADD(fixture, loopback) { .veth = false };	\
+	FIXTURE_VARIANT_ADD(fixture, veth) { .veth = true }
+
+static struct topo xtcp_topo = { .ns = { -1, -1 }, .home = -1 };
+
+static inline int xtcp_topo_sides(void)
+{
+	return xtcp_topo.veth ? 2 : 1;
+}
+
+/* Make @side's namespace the caller's (a no-op over loopback). */
+static inline void xtcp_topo_enter(int side)
+{
+	if (xtcp_topo.veth && topo_enter(&xtcp_topo, side))
+		abort();
+}
+
+/* 0 when the topology is ready; the caller then lives on the client side. */
+static inline int xtcp_topo_setup(bool veth)
+{
+	if (topo_setup(&xtcp_topo, veth))
+		return -1;
+	return topo_enter(&xtcp_topo, CLI);
+}
+
+/*
+ * Delays every segment by @ms on its way out of either side (netem), so
+ * that segments sent at nearly the same time cross in flight.
+ */
+static inline int xtcp_topo_delay(int ms)
+{
+	if (!xtcp_topo.veth)
+		return sh("ip netns exec %s tc qdisc add dev lo root netem delay %dms",
+			  xtcp_topo.name[CLI], ms);
+	return sh("ip netns exec %s tc qdisc add dev v0 root netem delay %dms",
+		  xtcp_topo.name[CLI], ms) ||
+	       sh("ip netns exec %s tc qdisc add dev v1 root netem delay %dms",
+		  xtcp_topo.name[SRV], ms);
+}
+
+static inline void xtcp_topo_teardown(void)
+{
+	topo_teardown(&xtcp_topo);
 }
 
 /*
@@ -203,7 +287,7 @@ static inline long long xtcp_counter(const char *name)
 		else if (sum >= 0)
 			sum += v;
 	}
-	xtcp_topo_enter(0);
+	xtcp_topo_enter(CLI);
 	return sum;
 }
 
@@ -222,7 +306,7 @@ static inline long xtcp_state_count(const char *state, long *entered)
 			sum += v;
 		esum += e;
 	}
-	xtcp_topo_enter(0);
+	xtcp_topo_enter(CLI);
 	if (entered)
 		*entered = esum;
 	return sum;
@@ -263,7 +347,7 @@ static inline struct sockaddr_in xtcp_server_addr(int family,
 	struct sockaddr_in a = xtcp_loopback(family, port);
 
 	if (xtcp_topo.veth)
-		inet_pton(AF_INET, XTCP_VETH_SERVER, &a.sin_addr);
+		a.sin_addr = xtcp_topo.addr[SRV];
 	return a;
 }
 
@@ -288,9 +372,9 @@ static inline int xtcp_listen_on(int family, unsigned short port, int backlog,
 	struct sockaddr_in a = xtcp_server_addr(family, port);
 	int fd;
 
-	xtcp_topo_enter(1 % xtcp_topo_sides());
+	xtcp_topo_enter(xtcp_topo.veth ? SRV : CLI);
 	fd = socket(family, SOCK_STREAM, 0);
-	xtcp_topo_enter(0);
+	xtcp_topo_enter(CLI);
 	if (fd < 0)
 		return -1;
 	if (reuse && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse,
@@ -419,7 +503,7 @@ static inline int xtcp_write_line_all(const char *path, const char *line)
 		ok &= fprintf(f, "%s\n", line) > 0;
 		ok &= fclose(f) == 0;
 	}
-	xtcp_topo_enter(0);
+	xtcp_topo_enter(CLI);
 	return ok ? 0 : -1;
 }
 
@@ -464,7 +548,7 @@ static inline long xtcp_transition_count(const char *from, const char *to)
 		else if (sum >= 0)
 			sum += v;
 	}
-	xtcp_topo_enter(0);
+	xtcp_topo_enter(CLI);
 	return sum;
 }
 
