@@ -88,7 +88,7 @@ check: deps
 
 demo: deps
 	$(MAKE) modules-$(KERNEL) selftests
-	scripts/vm --kernel $(KERNEL) -- scripts/demo
+	scripts/vm --kernel $(KERNEL) -- scripts/demo $(SCENARIO)
 
 vm: modules-$(KERNEL) selftests
 	scripts/vm --kernel $(KERNEL)

@@ -53,6 +53,7 @@
 
 #include "fault.h"
 #include "netns.h"
+#include "trace.h"
 
 #define XTCP_FAULT_MAX_RULES	64
 #define XTCP_FAULT_MAX_LINE	256
@@ -208,8 +209,10 @@ bool __xtcp_fault_should_drop(struct net *net, enum xtcp_fault_dir dir,
 		if (xtcp_fault_match(r, dir, kind, ntohs(sport), ntohs(dport)) &&
 		    xtcp_fault_fire(r))
 			drop = true;
-	if (drop)
+	if (drop) {
 		XTCP_INC_STATS(net, FAULT_DROPS);
+		trace_xtcp_fault_drop(dir, flags, payload_len, sport, dport);
+	}
 out:
 	rcu_read_unlock();
 	return drop;

@@ -20,6 +20,7 @@
 #include "proto.h"
 #include "request.h"
 #include "timewait.h"
+#include "trace.h"
 #include "xtcp.h"
 
 /* The MSS option of a SYN or SYN-ACK; RFC 9293's default without one. */
@@ -133,6 +134,7 @@ static int xtcp_v4_rcv(struct sk_buff *skb)
 	th = xtcp_hdr(skb);
 	iph = ip_hdr(skb);
 	__skb_pull(skb, xtcp_hdr_doff(th));
+	trace_xtcp_segment_in(th, iph->saddr, iph->daddr, skb->len);
 	if (xtcp_fault_should_drop(net, XTCP_FAULT_IN, th->flags, skb->len,
 				   th->source, th->dest))
 		goto drop;

@@ -20,6 +20,7 @@
 #include "output.h"
 #include "proto.h"
 #include "timer.h"
+#include "trace.h"
 #include "xtcp.h"
 
 #define XTCP_SKB_HEADROOM	(MAX_HEADER + XTCP_MAX_HDR_LEN)
@@ -84,6 +85,7 @@ static void xtcp_csum(struct sk_buff *skb, struct xtcphdr *th, __be32 saddr,
 	th->check = csum_tcpudp_magic(saddr, daddr, skb->len, xtcp_ipproto,
 				      csum_partial(th, skb->len, 0));
 	skb->ip_summed = CHECKSUM_NONE;
+	trace_xtcp_segment_out(th, saddr, daddr, skb->len - xtcp_hdr_doff(th));
 }
 
 /* Count the segment and ask the fault rules; true: hand it to IP. */
@@ -162,6 +164,7 @@ void xtcp_send_syn(struct sock *sk)
 
 void xtcp_send_active_reset(struct sock *sk)
 {
+	xtcp_trace_reset_abort(sk);
 	xtcp_transmit(sk, xtcp_sk(sk)->snd_nxt,
 		      XTCP_FLAG_RST | XTCP_FLAG_ACK, NULL);
 }
@@ -313,6 +316,8 @@ void xtcp_send_reset_reply(struct net *net, struct sk_buff *skb)
 
 	if (cb->flags & XTCP_FLAG_RST)
 		return;
+	trace_xtcp_reset_send(seg.saddr, seg.sport, seg.daddr, seg.dport,
+			      XTCP_RST_REPLY, cb->flags);
 	if (cb->flags & XTCP_FLAG_ACK) {
 		seg.seq = cb->ack_seq;
 		seg.flags = XTCP_FLAG_RST;

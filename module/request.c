@@ -21,6 +21,7 @@
 #include "proto.h"
 #include "request.h"
 #include "timewait.h"
+#include "trace.h"
 #include "xtcp.h"
 
 static void xtcp_request_put(struct xtcp_request *req)
@@ -29,6 +30,14 @@ static void xtcp_request_put(struct xtcp_request *req)
 		sock_put(req->listener);
 		kfree(req);
 	}
+}
+
+/* A request entry is a connection in SYN_RCVD too: trace its states. */
+static void xtcp_trace_request(const struct xtcp_request *req, int oldstate,
+			       int newstate)
+{
+	trace_xtcp_state(req, req->laddr, req->lport, req->raddr, req->rport,
+			 oldstate, newstate);
 }
 
 static void xtcp_send_synack(struct net *net, const struct xtcp_request *req)
@@ -92,6 +101,7 @@ static enum hrtimer_restart xtcp_request_timer(struct hrtimer *timer)
 	spin_unlock(&lxs->queue_lock);
 
 	if (drop) {
+		xtcp_trace_request(req, TCP_SYN_RECV, TCP_CLOSE);
 		xtcp_state_account(net, TCP_SYN_RECV, TCP_CLOSE);
 		xtcp_state_gone(net, TCP_CLOSE);
 		xtcp_request_put(req);
@@ -105,6 +115,9 @@ static enum hrtimer_restart xtcp_request_timer(struct hrtimer *timer)
 	XTCP_INC_STATS(net, RETRANS_SEGS);
 	xtcp_send_synack(net, req);
 	us = xtcp_synack_timeout_us(net, req->retransmits);
+	trace_xtcp_retransmit(req->laddr, req->lport, req->raddr, req->rport,
+			      req->iss, XTCP_RETRANS_SYNACK, req->retransmits,
+			      us / USEC_PER_MSEC);
 	req->expires = ktime_add_us(ktime_get(), us);
 	hrtimer_set_expires(timer, req->expires);
 	return HRTIMER_RESTART;
@@ -180,6 +193,7 @@ static void xtcp_conn_request(struct sock *lsk, struct sk_buff *skb)
 	list_add_tail(&req->node, &lxs->syn_queue);
 	lxs->syn_queue_len++;
 	xtcp_state_spawn(net, TCP_LISTEN, TCP_SYN_RECV);
+	xtcp_trace_request(req, TCP_LISTEN, TCP_SYN_RECV);
 
 	hrtimer_init(&req->timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS_SOFT);
 	req->timer.function = xtcp_request_timer;
@@ -373,6 +387,7 @@ void xtcp_listen_stop(struct sock *lsk)
 
 	list_for_each_entry_safe(req, tmp, &reqs, node) {
 		list_del(&req->node);
+		xtcp_trace_request(req, TCP_SYN_RECV, TCP_CLOSE);
 		xtcp_state_account(net, TCP_SYN_RECV, TCP_CLOSE);
 		xtcp_state_gone(net, TCP_CLOSE);
 		if (hrtimer_try_to_cancel(&req->timer) == 1)

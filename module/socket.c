@@ -31,6 +31,7 @@
 #include "proto.h"
 #include "request.h"
 #include "timer.h"
+#include "trace.h"
 #include "xtcp.h"
 
 /* ---- state accounting ---- */
@@ -101,6 +102,7 @@ void xtcp_set_state(struct sock *sk, int state)
 			XTCP_INC_STATS(net, ESTAB_RESETS);
 	}
 	xtcp_state_account(net, old, state);
+	xtcp_trace_state(sk, old, state);
 	/* Lockless readers (lookups, poll) pair with this. */
 	smp_store_release(&sk->sk_state, state);
 }
@@ -180,6 +182,7 @@ void xtcp_reset(struct sock *sk)
 		err = ECONNRESET;
 	}
 	WRITE_ONCE(sk->sk_err, err);
+	xtcp_trace_reset_recv(sk, err);
 	/* The error is visible before the state: pairs with xtcp_poll(). */
 	smp_wmb();
 	xtcp_done(sk);

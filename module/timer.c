@@ -19,6 +19,7 @@
 #include "netns.h"
 #include "output.h"
 #include "timer.h"
+#include "trace.h"
 #include "xtcp.h"
 
 /* Data and FIN give up after this many retransmissions, as TCP's retries2. */
@@ -83,6 +84,7 @@ static void xtcp_backoff(struct sock *sk)
 	xs->retransmits++;
 	xs->backoff++;
 	xs->rto_us = min(xs->rto_us * 2, max);
+	xtcp_trace_retransmit(sk);
 	xtcp_timer_arm(sk, XTCP_TIMER_RETRANS, xs->rto_us);
 }
 

@@ -22,6 +22,7 @@
 #include "output.h"
 #include "proto.h"
 #include "timewait.h"
+#include "trace.h"
 #include "xtcp.h"
 
 static struct kmem_cache *xtcp_tw_cachep __read_mostly;
@@ -62,6 +63,8 @@ static bool xtcp_tw_deschedule(struct xtcp_tw *tw)
 	if (!xtcp_ehash_del_tw(tw))
 		return false;
 	xtcp_bind_del_tw(tw);
+	trace_xtcp_state(tw, tw->eh.laddr, tw->eh.lport, tw->eh.raddr,
+			 tw->eh.rport, TCP_TIME_WAIT, TCP_CLOSE);
 	xtcp_state_account(net, TCP_TIME_WAIT, TCP_CLOSE);
 	xtcp_state_gone(net, TCP_CLOSE);
 	atomic_dec(&xtcp_pernet(net)->tw_count);
@@ -84,6 +87,7 @@ static enum hrtimer_restart xtcp_tw_timer(struct hrtimer *timer)
 	struct xtcp_tw *tw = container_of(timer, struct xtcp_tw, timer);
 	struct net *net = xtcp_tw_net(tw);
 
+	trace_xtcp_tw_expire(tw);
 	if (xtcp_tw_deschedule(tw))
 		XTCP_INC_STATS(net, TIME_WAIT_EXPIRED);
 	xtcp_tw_put(tw);
@@ -127,6 +131,7 @@ void xtcp_time_wait(struct sock *sk)
 	xtcp_ehash_replace_sk(sk, tw);
 	hrtimer_start(&tw->timer, xtcp_tw_timeout(tw), HRTIMER_MODE_REL_SOFT);
 	XTCP_INC_STATS(net, TIME_WAIT_CREATED);
+	trace_xtcp_tw_create(tw);
 
 	/* The bucket is in TIME_WAIT now; the socket is merely closed. */
 	xtcp_state_handoff(sk, TCP_CLOSE);
@@ -189,10 +194,12 @@ bool xtcp_tw_rcv(struct xtcp_tw *tw, struct sk_buff *skb)
 		xtcp_ctl_send(net, &seg);
 		break;
 	case XTCP_TW_KILL:
+		trace_xtcp_tw_kill(tw);
 		if (xtcp_tw_deschedule(tw))
 			XTCP_INC_STATS(net, TIME_WAIT_KILLED);
 		break;
 	case XTCP_TW_SYN:
+		trace_xtcp_tw_reuse(tw);
 		if (xtcp_tw_deschedule(tw))
 			XTCP_INC_STATS(net, TIME_WAIT_REUSED);
 		consumed = false;

@@ -1,0 +1,320 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * xtcp's tracepoints: /sys/kernel/tracing/events/xtcp/. The reference is
+ * Documentation/guide.md ("Tracepoints"); scripts/xtcp-ladder parses the
+ * TP_printk() formats below, so change them together.
+ *
+ * Every event names the connection by its 4-tuple from the point of view
+ * of the side that emits it: src is the local end for state, retransmit
+ * and TIME_WAIT events, the sender for segments. Events are emitted with
+ * no lock taken and never sleep.
+ *
+ * This header is read twice by trace.c (CREATE_TRACE_POINTS); the other
+ * files include it once for the trace_xtcp_*() calls.
+ */
+#undef TRACE_SYSTEM
+#define TRACE_SYSTEM xtcp
+
+#if !defined(_XTCP_TRACE_H) || defined(TRACE_HEADER_MULTI_READ)
+#define _XTCP_TRACE_H
+
+#include <linux/tracepoint.h>
+#include <linux/types.h>
+#include <net/tcp_states.h>
+
+#include "proto.h"
+#include "timewait.h"
+
+#ifndef _XTCP_TRACE_ENUMS
+#define _XTCP_TRACE_ENUMS
+/* What a xtcp_retransmit event resent. */
+enum xtcp_retrans_kind {
+	XTCP_RETRANS_SYN,
+	XTCP_RETRANS_SYNACK,
+	XTCP_RETRANS_DATA,
+	XTCP_RETRANS_FIN,
+};
+
+/* Why a RST was sent. */
+enum xtcp_rst_reason {
+	XTCP_RST_REPLY,		/* answer to a segment no connection takes */
+	XTCP_RST_ABORT,		/* a connection aborted (linger 0, timeout, ...) */
+};
+
+struct sock;
+
+/*
+ * For the call sites that have a socket: each emits one event with the
+ * socket's 4-tuple (trace.c). Cheap when the event is disabled.
+ */
+void xtcp_trace_state(const struct sock *sk, int oldstate, int newstate);
+void xtcp_trace_retransmit(const struct sock *sk);
+void xtcp_trace_reset_abort(const struct sock *sk);
+void xtcp_trace_reset_recv(const struct sock *sk, int err);
+#endif
+
+TRACE_DEFINE_ENUM(TCP_ESTABLISHED);
+TRACE_DEFINE_ENUM(TCP_SYN_SENT);
+TRACE_DEFINE_ENUM(TCP_SYN_RECV);
+TRACE_DEFINE_ENUM(TCP_FIN_WAIT1);
+TRACE_DEFINE_ENUM(TCP_FIN_WAIT2);
+TRACE_DEFINE_ENUM(TCP_TIME_WAIT);
+TRACE_DEFINE_ENUM(TCP_CLOSE);
+TRACE_DEFINE_ENUM(TCP_CLOSE_WAIT);
+TRACE_DEFINE_ENUM(TCP_LAST_ACK);
+TRACE_DEFINE_ENUM(TCP_LISTEN);
+TRACE_DEFINE_ENUM(TCP_CLOSING);
+TRACE_DEFINE_ENUM(XTCP_RETRANS_SYN);
+TRACE_DEFINE_ENUM(XTCP_RETRANS_SYNACK);
+TRACE_DEFINE_ENUM(XTCP_RETRANS_DATA);
+TRACE_DEFINE_ENUM(XTCP_RETRANS_FIN);
+
+#define xtcp_show_state(s)					\
+	__print_symbolic(s,					\
+		{ 0,			"NONE" },		\
+		{ TCP_ESTABLISHED,	"ESTABLISHED" },	\
+		{ TCP_SYN_SENT,		"SYN_SENT" },		\
+		{ TCP_SYN_RECV,		"SYN_RECV" },		\
+		{ TCP_FIN_WAIT1,	"FIN_WAIT1" },		\
+		{ TCP_FIN_WAIT2,	"FIN_WAIT2" },		\
+		{ TCP_TIME_WAIT,	"TIME_WAIT" },		\
+		{ TCP_CLOSE,		"CLOSE" },		\
+		{ TCP_CLOSE_WAIT,	"CLOSE_WAIT" },		\
+		{ TCP_LAST_ACK,		"LAST_ACK" },		\
+		{ TCP_LISTEN,		"LISTEN" },		\
+		{ TCP_CLOSING,		"CLOSING" })
+
+#define xtcp_show_flags(f)					\
+	__print_flags(f, "|",					\
+		{ XTCP_FLAG_FIN, "FIN" },			\
+		{ XTCP_FLAG_SYN, "SYN" },			\
+		{ XTCP_FLAG_RST, "RST" },			\
+		{ XTCP_FLAG_PSH, "PSH" },			\
+		{ XTCP_FLAG_ACK, "ACK" })
+
+/* The four address fields every event starts with. */
+#define XTCP_TUPLE_FIELDS					\
+	__array(__u8, saddr, 4)					\
+	__array(__u8, daddr, 4)					\
+	__field(__u16, sport)					\
+	__field(__u16, dport)
+
+#define XTCP_TUPLE_ASSIGN(s, sp, d, dp)				\
+	do {							\
+		memcpy(__entry->saddr, &(s), 4);		\
+		memcpy(__entry->daddr, &(d), 4);		\
+		__entry->sport = ntohs(sp);			\
+		__entry->dport = ntohs(dp);			\
+	} while (0)
+
+#define XTCP_TUPLE_FMT		"src=%pI4:%u dst=%pI4:%u"
+#define XTCP_TUPLE_ARGS		__entry->saddr, __entry->sport,	\
+				__entry->daddr, __entry->dport
+
+/*
+ * A socket, request entry or TIME_WAIT bucket @obj changed state. @obj
+ * identifies the object across events (a connecting socket's first event,
+ * CLOSE -> SYN_SENT, may still have source port 0).
+ */
+TRACE_EVENT(xtcp_state,
+	TP_PROTO(const void *obj, __be32 saddr, __be16 sport, __be32 daddr,
+		 __be16 dport, int oldstate, int newstate),
+	TP_ARGS(obj, saddr, sport, daddr, dport, oldstate, newstate),
+	TP_STRUCT__entry(
+		__field(const void *, obj)
+		XTCP_TUPLE_FIELDS
+		__field(int, oldstate)
+		__field(int, newstate)
+	),
+	TP_fast_assign(
+		__entry->obj = obj;
+		XTCP_TUPLE_ASSIGN(saddr, sport, daddr, dport);
+		__entry->oldstate = oldstate;
+		__entry->newstate = newstate;
+	),
+	TP_printk("obj=%p " XTCP_TUPLE_FMT " old=%s new=%s", __entry->obj,
+		  XTCP_TUPLE_ARGS, xtcp_show_state(__entry->oldstate),
+		  xtcp_show_state(__entry->newstate))
+);
+
+/* A segment entered (checksum good, before the fault rules) or left. */
+DECLARE_EVENT_CLASS(xtcp_segment,
+	TP_PROTO(const struct xtcphdr *th, __be32 saddr, __be32 daddr,
+		 unsigned int len),
+	TP_ARGS(th, saddr, daddr, len),
+	TP_STRUCT__entry(
+		XTCP_TUPLE_FIELDS
+		__field(__u32, seq)
+		__field(__u32, ack)
+		__field(__u32, len)
+		__field(__u16, window)
+		__field(__u8, flags)
+	),
+	TP_fast_assign(
+		XTCP_TUPLE_ASSIGN(saddr, th->source, daddr, th->dest);
+		__entry->seq = ntohl(th->seq);
+		__entry->ack = ntohl(th->ack_seq);
+		__entry->len = len;
+		__entry->window = ntohs(th->window);
+		__entry->flags = th->flags;
+	),
+	TP_printk(XTCP_TUPLE_FMT " flags=%s seq=%u ack=%u len=%u win=%u",
+		  XTCP_TUPLE_ARGS, xtcp_show_flags(__entry->flags),
+		  __entry->seq, __entry->ack, __entry->len, __entry->window)
+);
+
+DEFINE_EVENT(xtcp_segment, xtcp_segment_in,
+	TP_PROTO(const struct xtcphdr *th, __be32 saddr, __be32 daddr,
+		 unsigned int len),
+	TP_ARGS(th, saddr, daddr, len)
+);
+
+DEFINE_EVENT(xtcp_segment, xtcp_segment_out,
+	TP_PROTO(const struct xtcphdr *th, __be32 saddr, __be32 daddr,
+		 unsigned int len),
+	TP_ARGS(th, saddr, daddr, len)
+);
+
+/*
+ * The retransmission timer resent a segment starting at @seq; @backoff is
+ * the number of consecutive timeouts so far, @rto_ms the next timeout.
+ */
+TRACE_EVENT(xtcp_retransmit,
+	TP_PROTO(__be32 saddr, __be16 sport, __be32 daddr, __be16 dport,
+		 u32 seq, int kind, int backoff, u32 rto_ms),
+	TP_ARGS(saddr, sport, daddr, dport, seq, kind, backoff, rto_ms),
+	TP_STRUCT__entry(
+		XTCP_TUPLE_FIELDS
+		__field(__u32, seq)
+		__field(int, kind)
+		__field(int, backoff)
+		__field(__u32, rto_ms)
+	),
+	TP_fast_assign(
+		XTCP_TUPLE_ASSIGN(saddr, sport, daddr, dport);
+		__entry->seq = seq;
+		__entry->kind = kind;
+		__entry->backoff = backoff;
+		__entry->rto_ms = rto_ms;
+	),
+	TP_printk(XTCP_TUPLE_FMT " kind=%s seq=%u backoff=%d rto_ms=%u",
+		  XTCP_TUPLE_ARGS,
+		  __print_symbolic(__entry->kind,
+				   { XTCP_RETRANS_SYN, "SYN" },
+				   { XTCP_RETRANS_SYNACK, "SYN-ACK" },
+				   { XTCP_RETRANS_DATA, "DATA" },
+				   { XTCP_RETRANS_FIN, "FIN" }),
+		  __entry->seq, __entry->backoff, __entry->rto_ms)
+);
+
+/*
+ * A RST is being sent. REPLY answers a segment (flags @state is then the
+ * answered segment's flags); ABORT ends a connection in state @state.
+ */
+TRACE_EVENT(xtcp_reset_send,
+	TP_PROTO(__be32 saddr, __be16 sport, __be32 daddr, __be16 dport,
+		 int reason, int state),
+	TP_ARGS(saddr, sport, daddr, dport, reason, state),
+	TP_STRUCT__entry(
+		XTCP_TUPLE_FIELDS
+		__field(int, reason)
+		__field(int, state)
+	),
+	TP_fast_assign(
+		XTCP_TUPLE_ASSIGN(saddr, sport, daddr, dport);
+		__entry->reason = reason;
+		__entry->state = state;
+	),
+	TP_printk(XTCP_TUPLE_FMT " reason=%s %s=%s", XTCP_TUPLE_ARGS,
+		  __entry->reason == XTCP_RST_REPLY ? "reply" : "abort",
+		  __entry->reason == XTCP_RST_REPLY ? "to" : "state",
+		  __entry->reason == XTCP_RST_REPLY ?
+		  xtcp_show_flags(__entry->state) :
+		  xtcp_show_state(__entry->state))
+);
+
+/*
+ * A socket in @state is reset with @err: by an acceptable RST, or by a
+ * local abort that has just sent one (xtcp_reset_send reason=abort).
+ */
+TRACE_EVENT(xtcp_reset_recv,
+	TP_PROTO(__be32 saddr, __be16 sport, __be32 daddr, __be16 dport,
+		 int state, int err),
+	TP_ARGS(saddr, sport, daddr, dport, state, err),
+	TP_STRUCT__entry(
+		XTCP_TUPLE_FIELDS
+		__field(int, state)
+		__field(int, err)
+	),
+	TP_fast_assign(
+		XTCP_TUPLE_ASSIGN(saddr, sport, daddr, dport);
+		__entry->state = state;
+		__entry->err = err;
+	),
+	TP_printk(XTCP_TUPLE_FMT " state=%s err=%d", XTCP_TUPLE_ARGS,
+		  xtcp_show_state(__entry->state), __entry->err)
+);
+
+/* TIME_WAIT buckets: created, expired (2 x MSL), reused (SYN), killed (RST). */
+DECLARE_EVENT_CLASS(xtcp_tw,
+	TP_PROTO(const struct xtcp_tw *tw),
+	TP_ARGS(tw),
+	TP_STRUCT__entry(
+		XTCP_TUPLE_FIELDS
+		__field(__u32, snd_nxt)
+		__field(__u32, rcv_nxt)
+	),
+	TP_fast_assign(
+		XTCP_TUPLE_ASSIGN(tw->eh.laddr, tw->eh.lport, tw->eh.raddr,
+				  tw->eh.rport);
+		__entry->snd_nxt = tw->snd_nxt;
+		__entry->rcv_nxt = tw->rcv_nxt;
+	),
+	TP_printk(XTCP_TUPLE_FMT " snd_nxt=%u rcv_nxt=%u", XTCP_TUPLE_ARGS,
+		  __entry->snd_nxt, __entry->rcv_nxt)
+);
+
+DEFINE_EVENT(xtcp_tw, xtcp_tw_create,
+	TP_PROTO(const struct xtcp_tw *tw), TP_ARGS(tw));
+DEFINE_EVENT(xtcp_tw, xtcp_tw_expire,
+	TP_PROTO(const struct xtcp_tw *tw), TP_ARGS(tw));
+DEFINE_EVENT(xtcp_tw, xtcp_tw_reuse,
+	TP_PROTO(const struct xtcp_tw *tw), TP_ARGS(tw));
+DEFINE_EVENT(xtcp_tw, xtcp_tw_kill,
+	TP_PROTO(const struct xtcp_tw *tw), TP_ARGS(tw));
+
+/*
+ * A fault rule dropped a segment (dir 0: in, 1: out). It follows the
+ * xtcp_segment_in/out event of the same segment on the same CPU.
+ */
+TRACE_EVENT(xtcp_fault_drop,
+	TP_PROTO(int dir, u8 flags, unsigned int len, __be16 sport,
+		 __be16 dport),
+	TP_ARGS(dir, flags, len, sport, dport),
+	TP_STRUCT__entry(
+		__field(int, dir)
+		__field(__u8, flags)
+		__field(__u32, len)
+		__field(__u16, sport)
+		__field(__u16, dport)
+	),
+	TP_fast_assign(
+		__entry->dir = dir;
+		__entry->flags = flags;
+		__entry->len = len;
+		__entry->sport = ntohs(sport);
+		__entry->dport = ntohs(dport);
+	),
+	TP_printk("dir=%s sport=%u dport=%u flags=%s len=%u",
+		  __entry->dir ? "out" : "in", __entry->sport, __entry->dport,
+		  xtcp_show_flags(__entry->flags), __entry->len)
+);
+
+#endif /* _XTCP_TRACE_H */
+
+/* Out of tree: define_trace.h finds this file through -I$(src)/module. */
+#undef TRACE_INCLUDE_PATH
+#define TRACE_INCLUDE_PATH .
+#undef TRACE_INCLUDE_FILE
+#define TRACE_INCLUDE_FILE trace
+#include <trace/define_trace.h>

@@ -1,0 +1,715 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtcp-scenario - the classic handshake and teardown scenarios, each
+ * implemented once, used by "make demo SCENARIO=<name>" (scripts/demo,
+ * which records and draws it) and by selftests/scenarios.sh (which
+ * asserts on its outcome).
+ *
+ * Usage: xtcp-scenario [-q] NAME      run one scenario
+ *        xtcp-scenario -l             list the scenarios
+ *
+ * Every run builds two fresh network namespaces joined by veth (client
+ * 10.99.0.1, server 10.99.0.2, server port 5000; scenario.h), shrinks the
+ * timers with the namespaces' sysctls, runs the scenario, checks what must
+ * have happened ("ok - ..." or "FAIL - ..." lines) and prints each side's
+ * non-zero counters. The namespaces start from zero, so the counters are
+ * the scenario's deltas. Exit status: 0 every check held, 1 a check
+ * failed, 4 the scenario cannot run here (e.g. no netem).
+ * -q prints only the checks and failures.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "scenario.h"
+
+#define EXIT_SKIP	4
+#define DEADLINE_MS	20000
+
+static struct topo T;
+static bool quiet;
+static int failures;
+static const char * const side_name[2] = { "client", "server" };
+
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (quiet)
+		return;
+	va_start(ap, fmt);
+	printf("* ");
+	vprintf(fmt, ap);
+	printf("\n");
+	va_end(ap);
+	fflush(stdout);
+}
+
+static void expect(bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	printf("%s - ", ok ? "ok" : "FAIL");
+	vprintf(fmt, ap);
+	printf("\n");
+	va_end(ap);
+	fflush(stdout);
+	if (!ok)
+		failures++;
+}
+
+static long long ctr(int side, const char *name)
+{
+	return topo_counter(&T, side, name);
+}
+
+/* Current population of @state ("SYN_RCVD", ...) on @side. */
+static long cur(int side, const char *state)
+{
+	return topo_state(&T, side, state, NULL);
+}
+
+static long entered(int side, const char *state)
+{
+	long e = -1;
+
+	topo_state(&T, side, state, &e);
+	return e;
+}
+
+/* Expect counter @name on @side to reach @want (polled: timers may lag). */
+static void expect_ctr(int side, const char *name, long long want)
+{
+	long long v = 0;
+
+	WAIT_FOR(DEADLINE_MS, (v = ctr(side, name)) >= want);
+	expect(v == want, "%s %s == %lld (got %lld)", side_name[side], name,
+	       want, v);
+}
+
+static void expect_ctr_min(int side, const char *name, long long want)
+{
+	long long v = 0;
+
+	WAIT_FOR(DEADLINE_MS, (v = ctr(side, name)) >= want);
+	expect(v >= want, "%s %s >= %lld (got %lld)", side_name[side], name,
+	       want, v);
+}
+
+static void expect_cur(int side, const char *state, long want)
+{
+	long v = 0;
+
+	WAIT_FOR(DEADLINE_MS, (v = cur(side, state)) == want);
+	expect(v == want, "%s: %ld socket(s) in %s (got %ld)", side_name[side],
+	       want, state, v);
+}
+
+static void expect_entered(int side, const char *state, long want)
+{
+	long v = entered(side, state);
+
+	expect(v == want, "%s entered %s %ld time(s) (got %ld)",
+	       side_name[side], state, want, v);
+}
+
+/* Shrunk timers: RTO 300 ms, 2 x MSL 600 ms. */
+static void timers(int rto_ms, int msl_ms)
+{
+	if (topo_sysctl2(&T, "rto_min_ms", 50) ||
+	    topo_sysctl2(&T, "rto_init_ms", rto_ms) ||
+	    topo_sysctl2(&T, "msl_ms", msl_ms))
+		expect(false, "set the timer sysctls");
+}
+
+static void fault(int side, const char *rule)
+{
+	int err = topo_fault(&T, side, "%s", rule);
+
+	say("%s fault rule: drop %s", side_name[side], rule);
+	expect(!err, "%s accepts fault rule '%s'", side_name[side], rule);
+}
+
+static void set_blocking(int fd)
+{
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+}
+
+/* connect(), accept(): 0 and both fds, or -1 after a failed check. */
+static int establish(int lfd, int *cfd, int *sfd)
+{
+	int err;
+
+	*sfd = -1;
+	*cfd = xconnect_nb(&T);
+	if (*cfd < 0) {
+		expect(false, "client connect() starts (errno %d)", errno);
+		return -1;
+	}
+	say("client connect()s to 10.99.0.2:%d from port %d", SRV_PORT,
+	    xport(*cfd));
+	err = xconnect_wait(*cfd, DEADLINE_MS);
+	expect(err == 0, "client connect() succeeds (%s)", strerror(err));
+	*sfd = xaccept_wait(lfd, DEADLINE_MS);
+	expect(*sfd >= 0, "server accept() returns the connection");
+	if (err || *sfd < 0)
+		return -1;
+	set_blocking(*cfd);
+	return 0;
+}
+
+static bool xfer(int from, int to, const char *msg)
+{
+	char buf[64] = "";
+	ssize_t n;
+
+	if (send(from, msg, strlen(msg), 0) != (ssize_t)strlen(msg))
+		return false;
+	n = recv(to, buf, sizeof(buf) - 1, 0);
+	return n == (ssize_t)strlen(msg) && !memcmp(buf, msg, n);
+}
+
+static void exchange(int cfd, int sfd)
+{
+	say("client sends \"hello\", server answers \"world\"");
+	expect(xfer(cfd, sfd, "hello") && xfer(sfd, cfd, "world"),
+	       "data arrives both ways");
+}
+
+/* Wait up to @ms for @fd to be readable; then recv(): its result. */
+static ssize_t recv_wait(int fd, char *buf, size_t len, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	if (poll(&p, 1, ms) != 1) {
+		errno = ETIME;
+		return -1;
+	}
+	return recv(fd, buf, len, MSG_DONTWAIT);
+}
+
+/* The client closes first; the server reads EOF and closes. */
+static void orderly_close(int cfd, int sfd, bool wait_tw, int nr_tw)
+{
+	char buf[16];
+
+	say("client close()s: FIN");
+	close(cfd);
+	expect(recv_wait(sfd, buf, sizeof(buf), DEADLINE_MS) == 0,
+	       "server reads end of file");
+	say("server close()s: FIN");
+	close(sfd);
+	expect_ctr(CLI, "TimeWaitCreated", nr_tw);
+	if (wait_tw) {
+		say("waiting 2 x MSL for the client's TIME_WAIT to expire");
+		expect_ctr(CLI, "TimeWaitExpired", nr_tw);
+	}
+}
+
+static int plain(int with_loss_cb(void))
+{
+	int lfd, cfd, sfd;
+
+	lfd = xlisten(&T, 16);
+	expect(lfd >= 0, "server listens on 10.99.0.2:%d", SRV_PORT);
+	if (lfd < 0)
+		return -1;
+	if (with_loss_cb && with_loss_cb())
+		return -1;
+	if (establish(lfd, &cfd, &sfd))
+		return -1;
+	exchange(cfd, sfd);
+	orderly_close(cfd, sfd, true, 1);
+	close(lfd);
+	return 0;
+}
+
+/* ---- the scenarios ---------------------------------------------------- */
+
+static int sc_basic(void)
+{
+	timers(300, 250);
+	if (plain(NULL))
+		return -1;
+	expect_ctr(CLI, "ActiveOpens", 1);
+	expect_ctr(SRV, "PassiveOpens", 1);
+	expect_entered(SRV, "CLOSE_WAIT", 1);
+	expect_entered(SRV, "LAST_ACK", 1);
+	expect_entered(CLI, "FIN_WAIT_2", 1);
+	return 0;
+}
+
+static int syn_loss_rule(void)
+{
+	fault(CLI, "out syn nth=1");
+	return 0;
+}
+
+static int sc_syn_loss(void)
+{
+	timers(300, 250);
+	if (plain(syn_loss_rule))
+		return -1;
+	expect_ctr(CLI, "FaultDrops", 1);
+	expect_ctr(CLI, "SynRetrans", 1);
+	return 0;
+}
+
+static int synack_loss_rule(void)
+{
+	fault(SRV, "out synack nth=1");
+	return 0;
+}
+
+static int sc_synack_loss(void)
+{
+	timers(300, 250);
+	/* A slow client: the server's SYN-ACK retransmission comes first. */
+	topo_sysctl(&T, CLI, "rto_init_ms", 5000);
+	if (plain(synack_loss_rule))
+		return -1;
+	expect_ctr(SRV, "FaultDrops", 1);
+	expect_ctr_min(SRV, "SynAckRetrans", 1);
+	expect_ctr(CLI, "SynRetrans", 0);
+	return 0;
+}
+
+static int ack_loss_rule(void)
+{
+	fault(CLI, "out ack nth=1");
+	return 0;
+}
+
+static int sc_ack_loss(void)
+{
+	timers(300, 250);
+	if (plain(ack_loss_rule))
+		return -1;
+	/* The client was ESTABLISHED; the server, in SYN_RCVD, asked again. */
+	expect_ctr(CLI, "FaultDrops", 1);
+	expect_ctr_min(SRV, "SynAckRetrans", 1);
+	return 0;
+}
+
+static int sc_half_close(void)
+{
+	int lfd, cfd, sfd;
+	char buf[64] = "";
+
+	timers(300, 250);
+	lfd = xlisten(&T, 16);
+	if (lfd < 0 || establish(lfd, &cfd, &sfd))
+		return -1;
+	say("client sends \"request\" and shutdown(SHUT_WR)s: FIN");
+	send(cfd, "request", 7, 0);
+	shutdown(cfd, SHUT_WR);
+	expect(recv_wait(sfd, buf, sizeof(buf), DEADLINE_MS) == 7,
+	       "server reads the request");
+	expect(recv_wait(sfd, buf, sizeof(buf), DEADLINE_MS) == 0,
+	       "server reads end of file (CLOSE_WAIT)");
+	say("server, in CLOSE_WAIT, still sends \"response\"");
+	send(sfd, "response", 8, 0);
+	memset(buf, 0, sizeof(buf));
+	expect(recv_wait(cfd, buf, sizeof(buf), DEADLINE_MS) == 8 &&
+	       !strcmp(buf, "response"),
+	       "client, in FIN_WAIT_2, reads the response");
+	say("server close()s: FIN");
+	close(sfd);
+	expect(recv_wait(cfd, buf, sizeof(buf), DEADLINE_MS) == 0,
+	       "client reads end of file");
+	close(cfd);
+	close(lfd);
+	expect_ctr(CLI, "TimeWaitExpired", 1);
+	expect_entered(CLI, "FIN_WAIT_2", 1);
+	expect_entered(SRV, "CLOSE_WAIT", 1);
+	return 0;
+}
+
+static int sc_last_ack_loss(void)
+{
+	int lfd, cfd, sfd;
+	char buf[16];
+
+	timers(300, 250);
+	lfd = xlisten(&T, 16);
+	if (lfd < 0 || establish(lfd, &cfd, &sfd))
+		return -1;
+	exchange(cfd, sfd);
+	say("client close()s: FIN");
+	close(cfd);
+	expect(recv_wait(sfd, buf, sizeof(buf), DEADLINE_MS) == 0,
+	       "server reads end of file");
+	expect_cur(CLI, "FIN_WAIT_2", 1);
+	fault(CLI, "out ack nth=1");
+	say("server close()s: FIN; the client's last ACK is lost");
+	close(sfd);
+	close(lfd);
+	/* LAST_ACK retransmits its FIN; the TIME_WAIT bucket ACKs again. */
+	expect_ctr_min(SRV, "FinRetrans", 1);
+	expect_cur(SRV, "LAST_ACK", 0);
+	expect_ctr(CLI, "FaultDrops", 1);
+	expect_ctr(CLI, "TimeWaitCreated", 1);
+	expect_ctr(CLI, "TimeWaitExpired", 1);
+	return 0;
+}
+
+static int sc_time_wait(void)
+{
+	struct sockaddr_xtcp a;
+	int lfd, cfd, sfd, fd, port, ret;
+
+	timers(300, 1000);
+	lfd = xlisten(&T, 16);
+	if (lfd < 0 || establish(lfd, &cfd, &sfd))
+		return -1;
+	port = xport(cfd);
+	exchange(cfd, sfd);
+	orderly_close(cfd, sfd, false, 1);
+	close(lfd);
+
+	a = xaddr(&T, CLI, port);
+	fd = xsocket(&T, CLI);
+	ret = bind(fd, (struct sockaddr *)&a, sizeof(a));
+	expect(ret < 0 && errno == EADDRINUSE,
+	       "bind() to client port %d fails with EADDRINUSE during TIME_WAIT",
+	       port);
+	close(fd);
+	if (!quiet) {
+		say("the client's sockets now (the bucket is state 06):");
+		topo_enter(&T, CLI);
+		system("cat /proc/net/xtcp/sockets");
+		topo_leave(&T);
+	}
+	say("waiting 2 x MSL = 2 s");
+	expect_ctr(CLI, "TimeWaitExpired", 1);
+	fd = xsocket(&T, CLI);
+	expect(!bind(fd, (struct sockaddr *)&a, sizeof(a)),
+	       "bind() to port %d succeeds after TIME_WAIT", port);
+	close(fd);
+	return 0;
+}
+
+#define EXHAUST_PORTS	6
+
+static int sc_port_exhaustion(void)
+{
+	struct sockaddr_xtcp sa = xaddr(&T, SRV, SRV_PORT);
+	int lfd, cfd, sfd, i, err = 0;
+	char path[] = "/proc/sys/net/ipv4/ip_local_port_range";
+	FILE *f;
+
+	timers(300, 60000);
+	topo_enter(&T, CLI);
+	f = fopen(path, "w");
+	if (f) {
+		fprintf(f, "40000 %d\n", 40000 + EXHAUST_PORTS - 1);
+		fclose(f);
+	}
+	topo_leave(&T);
+	say("client's ephemeral ports: 40000-%d; 2 x MSL = 120 s",
+	    40000 + EXHAUST_PORTS - 1);
+	lfd = xlisten(&T, 16);
+	if (lfd < 0)
+		return -1;
+	for (i = 0; i < EXHAUST_PORTS; i++) {
+		if (establish(lfd, &cfd, &sfd))
+			return -1;
+		orderly_close(cfd, sfd, false, i + 1);
+	}
+	expect_cur(CLI, "TIME_WAIT", EXHAUST_PORTS);
+	cfd = xsocket(&T, CLI);
+	if (connect(cfd, (struct sockaddr *)&sa, sizeof(sa)))
+		err = errno;
+	say("connection %d: connect() -> %s", EXHAUST_PORTS + 1,
+	    err ? strerror(err) : "success");
+	expect(err == EADDRNOTAVAIL,
+	       "connect() fails with EADDRNOTAVAIL: every port is in TIME_WAIT");
+	close(cfd);
+	close(lfd);
+	expect_ctr(CLI, "TimeWaitCreated", EXHAUST_PORTS);
+	return 0;
+}
+
+#define LEAK_CONNS	4
+
+static int sc_close_wait_leak(void)
+{
+	int lfd, cfd, sfd[LEAK_CONNS], i;
+
+	timers(300, 250);
+	lfd = xlisten(&T, 16);
+	if (lfd < 0)
+		return -1;
+	for (i = 0; i < LEAK_CONNS; i++) {
+		if (establish(lfd, &cfd, &sfd[i]))
+			return -1;
+		say("client close()s; the server application never does");
+		close(cfd);
+	}
+	expect_cur(SRV, "CLOSE_WAIT", LEAK_CONNS);
+	expect_cur(CLI, "FIN_WAIT_2", LEAK_CONNS);
+	if (!quiet) {
+		say("the server's sockets (state 08 is CLOSE_WAIT):");
+		topo_enter(&T, SRV);
+		system("cat /proc/net/xtcp/sockets");
+		topo_leave(&T);
+	}
+	say("the server finally close()s them");
+	for (i = 0; i < LEAK_CONNS; i++)
+		close(sfd[i]);
+	close(lfd);
+	expect_cur(SRV, "CLOSE_WAIT", 0);
+	expect_ctr(CLI, "TimeWaitCreated", LEAK_CONNS);
+	return 0;
+}
+
+/* Delay both directions so that segments sent together cross. */
+static int netem(void)
+{
+	sh("modprobe sch_netem");
+	if (sh("ip netns exec %s tc qdisc add dev v0 root netem delay 300ms",
+	       T.name[CLI]) ||
+	    sh("ip netns exec %s tc qdisc add dev v1 root netem delay 300ms",
+	       T.name[SRV])) {
+		printf("# SKIP: cannot add a netem qdisc (tc, sch_netem)\n");
+		return -1;
+	}
+	say("both directions delayed 300 ms (netem) so that segments cross");
+	return 0;
+}
+
+static int bound_socket(int side, int port)
+{
+	struct sockaddr_xtcp a = xaddr(&T, side, port);
+	int fd = xsocket(&T, side);
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)))
+		return -1;
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	return fd;
+}
+
+static int sc_simultaneous_open(void)
+{
+	struct sockaddr_xtcp ca, sa;
+	int cfd, sfd, e1, e2;
+
+	timers(3000, 250);
+	if (netem())
+		return EXIT_SKIP;
+	cfd = bound_socket(CLI, 6001);
+	sfd = bound_socket(SRV, SRV_PORT);
+	if (cfd < 0 || sfd < 0)
+		return -1;
+	ca = xaddr(&T, CLI, 6001);
+	sa = xaddr(&T, SRV, SRV_PORT);
+	say("no listener: both sides connect() to each other at once");
+	connect(cfd, (struct sockaddr *)&sa, sizeof(sa));
+	connect(sfd, (struct sockaddr *)&ca, sizeof(ca));
+	e1 = xconnect_wait(cfd, DEADLINE_MS);
+	e2 = xconnect_wait(sfd, DEADLINE_MS);
+	expect(!e1 && !e2, "both connect()s succeed (%s, %s)", strerror(e1),
+	       strerror(e2));
+	expect_entered(CLI, "SYN_RCVD", 1);
+	expect_entered(SRV, "SYN_RCVD", 1);
+	set_blocking(cfd);
+	set_blocking(sfd);
+	exchange(cfd, sfd);
+	orderly_close(cfd, sfd, true, 1);
+	return 0;
+}
+
+static int sc_simultaneous_close(void)
+{
+	int lfd, cfd, sfd;
+
+	timers(3000, 250);
+	lfd = xlisten(&T, 16);
+	if (lfd < 0 || establish(lfd, &cfd, &sfd))
+		return -1;
+	close(lfd);
+	exchange(cfd, sfd);
+	if (netem())
+		return EXIT_SKIP;
+	say("both sides close() at once: the FINs cross");
+	close(cfd);
+	close(sfd);
+	expect_ctr(CLI, "TimeWaitCreated", 1);
+	expect_ctr(SRV, "TimeWaitCreated", 1);
+	expect_entered(CLI, "CLOSING", 1);
+	expect_entered(SRV, "CLOSING", 1);
+	expect_ctr(CLI, "TimeWaitExpired", 1);
+	expect_ctr(SRV, "TimeWaitExpired", 1);
+	return 0;
+}
+
+static int sc_stale_syn(void)
+{
+	uint8_t seg[64];
+	size_t len;
+	int lfd, raw;
+
+	timers(300, 250);
+	topo_sysctl(&T, SRV, "synack_retries", 1);
+	lfd = xlisten(&T, 16);
+	raw = raw_socket(&T, CLI);
+	if (lfd < 0 || raw < 0)
+		return -1;
+	say("an old duplicate SYN (port 40000, seq 1000) reaches the listener");
+	len = xseg_build(&T, seg, CLI, SRV, 40000, SRV_PORT, 1000, 0, F_SYN,
+			 NULL, 0);
+	expect(!raw_send(&T, raw, SRV, seg, len), "the stale SYN is sent");
+	/* The client has no such connection: it answers the SYN-ACK with RST. */
+	expect_ctr_min(CLI, "InNoSocket", 1);
+	expect_ctr_min(CLI, "OutRsts", 1);
+	say("the server keeps SYN_RCVD until its SYN-ACK retries run out");
+	expect_cur(SRV, "SYN_RCVD", 0);
+	expect(xaccept_wait(lfd, 100) < 0, "server accept()s nothing");
+	close(raw);
+	close(lfd);
+	return 0;
+}
+
+static int sc_rst_close(void)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	int lfd, cfd, sfd;
+	char buf[16];
+	ssize_t n;
+
+	timers(300, 250);
+	lfd = xlisten(&T, 16);
+	if (lfd < 0 || establish(lfd, &cfd, &sfd))
+		return -1;
+	exchange(cfd, sfd);
+	say("client sets SO_LINGER {1, 0} and close()s: RST, not FIN");
+	setsockopt(cfd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(cfd);
+	n = recv_wait(sfd, buf, sizeof(buf), DEADLINE_MS);
+	expect(n < 0 && errno == ECONNRESET, "server's recv() fails with ECONNRESET");
+	close(sfd);
+	close(lfd);
+	expect_ctr(CLI, "OutRsts", 1);
+	expect_ctr(SRV, "InRsts", 1);
+	expect_ctr(SRV, "EstabResets", 1);
+	expect_ctr(CLI, "TimeWaitCreated", 0);
+	return 0;
+}
+
+static const struct scenario {
+	const char *name;
+	int (*run)(void);
+	const char *what;
+} scenarios[] = {
+	{ "basic", sc_basic, "handshake, data both ways, orderly close, TIME_WAIT" },
+	{ "syn-loss", sc_syn_loss, "the client's first SYN is lost and retransmitted" },
+	{ "synack-loss", sc_synack_loss, "the server's SYN-ACK is lost and retransmitted" },
+	{ "ack-loss", sc_ack_loss, "the handshake's third ACK is lost" },
+	{ "half-close", sc_half_close, "shutdown(SHUT_WR): the other side still sends" },
+	{ "last-ack-loss", sc_last_ack_loss, "the final ACK is lost: FIN retransmitted, TIME_WAIT re-ACKs" },
+	{ "time-wait", sc_time_wait, "TIME_WAIT holds the port for 2 x MSL" },
+	{ "port-exhaustion", sc_port_exhaustion, "TIME_WAIT buckets use up the ephemeral ports" },
+	{ "close-wait-leak", sc_close_wait_leak, "an application that never closes piles up CLOSE_WAIT" },
+	{ "simultaneous-open", sc_simultaneous_open, "both sides connect() at once: SYN_SENT -> SYN_RCVD" },
+	{ "simultaneous-close", sc_simultaneous_close, "both sides close() at once: CLOSING" },
+	{ "stale-syn", sc_stale_syn, "an old duplicate SYN is refused by the third step" },
+	{ "rst-close", sc_rst_close, "SO_LINGER 0: close() sends RST, no TIME_WAIT" },
+};
+
+#define NR_SCENARIOS	(sizeof(scenarios) / sizeof(scenarios[0]))
+
+/* Every non-zero counter of @side, several to a line. */
+static void dump_counters(int side)
+{
+	char key[64], line[128] = "";
+	size_t used = 0;
+	long long v;
+	FILE *f;
+
+	if (topo_enter(&T, side))
+		return;
+	f = fopen("/proc/net/xtcp/snmp", "r");
+	topo_leave(&T);
+	if (!f)
+		return;
+	printf("%s counters:\n", side_name[side]);
+	while (fscanf(f, "%63s %lld", key, &v) == 2) {
+		if (!v)
+			continue;
+		if (used > 60) {
+			printf(" %s\n", line);
+			used = 0;
+		}
+		used += snprintf(line + used, sizeof(line) - used, " %s=%lld",
+				 key, v);
+	}
+	if (line[0])
+		printf("  %s\n", line);
+	fclose(f);
+}
+
+static void usage(void)
+{
+	size_t i;
+
+	fprintf(stderr, "usage: xtcp-scenario [-q] NAME | -l\nscenarios:\n");
+	for (i = 0; i < NR_SCENARIOS; i++)
+		fprintf(stderr, "  %-20s %s\n", scenarios[i].name,
+			scenarios[i].what);
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	const struct scenario *s = NULL;
+	size_t i;
+	int opt, ret;
+
+	while ((opt = getopt(argc, argv, "qlh")) != -1) {
+		switch (opt) {
+		case 'q':
+			quiet = true;
+			break;
+		case 'l':
+			for (i = 0; i < NR_SCENARIOS; i++)
+				printf("%s\t%s\n", scenarios[i].name,
+				       scenarios[i].what);
+			return 0;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc - 1)
+		usage();
+	for (i = 0; i < NR_SCENARIOS; i++)
+		if (!strcmp(argv[optind], scenarios[i].name))
+			s = &scenarios[i];
+	if (!s)
+		usage();
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (topo_setup(&T, true)) {
+		topo_teardown(&T);
+		printf("# SKIP: cannot build the two namespaces\n");
+		return EXIT_SKIP;
+	}
+	say("scenario %s: %s", s->name, s->what);
+	say("client 10.99.0.1 (netns %s) <-veth-> server 10.99.0.2 (netns %s)",
+	    T.name[CLI], T.name[SRV]);
+	ret = s->run();
+	if (ret < 0)
+		expect(false, "scenario %s ran to its end", s->name);
+	if (!quiet && ret != EXIT_SKIP) {
+		dump_counters(CLI);
+		dump_counters(SRV);
+	}
+	topo_teardown(&T);
+	if (ret == EXIT_SKIP)
+		return EXIT_SKIP;
+	return failures ? 1 : 0;
+}
