@@ -61,11 +61,19 @@ static int new_socket(uint64_t *s)
 {
 	int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 			rnd(s) % 8 ? 0 : rnd(s) % 300);
+	struct sockaddr_in a = { .sin_family = family };
+	int one = 1;
 
-	if (fd >= 0 && rnd(s) % 2) {
-		int one = 1;
-
+	if (fd < 0)
+		return fd;
+	if (rnd(s) % 2)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* A third become listeners on our ports right away. */
+	if (rnd(s) % 3 == 0) {
+		a.sin_port = htons(PORT0 + rnd(s) % NPORTS);
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		if (!bind(fd, (struct sockaddr *)&a, sizeof(a)))
+			listen(fd, 1 + rnd(s) % 16);
 	}
 	return fd;
 }
@@ -113,6 +121,24 @@ static void fill_addr(uint64_t *s, struct sockaddr_storage *ss)
 			((uint8_t *)ss)[k] = rnd(s);
 }
 
+/* Half the time a well-formed loopback address on one of our ports. */
+static void pick_addr(uint64_t *s, struct sockaddr_storage *ss,
+		      socklen_t *len)
+{
+	if (rnd(s) % 2) {
+		struct sockaddr_in *a = (struct sockaddr_in *)ss;
+
+		memset(ss, 0, sizeof(*ss));
+		a->sin_family = family;
+		a->sin_port = htons(PORT0 + rnd(s) % NPORTS);
+		a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		*len = sizeof(*a);
+	} else {
+		fill_addr(s, ss);
+		*len = addr_len(s);
+	}
+}
+
 static int do_op(uint64_t *sp, int op, int fd)
 {
 	uint64_t rs = *sp;
@@ -125,15 +151,17 @@ static int do_op(uint64_t *sp, int op, int fd)
 
 	switch (op) {
 	case O_BIND:
-		fill_addr(&rs, &ss);
-		ret = bind(fd, (struct sockaddr *)&ss, addr_len(&rs));
+		pick_addr(&rs, &ss, &len);
+		ret = bind(fd, (struct sockaddr *)&ss, len);
 		break;
 	case O_LISTEN:
 		ret = listen(fd, R(4) ? (int)R(64) : (int)rnd(&rs));
 		break;
 	case O_CONNECT:
-		fill_addr(&rs, &ss);
-		ret = connect(fd, (struct sockaddr *)&ss, addr_len(&rs));
+		pick_addr(&rs, &ss, &len);
+		ret = connect(fd, (struct sockaddr *)&ss, len);
+		if (ret && errno == EINPROGRESS)
+			ret = 0;
 		break;
 	case O_ACCEPT:
 		len = R(2) ? sizeof(ss) : R(20);
@@ -198,6 +226,25 @@ static int do_op(uint64_t *sp, int op, int fd)
 	return ret;
 }
 
+/*
+ * Weighted: sockets must live long enough to get bound, listen, connect
+ * and carry data, so socket and close are rarer than the rest.
+ */
+static int pick_op(uint64_t *s)
+{
+	static const int weight[O_MAX] = {
+		[O_SOCKET] = 3, [O_BIND] = 8, [O_LISTEN] = 8,
+		[O_CONNECT] = 8, [O_ACCEPT] = 10, [O_SEND] = 10,
+		[O_RECV] = 10, [O_SHUTDOWN] = 2, [O_SETSOCKOPT] = 8,
+		[O_GETSOCKOPT] = 8, [O_POLL] = 4, [O_NAME] = 4, [O_CLOSE] = 2,
+	};
+	int r = rnd(s) % 85, op;
+
+	for (op = 0; op < O_MAX - 1 && r >= weight[op]; op++)
+		r -= weight[op];
+	return op;
+}
+
 static void *fuzz_thread(void *arg)
 {
 	uint64_t rs = seed0 + (uintptr_t)arg * 0x9e3779b97f4a7c15ull;
@@ -205,7 +252,7 @@ static void *fuzz_thread(void *arg)
 
 	rs |= 1;
 	for (n = 0; n < calls_per_thread; n++) {
-		int op = R(O_MAX), i = R(SLOTS), ret;
+		int op = pick_op(&rs), i = R(SLOTS), ret;
 
 		cnt[op]++;
 		if (op == O_SOCKET) {
