@@ -46,9 +46,9 @@ xtcp_register_net_sysctl(struct net *net, const char *path,
  * struct sockaddr_unsized (it has sa_family, like struct sockaddr).
  */
 #ifdef XTCP_HAVE_SOCKADDR_UNSIZED
-typedef struct sockaddr_unsized xtcp_sockaddr_t;
+#define xtcp_sockaddr	sockaddr_unsized
 #else
-typedef struct sockaddr xtcp_sockaddr_t;
+#define xtcp_sockaddr	sockaddr
 #endif
 
 /*
