@@ -13,6 +13,9 @@
 #   make selftests      build the selftests into build/selftests/
 #   make deps           install build and test dependencies (scripts/deps)
 #   make check          deps, build, run the selftests in the VM on each series
+#   make check-debug    build (once) the sanitizer kernel from Debian sid's
+#                       newest linux-source, xtcp against it, run the suite
+#                       with the debug lane's sizes and a kmemleak scan
 #   make demo           deps, build, run scripts/demo in the VM
 #   make vm [KERNEL=6.12]  interactive shell in the test VM with xtcp loaded
 #   make style          checkpatch --strict and sparse on the module
@@ -53,7 +56,8 @@ define kbuild
 	$(MAKE) -C $(2) M=$(1) $(KBUILD_ARGS) $(3)
 endef
 
-.PHONY: all modules clean install deps check demo style vm selftests \
+.PHONY: all modules clean install deps check check-debug modules-debug \
+	demo style vm selftests \
 	$(addprefix modules-,$(SERIES))
 
 all: modules
@@ -85,6 +89,14 @@ deps:
 check: deps
 	$(MAKE) $(addprefix modules-,$(SERIES)) selftests
 	scripts/check
+
+modules-debug:
+	scripts/debug-kernel
+	$(call kbuild,$(OUT_ROOT)/debug,$$(scripts/kernels debug kdir),modules)
+
+check-debug: deps
+	$(MAKE) modules-debug selftests
+	CHECK_KERNELS=debug CHECK_TIMEOUT=$${CHECK_TIMEOUT:-5400} scripts/check
 
 demo: deps
 	$(MAKE) modules-$(KERNEL) selftests

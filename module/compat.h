@@ -8,6 +8,7 @@
 #ifndef _XTCP_COMPAT_H
 #define _XTCP_COMPAT_H
 
+#include <linux/hrtimer.h>
 #include <linux/net.h>
 #include <net/net_namespace.h>
 
@@ -39,5 +40,32 @@ xtcp_register_net_sysctl(struct net *net, const char *path,
 #define XTCP_ACCEPT_FLAGS	(flags)
 #define XTCP_ACCEPT_KERN	(kern)
 #endif
+
+/*
+ * Since 6.19, proto_ops->bind() and ->connect() take a
+ * struct sockaddr_unsized (it has sa_family, like struct sockaddr).
+ */
+#ifdef XTCP_HAVE_SOCKADDR_UNSIZED
+#define xtcp_sockaddr	sockaddr_unsized
+#else
+#define xtcp_sockaddr	sockaddr
+#endif
+
+/*
+ * Since 6.13, hrtimer_setup() sets the callback with the clock and mode;
+ * hrtimer_init() is gone since 6.17.
+ */
+static inline void
+xtcp_hrtimer_setup(struct hrtimer *timer,
+		   enum hrtimer_restart (*fn)(struct hrtimer *),
+		   clockid_t clock, enum hrtimer_mode mode)
+{
+#ifdef XTCP_HAVE_HRTIMER_SETUP
+	hrtimer_setup(timer, fn, clock, mode);
+#else
+	hrtimer_init(timer, clock, mode);
+	timer->function = fn;
+#endif
+}
 
 #endif /* _XTCP_COMPAT_H */

@@ -15,6 +15,7 @@
 #include <net/ip.h>
 #include <net/sock.h>
 
+#include "compat.h"
 #include "netns.h"
 #include "output.h"
 #include "proc.h"
@@ -195,8 +196,8 @@ static void xtcp_conn_request(struct sock *lsk, struct sk_buff *skb)
 	xtcp_state_spawn(net, TCP_LISTEN, TCP_SYN_RECV);
 	xtcp_trace_request(req, TCP_LISTEN, TCP_SYN_RECV);
 
-	hrtimer_init(&req->timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS_SOFT);
-	req->timer.function = xtcp_request_timer;
+	xtcp_hrtimer_setup(&req->timer, xtcp_request_timer, CLOCK_MONOTONIC,
+			   HRTIMER_MODE_ABS_SOFT);
 	us = xtcp_synack_timeout_us(net, 0);
 	req->expires = ktime_add_us(ktime_get(), us);
 	hrtimer_start(&req->timer, req->expires, HRTIMER_MODE_ABS_SOFT);

@@ -342,7 +342,8 @@ static bool xtcp_family_ok(sa_family_t family)
 	return family == AF_INET || family == xtcp_family;
 }
 
-static int xtcp_bind(struct socket *sock, struct sockaddr *uaddr, int len)
+static int xtcp_bind(struct socket *sock, struct xtcp_sockaddr *uaddr,
+		     int len)
 {
 	struct sockaddr_in *addr = (struct sockaddr_in *)uaddr;
 	struct sock *sk = sock->sk;
@@ -436,7 +437,8 @@ static int xtcp_disconnect(struct sock *sk)
 }
 
 /* The active open (tcp_v4_connect's steps). */
-static int xtcp_v4_connect(struct sock *sk, struct sockaddr *uaddr, int len)
+static int xtcp_v4_connect(struct sock *sk, struct xtcp_sockaddr *uaddr,
+			   int len)
 {
 	struct sockaddr_in *usin = (struct sockaddr_in *)uaddr;
 	struct inet_sock *inet = inet_sk(sk);
@@ -538,7 +540,7 @@ static long xtcp_wait_for_connect(struct sock *sk, long timeo)
 }
 
 /* inet_stream_connect()'s state machine over struct socket's state. */
-static int xtcp_connect(struct socket *sock, struct sockaddr *uaddr,
+static int xtcp_connect(struct socket *sock, struct xtcp_sockaddr *uaddr,
 			int len, int flags)
 {
 	struct sock *sk = sock->sk;

@@ -232,7 +232,10 @@ static void xtcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
 	/* Acceptable: overlaps [RCV.NXT, RCV.NXT + RCV.WND]. */
 	if (xtcp_before(cb->end_seq, xs->rcv_nxt) ||
 	    xtcp_after(cb->seq, xs->rcv_nxt + wnd)) {
-		if (!(flags & XTCP_FLAG_RST))
+		/* RFC 5961 4.2: a SYN is challenged whatever its sequence. */
+		if (flags & XTCP_FLAG_SYN)
+			xtcp_send_challenge_ack(sk);
+		else if (!(flags & XTCP_FLAG_RST))
 			xtcp_send_ack(sk);
 		goto drop;
 	}

@@ -16,6 +16,7 @@
 #include <linux/hrtimer.h>
 #include <net/sock.h>
 
+#include "compat.h"
 #include "netns.h"
 #include "output.h"
 #include "timer.h"
@@ -193,8 +194,8 @@ void xtcp_timer_init(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	hrtimer_init(&xs->timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS_SOFT);
-	xs->timer.function = xtcp_timer_fn;
+	xtcp_hrtimer_setup(&xs->timer, xtcp_timer_fn, CLOCK_MONOTONIC,
+			   HRTIMER_MODE_ABS_SOFT);
 	xs->timer_kind = XTCP_TIMER_NONE;
 	xs->rto_us = xtcp_rto_base_us(sk);
 }

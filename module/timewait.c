@@ -18,6 +18,7 @@
 #include <linux/slab.h>
 #include <net/sock.h>
 
+#include "compat.h"
 #include "netns.h"
 #include "output.h"
 #include "proto.h"
@@ -122,8 +123,8 @@ void xtcp_time_wait(struct sock *sk)
 	tw->snd_nxt = xs->snd_nxt;
 	tw->rcv_wnd = xtcp_rcv_window(sk);
 	tw->reuse = sk->sk_reuse;
-	hrtimer_init(&tw->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
-	tw->timer.function = xtcp_tw_timer;
+	xtcp_hrtimer_setup(&tw->timer, xtcp_tw_timer, CLOCK_MONOTONIC,
+			   HRTIMER_MODE_REL_SOFT);
 
 	atomic_inc(&xn->tw_count);
 	xtcp_set_state(sk, TCP_TIME_WAIT);

@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * SYN flood: a raw socket (IP_HDRINCL) in the client's namespace sends
+ * SYNs from spoofed, non-existent addresses of the veth subnet (their
+ * SYN-ACKs die in ARP, as in a real flood) at a listener for
+ * XTCP_FLOOD_MS milliseconds (default 3000) as fast as it can.
+ *
+ * The listener's SYN queue (request entries, counted in SYN_RCVD) never
+ * exceeds min(backlog, max_syn_backlog); every refused SYN is counted in
+ * ListenDrops (ListenOverflows when the accept queue is full); the entries
+ * expire after their SYN-ACK retries; and a real client connects once the
+ * flood stops.  xtcp has no SYN cookies: during the flood a real client
+ * only gets in when an entry expires, which this test does not require.
+ */
+#include <netinet/ip.h>
+
+#include "kselftest_harness.h"
+#include "scenario.h"
+
+#define SYN_BACKLOG	64
+
+FIXTURE(flood)
+{
+	struct topo t;
+	int lfd, raw;
+};
+
+FIXTURE_SETUP(flood)
+{
+	int one = 1;
+
+	self->lfd = self->raw = -1;
+	ASSERT_EQ(0, topo_setup(&self->t, true));
+	ASSERT_EQ(0, topo_sysctl(&self->t, SRV, "max_syn_backlog", SYN_BACKLOG));
+	ASSERT_EQ(0, topo_sysctl(&self->t, SRV, "rto_init_ms", 200));
+	ASSERT_EQ(0, topo_sysctl(&self->t, SRV, "rto_min_ms", 100));
+	ASSERT_EQ(0, topo_sysctl(&self->t, SRV, "synack_retries", 1));
+	/* Neighbour resolution of the spoofed sources fails fast. */
+	sh("ip netns exec %s sysctl -qw net.ipv4.neigh.v1.mcast_solicit=1",
+	   self->t.name[SRV]);
+	self->lfd = xlisten(&self->t, 1024);
+	ASSERT_GE(self->lfd, 0);
+	self->raw = raw_socket(&self->t, CLI);
+	ASSERT_GE(self->raw, 0);
+	ASSERT_EQ(0, setsockopt(self->raw, IPPROTO_IP, IP_HDRINCL, &one,
+				sizeof(one)));
+}
+
+FIXTURE_TEARDOWN(flood)
+{
+	if (self->raw >= 0)
+		close(self->raw);
+	if (self->lfd >= 0)
+		close(self->lfd);
+	topo_teardown(&self->t);
+}
+
+static long env_long(const char *name, long dflt)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? strtol(v, NULL, 0) : dflt;
+}
+
+TEST_F_TIMEOUT(flood, syn_flood_is_bounded, 600)
+{
+	long flood_ms = env_long("XTCP_FLOOD_MS", 3000), sent = 0, fail = 0;
+	long long drops0, ovf0, drops, ovf, t0, ms, next_sample = 0;
+	long max_synrcvd = 0, cur, entered0, entered;
+	uint8_t pkt[sizeof(struct iphdr) + sizeof(struct xseg)];
+	struct iphdr *ip = (struct iphdr *)pkt;
+	struct xseg *h = (struct xseg *)(ip + 1);
+	uint32_t rs = 12345;
+	int cfd, afd;
+
+	drops0 = topo_counter(&self->t, SRV, "ListenDrops");
+	ovf0 = topo_counter(&self->t, SRV, "ListenOverflows");
+	topo_state(&self->t, SRV, "SYN_RCVD", &entered0);
+
+	memset(pkt, 0, sizeof(pkt));
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->ttl = 64;
+	ip->protocol = self->t.ipproto;
+	ip->tot_len = htons(sizeof(pkt));
+	ip->daddr = self->t.addr[SRV].s_addr;
+	t0 = now_ms();
+	while ((ms = now_ms() - t0) < flood_ms) {
+		struct in_addr src;
+		int k;
+
+		for (k = 0; k < 64; k++) {
+			rs = rs * 1103515245 + 12345;
+			/* 10.99.0.100 .. 10.99.0.227: nobody there */
+			src.s_addr = htonl(0x0a630064 + ((rs >> 8) & 127));
+			ip->saddr = src.s_addr;
+			ip->id = rs;
+			ip->check = 0;
+			xseg_build(&self->t, (uint8_t *)h, CLI, SRV, 0, 0, 0, 0,
+				   0, NULL, 0);
+			h->sport = htons(1024 + (rs >> 16) % 60000);
+			h->dport = htons(SRV_PORT);
+			h->seq = htonl(rs * 2654435761u);
+			h->flags = F_SYN;
+			h->check = 0;
+			h->check = xseg_csum(src, self->t.addr[SRV],
+					     self->t.ipproto, h, sizeof(*h));
+			if (raw_send(&self->t, self->raw, SRV, pkt, sizeof(pkt)))
+				fail++;
+			else
+				sent++;
+		}
+		if (ms >= next_sample) {
+			cur = topo_state(&self->t, SRV, "SYN_RCVD", NULL);
+			if (cur > max_synrcvd)
+				max_synrcvd = cur;
+			next_sample = ms + 50;
+		}
+	}
+	cur = topo_state(&self->t, SRV, "SYN_RCVD", &entered);
+	if (cur > max_synrcvd)
+		max_synrcvd = cur;
+	drops = topo_counter(&self->t, SRV, "ListenDrops") - drops0;
+	ovf = topo_counter(&self->t, SRV, "ListenOverflows") - ovf0;
+	TH_LOG("flood: %ld SYNs in %lld ms (%lld SYN/s), %ld send failures",
+	       sent, ms, ms ? sent * 1000 / ms : 0, fail);
+	TH_LOG("listener: %ld request entries created, at most %ld at once (bound %d), ListenDrops +%lld, ListenOverflows +%lld",
+	       entered - entered0, max_synrcvd, SYN_BACKLOG, drops, ovf);
+
+	EXPECT_GT(sent, 1000);
+	EXPECT_LE(max_synrcvd, SYN_BACKLOG);
+	EXPECT_GT(max_synrcvd, 0);
+	/* Every SYN either made an entry or was dropped and counted. */
+	EXPECT_GE(drops, sent / 2);
+	EXPECT_GE(entered - entered0 + drops, sent * 9 / 10);
+
+	/* The entries expire... */
+	EXPECT_TRUE(WAIT_FOR(20000, topo_state(&self->t, SRV, "SYN_RCVD",
+					       NULL) == 0));
+	/* ...and a real client gets in. */
+	cfd = xconnect_nb(&self->t);
+	ASSERT_GE(cfd, 0);
+	EXPECT_EQ(0, xconnect_wait(cfd, 10000));
+	afd = xaccept_wait(self->lfd, 5000);
+	EXPECT_GE(afd, 0);
+	EXPECT_EQ(2, write(cfd, "ok", 2));
+	if (afd >= 0) {
+		char b[4];
+
+		EXPECT_EQ(2, recv(afd, b, sizeof(b), 0));
+		close(afd);
+	}
+	close(cfd);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Teardown under load.
+ *
+ * netns_delete_under_load: two namespaces joined by veth with netem loss
+ * and delay; connections with data in flight (retransmission timers
+ * armed), TIME_WAIT buckets (2 x MSL = 20 min), request entries from
+ * spoofed SYNs, orphans retransmitting their FIN; then every fd is closed
+ * and both namespaces deleted at once.  The module's reference count must
+ * come back to its baseline, the init namespace's states must be
+ * untouched, and the module must unload and load again.
+ *
+ * rmmod_under_traffic: while a connection carries data, rmmod is refused
+ * and the transfer is unaffected; once the sockets are closed (TIME_WAIT
+ * buckets still in a live namespace) it unloads, and loads again.
+ *
+ * Both need $XTCP_KO (set by scripts/vm) to reload the module.
+ */
+#include <pthread.h>
+#include <netinet/ip.h>
+
+#include "kselftest_harness.h"
+#include "scenario.h"
+
+#define CONNS	16
+
+static long read_long(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long v = -1;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+static long refcnt(void)
+{
+	return read_long("/sys/module/xtcp/refcnt");
+}
+
+static int reload(void)
+{
+	const char *ko = getenv("XTCP_KO");
+	char cmd[512];
+
+	if (!access("/sys/module/xtcp", F_OK))
+		return 0;
+	snprintf(cmd, sizeof(cmd), "insmod %s", ko);
+	return system(cmd);
+}
+
+FIXTURE(td)
+{
+	struct topo t;
+	bool have_topo;
+};
+
+FIXTURE_SETUP(td)
+{
+	if (!getenv("XTCP_KO"))
+		SKIP(return, "XTCP_KO not set: cannot reload the module");
+}
+
+FIXTURE_TEARDOWN(td)
+{
+	if (self->have_topo)
+		topo_teardown(&self->t);
+	reload();
+}
+
+static void spoofed_syns(const struct topo *t, int n)
+{
+	uint8_t pkt[sizeof(struct iphdr) + sizeof(struct xseg)];
+	struct iphdr *ip = (struct iphdr *)pkt;
+	struct xseg *h = (struct xseg *)(ip + 1);
+	int raw = raw_socket(t, CLI), one = 1, i;
+	struct in_addr src;
+
+	if (raw < 0)
+		return;
+	setsockopt(raw, IPPROTO_IP, IP_HDRINCL, &one, sizeof(one));
+	for (i = 0; i < n; i++) {
+		memset(pkt, 0, sizeof(pkt));
+		ip->version = 4;
+		ip->ihl = 5;
+		ip->ttl = 64;
+		ip->protocol = t->ipproto;
+		ip->tot_len = htons(sizeof(pkt));
+		src.s_addr = htonl(0x0a630064 + i);
+		ip->saddr = src.s_addr;
+		ip->daddr = t->addr[SRV].s_addr;
+		h->sport = htons(40000 + i);
+		h->dport = htons(SRV_PORT);
+		h->seq = htonl(i * 1000);
+		h->doff = 5 << 4;
+		h->flags = F_SYN;
+		h->window = htons(65535);
+		h->check = xseg_csum(src, t->addr[SRV], t->ipproto, h,
+				     sizeof(*h));
+		raw_send(t, raw, SRV, pkt, sizeof(pkt));
+	}
+	close(raw);
+}
+
+TEST_F_TIMEOUT(td, netns_delete_under_load, 600)
+{
+	static char data[65536];
+	int lfd, c[CONNS], s[CONNS], i, side;
+	long base = refcnt(), mid;
+	long tw, est, synrcvd;
+	long init_states[3], v;
+
+	init_states[0] = xtcp_state_count("ESTABLISHED", NULL);
+	init_states[1] = xtcp_state_count("TIME_WAIT", NULL);
+	init_states[2] = xtcp_state_count("CLOSED", NULL);
+	ASSERT_EQ(0, topo_setup(&self->t, true));
+	self->have_topo = true;
+	ASSERT_EQ(0, topo_sysctl2(&self->t, "msl_ms", 600000));
+	ASSERT_EQ(0, topo_sysctl2(&self->t, "rto_init_ms", 100));
+	ASSERT_EQ(0, topo_sysctl2(&self->t, "rto_min_ms", 50));
+	ASSERT_EQ(0, topo_sysctl2(&self->t, "rto_max_ms", 400));
+	ASSERT_EQ(0, topo_sysctl2(&self->t, "synack_retries", 5));
+	lfd = xlisten(&self->t, 64);
+	ASSERT_GE(lfd, 0);
+	for (i = 0; i < CONNS; i++) {
+		c[i] = xconnect_nb(&self->t);
+		ASSERT_GE(c[i], 0);
+		ASSERT_EQ(0, xconnect_wait(c[i], 5000));
+		s[i] = xaccept_wait(lfd, 5000);
+		ASSERT_GE(s[i], 0);
+	}
+	/* A quarter closed cleanly into TIME_WAIT (on either side). */
+	for (i = 0; i < CONNS / 4; i++) {
+		close(i & 1 ? s[i] : c[i]);
+		ASSERT_TRUE(WAIT_FOR(5000, xstate(i & 1 ? c[i] : s[i]) ==
+					   XTCP_CLOSE_WAIT));
+		close(i & 1 ? c[i] : s[i]);
+		c[i] = s[i] = -1;
+	}
+	ASSERT_TRUE(WAIT_FOR(5000,
+		topo_state(&self->t, CLI, "TIME_WAIT", NULL) +
+		topo_state(&self->t, SRV, "TIME_WAIT", NULL) == CONNS / 4));
+	/* Now a lossy, slow link, data in flight on the rest. */
+	ASSERT_EQ(0, sh("ip netns exec %s tc qdisc add dev v0 root netem loss 30%% delay 20ms",
+			self->t.name[CLI])) TH_LOG("netem unavailable");
+	ASSERT_EQ(0, sh("ip netns exec %s tc qdisc add dev v1 root netem loss 30%% delay 20ms",
+			self->t.name[SRV]));
+	for (i = CONNS / 4; i < CONNS; i++) {
+		xtcp_set_nonblock(c[i]);
+		xtcp_set_nonblock(s[i]);
+		for (side = 0; side < 2; side++)
+			if (write(side ? s[i] : c[i], data, sizeof(data)) < 0 &&
+			    errno != EAGAIN)
+				TH_LOG("write: %s", strerror(errno));
+	}
+	spoofed_syns(&self->t, 8);
+	sleep_ms(300);
+	tw = topo_state(&self->t, CLI, "TIME_WAIT", NULL) +
+	     topo_state(&self->t, SRV, "TIME_WAIT", NULL);
+	est = topo_state(&self->t, CLI, "ESTABLISHED", NULL) +
+	      topo_state(&self->t, SRV, "ESTABLISHED", NULL);
+	synrcvd = topo_state(&self->t, SRV, "SYN_RCVD", NULL);
+	mid = refcnt();
+	TH_LOG("before the delete: %ld established, %ld TIME_WAIT, %ld SYN_RCVD; module refcnt %ld (baseline %ld)",
+	       est, tw, synrcvd, mid, base);
+	EXPECT_GT(mid, base);
+	EXPECT_EQ(CONNS / 4, tw);
+
+	/* Everything goes at once: orphans, buckets, entries, namespaces. */
+	for (i = CONNS / 4; i < CONNS; i++) {
+		close(c[i]);
+		close(s[i]);
+	}
+	close(lfd);
+	topo_teardown(&self->t);
+	self->have_topo = false;
+
+	EXPECT_TRUE(WAIT_FOR(120000, refcnt() == base))
+		TH_LOG("module refcnt %ld, baseline %ld", refcnt(), base);
+	v = xtcp_state_count("ESTABLISHED", NULL);
+	EXPECT_EQ(init_states[0], v);
+	EXPECT_EQ(init_states[1], xtcp_state_count("TIME_WAIT", NULL));
+	EXPECT_EQ(init_states[2], xtcp_state_count("CLOSED", NULL));
+	/* Nothing left that would keep the module or crash on unload. */
+	EXPECT_EQ(0, system("rmmod xtcp"));
+	EXPECT_EQ(0, reload());
+}
+
+struct pump {
+	int fd;
+	volatile bool stop, done;
+	long bytes;
+};
+
+static void *pump_fn(void *arg)
+{
+	struct pump *p = arg;
+	static char buf[8192];
+
+	while (!p->stop) {
+		ssize_t n = write(p->fd, buf, sizeof(buf));
+
+		if (n <= 0)
+			break;
+		p->bytes += n;
+	}
+	p->done = true;
+	return NULL;
+}
+
+TEST_F_TIMEOUT(td, rmmod_under_traffic, 600)
+{
+	struct pump p = { .fd = -1 };
+	long base = refcnt(), got = 0;
+	pthread_t th;
+	char buf[8192];
+	int lfd, cfd, afd, i;
+	ssize_t n;
+
+	ASSERT_EQ(0, topo_setup(&self->t, false));
+	self->have_topo = true;
+	ASSERT_EQ(0, topo_sysctl2(&self->t, "msl_ms", 600000));
+	lfd = xlisten(&self->t, 4);
+	ASSERT_GE(lfd, 0);
+	cfd = xconnect_nb(&self->t);
+	ASSERT_GE(cfd, 0);
+	ASSERT_EQ(0, xconnect_wait(cfd, 5000));
+	afd = xaccept_wait(lfd, 5000);
+	ASSERT_GE(afd, 0);
+	fcntl(cfd, F_SETFL, fcntl(cfd, F_GETFL) & ~O_NONBLOCK);
+	p.fd = cfd;
+	ASSERT_EQ(0, pthread_create(&th, NULL, pump_fn, &p));
+
+	for (i = 0; i < 5; i++) {
+		EXPECT_NE(0, system("rmmod xtcp 2>/dev/null"));
+		EXPECT_EQ(0, access("/sys/module/xtcp", F_OK));
+		n = recv(afd, buf, sizeof(buf), 0);
+		EXPECT_GT(n, 0);
+		got += n > 0 ? n : 0;
+	}
+	p.stop = true;
+	/* Drain so the pump's last write returns, then up to the FIN. */
+	xtcp_set_nonblock(afd);
+	while (!p.done) {
+		n = recv(afd, buf, sizeof(buf), 0);
+		if (n > 0)
+			got += n;
+		else
+			sleep_ms(1);
+	}
+	pthread_join(th, NULL);
+	EXPECT_EQ(XTCP_ESTABLISHED, xstate(afd));
+	close(cfd);
+	EXPECT_TRUE(WAIT_FOR(10000, (n = recv(afd, buf, sizeof(buf), 0),
+				     n > 0 ? (got += n, false) : n == 0)));
+	TH_LOG("rmmod refused 5 times during a transfer; %ld bytes sent, %ld received meanwhile",
+	       p.bytes, got);
+
+	/* Close into TIME_WAIT, in a namespace that stays alive. */
+	EXPECT_TRUE(WAIT_FOR(5000, xstate(afd) == XTCP_CLOSE_WAIT));
+	close(afd);
+	close(lfd);
+	EXPECT_TRUE(WAIT_FOR(5000, topo_state(&self->t, CLI, "TIME_WAIT",
+					      NULL) == 1));
+	EXPECT_TRUE(WAIT_FOR(10000, refcnt() == base));
+	EXPECT_EQ(0, system("rmmod xtcp"));
+	EXPECT_NE(0, access("/sys/module/xtcp", F_OK));
+	EXPECT_EQ(0, reload());
+}
+
+TEST_HARNESS_MAIN
