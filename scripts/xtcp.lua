@@ -9,11 +9,14 @@
 --   wireshark: copy to ~/.local/lib/wireshark/plugins/
 --
 -- Fields (display filters): xtcp.srcport xtcp.dstport xtcp.port xtcp.seq
--- xtcp.ack xtcp.hdr_len xtcp.flags xtcp.flags.{fin,syn,rst,psh,ack}
--- xtcp.window xtcp.checksum xtcp.reserved xtcp.option.mss xtcp.len.
-
--- Not yet tested with a real tshark: the test VM's host has none and
--- installing it was out of this change's budget (see Documentation/guide.md).
+-- xtcp.ack xtcp.hdr_len (bytes) xtcp.flags xtcp.flags.{fin,syn,rst,psh,ack}
+-- xtcp.window xtcp.checksum xtcp.checksum.status (0 bad, 1 good,
+-- 2 unverified: the segment was cut short by the capture) xtcp.reserved
+-- xtcp.checksum_calculated (when bad) xtcp.option.mss xtcp.len
+-- xtcp.payload.
+--
+-- Tested by selftests/dissector.sh against a capture of a real connection
+-- (tshark 4.0).
 
 local ipproto = 253
 for _, a in ipairs({...}) do
@@ -31,7 +34,7 @@ local f = {
 	port     = ProtoField.uint16("xtcp.port", "Port", base.DEC),
 	seq      = ProtoField.uint32("xtcp.seq", "Sequence Number", base.DEC),
 	ack      = ProtoField.uint32("xtcp.ack", "Acknowledgment Number", base.DEC),
-	hdr_len  = ProtoField.uint8("xtcp.hdr_len", "Header Length", base.DEC, nil, 0xf0),
+	hdr_len  = ProtoField.uint8("xtcp.hdr_len", "Header Length", base.DEC),
 	flags    = ProtoField.uint8("xtcp.flags", "Flags", base.HEX),
 	fin      = ProtoField.bool("xtcp.flags.fin", "FIN", 8, nil, 0x01),
 	syn      = ProtoField.bool("xtcp.flags.syn", "SYN", 8, nil, 0x02),
@@ -40,12 +43,66 @@ local f = {
 	ackf     = ProtoField.bool("xtcp.flags.ack", "ACK", 8, nil, 0x10),
 	window   = ProtoField.uint16("xtcp.window", "Window", base.DEC),
 	checksum = ProtoField.uint16("xtcp.checksum", "Checksum", base.HEX),
+	cstatus  = ProtoField.uint8("xtcp.checksum.status", "Checksum Status",
+				    base.DEC, { [0] = "Bad", [1] = "Good",
+						[2] = "Unverified" }),
+	ccalc    = ProtoField.uint16("xtcp.checksum_calculated",
+				     "Calculated Checksum", base.HEX),
 	reserved = ProtoField.uint16("xtcp.reserved", "Reserved", base.HEX),
 	mss      = ProtoField.uint16("xtcp.option.mss", "MSS", base.DEC),
 	len      = ProtoField.uint32("xtcp.len", "Payload Length", base.DEC),
 	payload  = ProtoField.bytes("xtcp.payload", "Payload"),
 }
 p.fields = f
+
+local e_badsum = ProtoExpert.new("xtcp.checksum.bad.expert", "Bad checksum",
+				 expert.group.CHECKSUM, expert.severity.ERROR)
+local e_hdrlen = ProtoExpert.new("xtcp.hdr_len.bad.expert",
+				 "Bogus header length (below 20 or beyond the segment)",
+				 expert.group.MALFORMED, expert.severity.ERROR)
+p.experts = { e_badsum, e_hdrlen }
+
+-- The IPv4 addresses of the enclosing header, for the pseudo-header.
+local ip_src_f = Field.new("ip.src")
+local ip_dst_f = Field.new("ip.dst")
+
+local function sum16(tvb, from, to, acc)	-- bytes [from, to)
+	local i = from
+	while i + 1 < to do
+		acc = acc + tvb(i, 2):uint()
+		i = i + 2
+	end
+	if i < to then
+		acc = acc + tvb(i, 1):uint() * 256
+	end
+	return acc
+end
+
+-- TCP's checksum with xtcp's protocol number (Documentation/protocol.md):
+-- nil when it cannot be computed (segment cut short, no IPv4 header).
+local function checksum(buf)
+	if buf:len() ~= buf:reported_len() then
+		return nil
+	end
+	local srcs, dsts = { ip_src_f() }, { ip_dst_f() }
+	if #srcs == 0 or #dsts == 0 then
+		return nil
+	end
+	-- the innermost IPv4 header is the last one (e.g. in an ICMP error)
+	local src, dst = srcs[#srcs].range, dsts[#dsts].range
+	if not src or not dst or src:len() ~= 4 or dst:len() ~= 4 then
+		return nil
+	end
+	local acc = sum16(src:tvb(), 0, 4, 0)
+	acc = sum16(dst:tvb(), 0, 4, acc)
+	acc = acc + ipproto + buf:len()
+	acc = sum16(buf, 0, 16, acc)
+	acc = sum16(buf, 18, buf:len(), acc)
+	while acc > 0xffff do
+		acc = bit.band(acc, 0xffff) + bit.rshift(acc, 16)
+	end
+	return bit.band(bit.bnot(acc), 0xffff)
+end
 
 local function flag_names(fl)
 	local names = {}
@@ -65,10 +122,15 @@ function p.dissector(buf, pinfo, tree)
 	local dport = buf(2, 2):uint()
 	local hlen = bit.rshift(buf(12, 1):uint(), 4) * 4
 	local fl = buf(13, 1):uint()
-	if hlen < 20 or hlen > buf:len() then
+	local bad_hlen = hlen < 20 or hlen > buf:reported_len()
+	if bad_hlen then
 		hlen = 20
 	end
-	local plen = buf:len() - hlen
+	-- header bytes present in the capture
+	local hcap = math.min(hlen, buf:len())
+	-- the segment's length from the IP header, even if the capture cut
+	-- it short
+	local plen = buf:reported_len() - hlen
 
 	pinfo.cols.protocol = "XTCP"
 	pinfo.cols.src_port = sport
@@ -80,7 +142,7 @@ function p.dissector(buf, pinfo, tree)
 	end
 	info = info .. string.format(" Win=%d Len=%d", buf(14, 2):uint(), plen)
 
-	local t = tree:add(p, buf(0, hlen), string.format(
+	local t = tree:add(p, buf(0, hcap), string.format(
 		"xtcp, Src Port: %d, Dst Port: %d, Seq: %d, Len: %d",
 		sport, dport, buf(4, 4):uint(), plen))
 	t:add(f.srcport, buf(0, 2))
@@ -89,7 +151,11 @@ function p.dissector(buf, pinfo, tree)
 	t:add(f.port, buf(2, 2)):set_hidden()
 	t:add(f.seq, buf(4, 4))
 	t:add(f.ack, buf(8, 4))
-	t:add(f.hdr_len, buf(12, 1)):append_text(string.format(" (%d bytes)", hlen))
+	local hi = t:add(f.hdr_len, buf(12, 1), hlen)
+	hi:append_text(string.format(" bytes (%d)", bit.rshift(buf(12, 1):uint(), 4)))
+	if bad_hlen then
+		hi:add_proto_expert_info(e_hdrlen)
+	end
 	local ft = t:add(f.flags, buf(13, 1)):append_text(" (" .. flag_names(fl) .. ")")
 	ft:add(f.ackf, buf(13, 1))
 	ft:add(f.psh, buf(13, 1))
@@ -97,21 +163,35 @@ function p.dissector(buf, pinfo, tree)
 	ft:add(f.syn, buf(13, 1))
 	ft:add(f.fin, buf(13, 1))
 	t:add(f.window, buf(14, 2))
-	t:add(f.checksum, buf(16, 2))
+	local sum = buf(16, 2):uint()
+	local calc = checksum(buf)
+	local ci = t:add(f.checksum, buf(16, 2))
+	if calc == nil then
+		ci:append_text(" [unverified]")
+		t:add(f.cstatus, 2):set_generated()
+	elseif calc == sum then
+		ci:append_text(" [correct]")
+		t:add(f.cstatus, 1):set_generated()
+	else
+		ci:append_text(string.format(" incorrect, should be 0x%04x", calc))
+		ci:add_proto_expert_info(e_badsum)
+		t:add(f.cstatus, 0):set_generated()
+		t:add(f.ccalc, calc):set_generated()
+	end
 	t:add(f.reserved, buf(18, 2))
 
 	-- Options: EOL 0, NOP 1, MSS 2 (len 4), as TCP's.
 	local o = 20
-	while o < hlen do
+	while o < hcap do
 		local kind = buf(o, 1):uint()
 		if kind == 0 then
 			break
 		elseif kind == 1 then
 			o = o + 1
 		else
-			if o + 1 >= hlen then break end
+			if o + 1 >= hcap then break end
 			local olen = buf(o + 1, 1):uint()
-			if olen < 2 or o + olen > hlen then break end
+			if olen < 2 or o + olen > hcap then break end
 			if kind == 2 and olen == 4 then
 				t:add(f.mss, buf(o + 2, 2))
 				info = info .. string.format(" MSS=%d", buf(o + 2, 2):uint())
@@ -120,8 +200,11 @@ function p.dissector(buf, pinfo, tree)
 		end
 	end
 	t:add(f.len, plen):set_generated()
-	if plen > 0 then
-		t:add(f.payload, buf(hlen, plen))
+	if buf:len() > hlen then
+		t:add(f.payload, buf(hlen))
+	end
+	if calc ~= nil and calc ~= sum then
+		info = info .. " [XTCP CHECKSUM INCORRECT]"
 	end
 	pinfo.cols.info = info
 	return buf:len()

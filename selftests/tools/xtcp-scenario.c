@@ -5,8 +5,8 @@
  * which records and draws it) and by selftests/scenarios.sh (which
  * asserts on its outcome).
  *
- * Usage: xtcp-scenario [-q] NAME      run one scenario
- *        xtcp-scenario -l             list the scenarios
+ * Usage: xtcp-scenario [-q] [-x CMD] NAME    run one scenario
+ *        xtcp-scenario -l                   list the scenarios
  *
  * Every run builds two fresh network namespaces joined by veth (client
  * 10.99.0.1, server 10.99.0.2, server port 5000; scenario.h), shrinks the
@@ -15,7 +15,10 @@
  * non-zero counters. The namespaces start from zero, so the counters are
  * the scenario's deltas. Exit status: 0 every check held, 1 a check
  * failed, 4 the scenario cannot run here (e.g. no netem).
- * -q prints only the checks and failures.
+ * -q prints only the checks and failures. -x CMD runs the shell command
+ * CMD once the namespaces exist and before the scenario starts, with
+ * XTCP_CLIENT_NS and XTCP_SERVER_NS naming them (the veth ends are v0 and
+ * v1), e.g. to start a packet capture there; if CMD fails, so does the run.
  */
 #include <errno.h>
 #include <poll.h>
@@ -23,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "scenario.h"
@@ -657,7 +661,7 @@ static void usage(void)
 {
 	size_t i;
 
-	fprintf(stderr, "usage: xtcp-scenario [-q] NAME | -l\nscenarios:\n");
+	fprintf(stderr, "usage: xtcp-scenario [-q] [-x CMD] NAME | -l\nscenarios:\n");
 	for (i = 0; i < NR_SCENARIOS; i++)
 		fprintf(stderr, "  %-20s %s\n", scenarios[i].name,
 			scenarios[i].what);
@@ -667,13 +671,17 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	const struct scenario *s = NULL;
+	const char *hook = NULL;
 	size_t i;
 	int opt, ret;
 
-	while ((opt = getopt(argc, argv, "qlh")) != -1) {
+	while ((opt = getopt(argc, argv, "qx:lh")) != -1) {
 		switch (opt) {
 		case 'q':
 			quiet = true;
+			break;
+		case 'x':
+			hook = optarg;
 			break;
 		case 'l':
 			for (i = 0; i < NR_SCENARIOS; i++)
@@ -701,6 +709,17 @@ int main(int argc, char **argv)
 	say("scenario %s: %s", s->name, s->what);
 	say("client 10.99.0.1 (netns %s) <-veth-> server 10.99.0.2 (netns %s)",
 	    T.name[CLI], T.name[SRV]);
+	if (hook) {
+		setenv("XTCP_CLIENT_NS", T.name[CLI], 1);
+		setenv("XTCP_SERVER_NS", T.name[SRV], 1);
+		ret = system(hook);
+		ret = ret == -1 ? -1 : WIFEXITED(ret) ? WEXITSTATUS(ret) : 128;
+		expect(ret == 0, "-x command succeeds (status %d)", ret);
+		if (ret) {
+			topo_teardown(&T);
+			return 1;
+		}
+	}
 	ret = s->run();
 	if (ret < 0)
 		expect(false, "scenario %s ran to its end", s->name);
