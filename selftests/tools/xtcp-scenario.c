@@ -167,21 +167,34 @@ static int establish(int lfd, int *cfd, int *sfd)
 	return 0;
 }
 
-static bool xfer(int from, int to, const char *msg)
+/*
+ * Waits until @side has sent a segment since its OutSegs read @before:
+ * the ACK a receiver may delay (delack_ms). Waiting for it before the
+ * next send or close keeps every segment of the textbook drawing on its
+ * own line instead of piggybacked, whatever TCG's timing.
+ */
+static void wait_ack_sent(int side, long long before)
 {
+	WAIT_FOR(DEADLINE_MS, topo_counter(&T, side, "OutSegs") > before);
+}
+
+static bool xfer(int from, int to, int to_side, const char *msg)
+{
+	long long out = topo_counter(&T, to_side, "OutSegs");
 	char buf[64] = "";
 	ssize_t n;
 
 	if (send(from, msg, strlen(msg), 0) != (ssize_t)strlen(msg))
 		return false;
 	n = recv(to, buf, sizeof(buf) - 1, 0);
+	wait_ack_sent(to_side, out);
 	return n == (ssize_t)strlen(msg) && !memcmp(buf, msg, n);
 }
 
 static void exchange(int cfd, int sfd)
 {
 	say("client sends \"hello\", server answers \"world\"");
-	expect(xfer(cfd, sfd, "hello") && xfer(sfd, cfd, "world"),
+	expect(xfer(cfd, sfd, SRV, "hello") && xfer(sfd, cfd, CLI, "world"),
 	       "data arrives both ways");
 }
 
@@ -200,12 +213,14 @@ static ssize_t recv_wait(int fd, char *buf, size_t len, int ms)
 /* The client closes first; the server reads EOF and closes. */
 static void orderly_close(int cfd, int sfd, bool wait_tw, int nr_tw)
 {
+	long long out = topo_counter(&T, SRV, "OutSegs");
 	char buf[16];
 
 	say("client close()s: FIN");
 	close(cfd);
 	expect(recv_wait(sfd, buf, sizeof(buf), DEADLINE_MS) == 0,
 	       "server reads end of file");
+	wait_ack_sent(SRV, out);
 	say("server close()s: FIN");
 	close(sfd);
 	expect_ctr(CLI, "TimeWaitCreated", nr_tw);
