@@ -116,7 +116,7 @@ void xtcp_time_wait(struct sock *sk)
 	refcount_set(&tw->refcnt, 2);	/* the tables and the timer */
 	tw->rcv_nxt = xs->rcv_nxt;
 	tw->snd_nxt = xs->snd_nxt;
-	tw->rcv_wnd = xtcp_rcv_window(sk);
+	tw->rcv_wnd = xtcp_select_window(sk);
 	tw->reuse = sk->sk_reuse;
 	hrtimer_init(&tw->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
 	tw->timer.function = xtcp_tw_timer;
