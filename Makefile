@@ -14,6 +14,7 @@
 #   make deps           install build and test dependencies (scripts/deps)
 #   make check          deps, build, run the selftests in the VM on each series
 #   make demo           deps, build, run scripts/demo in the VM
+#   make bench [KERNEL=6.12]  xtcp vs Linux TCP in the VM (bench/run): a table
 #   make vm [KERNEL=6.12]  interactive shell in the test VM with xtcp loaded
 #   make style          checkpatch --strict and sparse on the module
 #   make install        modules_install + depmod for the selected kernel
@@ -53,7 +54,7 @@ define kbuild
 	$(MAKE) -C $(2) M=$(1) $(KBUILD_ARGS) $(3)
 endef
 
-.PHONY: all modules clean install deps check demo style vm selftests \
+.PHONY: all modules clean install deps check demo style vm selftests bench \
 	$(addprefix modules-,$(SERIES))
 
 all: modules
@@ -89,6 +90,13 @@ check: deps
 demo: deps
 	$(MAKE) modules-$(KERNEL) selftests
 	scripts/vm --kernel $(KERNEL) -- scripts/demo
+
+bench: deps
+	$(MAKE) modules-$(KERNEL)
+	$(MAKE) -C bench
+	scripts/vm --kernel $(KERNEL) --timeout 7200 -- \
+		env BENCH_SECS=$(or $(BENCH_SECS),5) BENCH_TW=$(or $(BENCH_TW),100000) \
+		bench/run
 
 vm: modules-$(KERNEL) selftests
 	scripts/vm --kernel $(KERNEL)
