@@ -65,7 +65,7 @@ static long long storm(struct __test_metadata *_metadata,
 {
 	struct xtcp_info si;
 	uint8_t seg[64];
-	long long t0 = now_ms();
+	long long t0 = xtcp_now_ms();
 	size_t len;
 	long i;
 
@@ -78,7 +78,7 @@ static long long storm(struct __test_metadata *_metadata,
 			break;
 	}
 	EXPECT_EQ(n, i);
-	return now_ms() - t0;
+	return xtcp_now_ms() - t0;
 }
 
 static uint32_t off_window(uint32_t nxt, uint32_t i)

@@ -120,7 +120,7 @@ TEST_F_TIMEOUT(lane, connect_transfer_close_cycles, 3600)
 	ASSERT_GE(lfd, 0);
 	for (i = 0; i < sizeof(out); i++)
 		out[i] = i * 7;
-	t0 = now_ms();
+	t0 = xtcp_now_ms();
 	for (n = 0; n < cycles; n++) {
 		c = xtcp_connect_to(family, port);
 		ASSERT_GE(c, 0) TH_LOG("cycle %ld: connect: %s", n,
@@ -144,7 +144,7 @@ TEST_F_TIMEOUT(lane, connect_transfer_close_cycles, 3600)
 		if (n == cycles / 2)
 			snapshot(&peak);
 	}
-	ms = now_ms() - t0;
+	ms = xtcp_now_ms() - t0;
 	close(lfd);
 	TH_LOG("%ld cycles, %ld bytes in %lld ms (%lld cycles/s); half-way: TIME_WAIT %ld, XTCP objects %ld, tw buckets %ld",
 	       cycles, bytes, ms, ms ? cycles * 1000 / ms : 0, peak.st[5],

@@ -234,7 +234,7 @@ TEST_F_TIMEOUT(fz, random_and_mutated_segments, 3600)
 
 	seed = env_long("XTCP_FUZZ_SEED", 0);
 	if (!seed)
-		seed = (uint64_t)now_ms() * 2654435761u;
+		seed = (uint64_t)xtcp_now_ms() * 2654435761u;
 	rng = seed | 1;
 	TH_LOG("seed %llu (XTCP_FUZZ_SEED), %ld segments",
 	       (unsigned long long)seed, total);
@@ -247,7 +247,7 @@ TEST_F_TIMEOUT(fz, random_and_mutated_segments, 3600)
 	c_chall = topo_counter(&self->t, SRV, "ChallengeAcks");
 	c_ldrops = topo_counter(&self->t, SRV, "ListenDrops");
 	drops = softnet_drops();
-	t0 = now_ms();
+	t0 = xtcp_now_ms();
 
 	for (sent = 0; sent < total; sent++) {
 		int tg = rnd_n(T_MAX);
@@ -339,9 +339,9 @@ TEST_F_TIMEOUT(fz, random_and_mutated_segments, 3600)
 		if (raw_send(&self->t, self->raw, SRV, buf, len))
 			send_fail++;
 	}
-	ms = now_ms() - t0;
+	ms = xtcp_now_ms() - t0;
 	/* Let the softirq backlog drain. */
-	sleep_ms(200);
+	xtcp_sleep_ms(200);
 	drops = softnet_drops() - drops;
 	in_errs = topo_counter(&self->t, SRV, "InErrs") - in_errs;
 	in_csum = topo_counter(&self->t, SRV, "InCsumErrors") - in_csum;

@@ -339,7 +339,7 @@ TEST_F_TIMEOUT(lane, random_calls_on_shared_sockets, 3600)
 	int fd;
 
 	e = getenv("XTCP_FUZZ_SEED");
-	seed0 = e && *e ? strtoull(e, NULL, 0) : (uint64_t)now_ms() * 2654435761u;
+	seed0 = e && *e ? strtoull(e, NULL, 0) : (uint64_t)xtcp_now_ms() * 2654435761u;
 	family = xtcp_family();
 	ASSERT_GT(family, 0);
 	/* A namespace of our own, with short timers so that all drains. */
@@ -360,13 +360,13 @@ TEST_F_TIMEOUT(lane, random_calls_on_shared_sockets, 3600)
 		slot[i].fd = -1;
 	}
 	calls_per_thread = total / THREADS;
-	t0 = now_ms();
+	t0 = xtcp_now_ms();
 	for (i = 0; i < THREADS; i++)
 		ASSERT_EQ(0, pthread_create(&th[i], NULL, fuzz_thread,
 					    (void *)(uintptr_t)i));
 	for (i = 0; i < THREADS; i++)
 		pthread_join(th[i], NULL);
-	ms = now_ms() - t0;
+	ms = xtcp_now_ms() - t0;
 	for (i = 0; i < O_MAX; i++) {
 		TH_LOG("  %-10s %7ld calls, %7ld succeeded", op_name[i],
 		       op_count[i], op_ok[i]);

@@ -70,7 +70,7 @@ static int pump(struct end *e, int n, long long deadline_ms, char *why,
 		}
 		if (done)
 			return 0;
-		if (now_ms() > deadline_ms) {
+		if (xtcp_now_ms() > deadline_ms) {
 			snprintf(why, whylen, "stalled: sent %zu/%zu got %zu/%zu",
 				 e[0].sent, e[1].sent, e[0].got, e[1].got);
 			return -1;
@@ -238,7 +238,7 @@ static void transfer(struct __test_metadata *_metadata,
 	};
 	char why[128] = "";
 
-	ASSERT_EQ(0, pump(e, 2, now_ms() + secs * 1000LL, why, sizeof(why)))
+	ASSERT_EQ(0, pump(e, 2, xtcp_now_ms() + secs * 1000LL, why, sizeof(why)))
 		TH_LOG("%zu bytes: %s", len, why);
 	EXPECT_FALSE(e[0].bad || e[1].bad) TH_LOG("%s", why);
 	EXPECT_EQ(len, e[0].got);
@@ -465,7 +465,7 @@ TEST_F_TIMEOUT(misc, epoll_200_clients_echo, 300)
 	} *c;
 	int ep, i, done = 0, nconn = 0;
 	struct epoll_event ev, evs[64];
-	long long deadline = now_ms() + 240000;
+	long long deadline = xtcp_now_ms() + 240000;
 
 	if (self->t.veth)
 		SKIP(return, "loopback variant only");
@@ -490,7 +490,7 @@ TEST_F_TIMEOUT(misc, epoll_200_clients_echo, 300)
 	while (done < N) {
 		int n = epoll_wait(ep, evs, 64, 1000), k;
 
-		ASSERT_LT(now_ms(), deadline) TH_LOG("%d of %d done", done, N);
+		ASSERT_LT(xtcp_now_ms(), deadline) TH_LOG("%d of %d done", done, N);
 		for (k = 0; k < n; k++) {
 			uint32_t id = evs[k].data.u32;
 			uint8_t buf[4096];

@@ -84,8 +84,8 @@ TEST_F_TIMEOUT(flood, syn_flood_is_bounded, 600)
 	ip->protocol = self->t.ipproto;
 	ip->tot_len = htons(sizeof(pkt));
 	ip->daddr = self->t.addr[SRV].s_addr;
-	t0 = now_ms();
-	while ((ms = now_ms() - t0) < flood_ms) {
+	t0 = xtcp_now_ms();
+	while ((ms = xtcp_now_ms() - t0) < flood_ms) {
 		struct in_addr src;
 		int k;
 

@@ -158,7 +158,7 @@ TEST_F_TIMEOUT(td, netns_delete_under_load, 600)
 				TH_LOG("write: %s", strerror(errno));
 	}
 	spoofed_syns(&self->t, 8);
-	sleep_ms(300);
+	xtcp_sleep_ms(300);
 	tw = topo_state(&self->t, CLI, "TIME_WAIT", NULL) +
 	     topo_state(&self->t, SRV, "TIME_WAIT", NULL);
 	est = topo_state(&self->t, CLI, "ESTABLISHED", NULL) +
@@ -250,7 +250,7 @@ TEST_F_TIMEOUT(td, rmmod_under_traffic, 600)
 		if (n > 0)
 			got += n;
 		else
-			sleep_ms(1);
+			xtcp_sleep_ms(1);
 	}
 	pthread_join(th, NULL);
 	EXPECT_EQ(XTCP_ESTABLISHED, xstate(afd));
