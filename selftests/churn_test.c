@@ -15,19 +15,6 @@
 #include "kselftest_harness.h"
 #include "scenario.h"
 
-static long read_long(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	long v = -1;
-
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
-}
-
 static int write_str(const char *path, const char *s)
 {
 	FILE *f = fopen(path, "w");
@@ -47,7 +34,7 @@ static long slab_objects(const char *name)
 	snprintf(path, sizeof(path), "/sys/kernel/slab/%s/shrink", name);
 	write_str(path, "1");
 	snprintf(path, sizeof(path), "/sys/kernel/slab/%s/objects", name);
-	return read_long(path);
+	return xtcp_read_long_file(path, -1);
 }
 
 static const char * const states[] = {
@@ -67,7 +54,7 @@ static void snapshot(struct snap *s)
 
 	for (i = 0; i < NSTATES; i++)
 		s->st[i] = xtcp_state_count(states[i], NULL);
-	s->refcnt = read_long("/sys/module/xtcp/refcnt");
+	s->refcnt = xtcp_read_long_file("/sys/module/xtcp/refcnt", -1);
 	s->sk_objs = slab_objects("XTCP");
 	s->tw_objs = slab_objects("xtcp_tw_bucket");
 }

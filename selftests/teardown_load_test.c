@@ -24,22 +24,9 @@
 
 #define CONNS	16
 
-static long read_long(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	long v = -1;
-
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
-}
-
 static long refcnt(void)
 {
-	return read_long("/sys/module/xtcp/refcnt");
+	return xtcp_read_long_file("/sys/module/xtcp/refcnt", -1);
 }
 
 static int reload(void)

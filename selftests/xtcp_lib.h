@@ -23,17 +23,23 @@
 
 #include <linux/xtcp.h>
 
-static inline int xtcp_read_int_file(const char *path, int dflt)
+/* The number a one-number file (sysfs, procfs) holds, or @dflt. */
+static inline long xtcp_read_long_file(const char *path, long dflt)
 {
 	FILE *f = fopen(path, "r");
-	int v;
+	long v;
 
 	if (!f)
 		return dflt;
-	if (fscanf(f, "%d", &v) != 1)
+	if (fscanf(f, "%ld", &v) != 1)
 		v = dflt;
 	fclose(f);
 	return v;
+}
+
+static inline int xtcp_read_int_file(const char *path, int dflt)
+{
+	return xtcp_read_long_file(path, dflt);
 }
 
 /* The address family the loaded module registered. */
