@@ -17,6 +17,7 @@
 #                       newest linux-source, xtcp against it, run the suite
 #                       with the debug lane's sizes and a kmemleak scan
 #   make demo           deps, build, run scripts/demo in the VM
+#   make bench [KERNEL=6.12]  xtcp vs Linux TCP in the VM (bench/run): a table
 #   make vm [KERNEL=6.12]  interactive shell in the test VM with xtcp loaded
 #   make style          checkpatch --strict and sparse on the module
 #   make install        modules_install + depmod for the selected kernel
@@ -57,7 +58,7 @@ define kbuild
 endef
 
 .PHONY: all modules clean install deps check check-debug modules-debug \
-	demo style vm selftests \
+	demo style vm selftests bench \
 	$(addprefix modules-,$(SERIES))
 
 all: modules
@@ -101,6 +102,13 @@ check-debug: deps
 demo: deps
 	$(MAKE) modules-$(KERNEL) selftests
 	scripts/vm --kernel $(KERNEL) -- scripts/demo $(SCENARIO)
+
+bench: deps
+	$(MAKE) modules-$(KERNEL)
+	$(MAKE) -C bench
+	scripts/vm --kernel $(KERNEL) --timeout 7200 -- \
+		env BENCH_SECS=$(or $(BENCH_SECS),5) BENCH_TW=$(or $(BENCH_TW),100000) \
+		bench/run
 
 vm: modules-$(KERNEL) selftests
 	scripts/vm --kernel $(KERNEL)

@@ -27,6 +27,10 @@ static const struct xtcp_sysctl xtcp_sysctl_defaults = {
 	.max_tw_buckets		= 262144,
 	.max_syn_backlog	= 1024,
 	.rfc1337		= 0,
+	.delack_ms		= 40,
+	.keepalive_time_ms	= 7200000,
+	.keepalive_intvl_ms	= 75000,
+	.keepalive_probes	= 9,
 };
 
 static const int xtcp_zero;
@@ -36,6 +40,7 @@ static const int xtcp_synack_retries_max = 255;
 static const int xtcp_ms_max = 600000;
 static const int xtcp_int_max = INT_MAX;
 static const int xtcp_backlog_max = 65535;
+static const int xtcp_delack_max = 1000;
 
 #define XTCP_SYSCTL(field, lo, hi) {					\
 	.procname	= #field,					\
@@ -62,6 +67,10 @@ static struct ctl_table xtcp_sysctl_template[] = {
 	XTCP_SYSCTL(max_tw_buckets, &xtcp_zero, &xtcp_int_max),
 	XTCP_SYSCTL(max_syn_backlog, &xtcp_one, &xtcp_backlog_max),
 	XTCP_SYSCTL(rfc1337, &xtcp_zero, &xtcp_one),
+	XTCP_SYSCTL(delack_ms, &xtcp_one, &xtcp_delack_max),
+	XTCP_SYSCTL(keepalive_time_ms, &xtcp_one, &xtcp_int_max),
+	XTCP_SYSCTL(keepalive_intvl_ms, &xtcp_one, &xtcp_int_max),
+	XTCP_SYSCTL(keepalive_probes, &xtcp_one, &xtcp_retries_max),
 	{ }
 };
 

@@ -24,6 +24,10 @@ struct xtcp_sysctl {
 	int max_tw_buckets;
 	int max_syn_backlog;
 	int rfc1337;
+	int delack_ms;
+	int keepalive_time_ms;
+	int keepalive_intvl_ms;
+	int keepalive_probes;
 };
 
 struct xtcp_faults;

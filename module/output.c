@@ -2,9 +2,12 @@
 /*
  * Segment building and transmission.
  *
- * Every transmission builds a fresh skb and copies the payload from the
- * write queue: a queued skb is never handed to IP, so a retransmission can
- * not race with an earlier copy still sitting in a device queue.
+ * The write queue holds linear skbs of at most one MSS, with headroom for
+ * the headers. A transmission hands IP a clone whose header goes into
+ * that headroom (no payload copy); if an earlier clone of the same skb is
+ * still in a device queue, a copy instead, so two transmissions never
+ * share a header. The checksum is left to the device or the core's
+ * fallback (CHECKSUM_PARTIAL), as TCP does.
  * Each segment passes the fault hook just before IP; a dropped segment is
  * treated exactly like one lost on the wire.
  */
@@ -23,8 +26,6 @@
 #include "trace.h"
 #include "xtcp.h"
 
-#define XTCP_SKB_HEADROOM	(MAX_HEADER + XTCP_MAX_HDR_LEN)
-
 u16 xtcp_mss_for_mtu(unsigned int mtu)
 {
 	int mss = (int)mtu - (int)sizeof(struct iphdr) - XTCP_HDR_LEN;
@@ -32,31 +33,30 @@ u16 xtcp_mss_for_mtu(unsigned int mtu)
 	return clamp(mss, 88, XTCP_SEG_MAX);
 }
 
-/* Allocate a segment with @len payload bytes copied from @data. */
-static struct sk_buff *xtcp_alloc_seg(const struct sk_buff *data,
-				      unsigned int len)
+/* Allocate a header-only segment. */
+static struct sk_buff *xtcp_alloc_hdr(void)
 {
 	struct sk_buff *skb;
 
-	skb = alloc_skb(XTCP_SKB_HEADROOM + len, GFP_ATOMIC);
-	if (!skb)
-		return NULL;
-	skb_reserve(skb, XTCP_SKB_HEADROOM);
-	if (len && skb_copy_bits(data, 0, skb_put(skb, len), len)) {
-		kfree_skb(skb);
-		return NULL;
-	}
+	skb = alloc_skb(XTCP_SKB_HEADROOM, GFP_ATOMIC);
+	if (skb)
+		skb_reserve(skb, XTCP_SKB_HEADROOM);
 	return skb;
 }
 
 /* Push and fill the header; the checksum needs both addresses. */
 static struct xtcphdr *xtcp_build_hdr(struct sk_buff *skb, __be16 sport,
 				      __be16 dport, u32 seq, u32 ack, u8 flags,
-				      u16 window, u16 mss)
+				      u16 window, u16 mss, s8 wscale)
 {
-	unsigned int hlen = XTCP_HDR_LEN + (mss ? XTCP_OPT_MSS_LEN : 0);
+	unsigned int hlen = XTCP_HDR_LEN;
 	struct xtcphdr *th;
+	u8 *opt;
 
+	if (mss)
+		hlen += XTCP_OPT_MSS_LEN;
+	if (wscale >= 0)
+		hlen += 1 + XTCP_OPT_WSCALE_LEN;
 	th = skb_push(skb, hlen);
 	skb_reset_transport_header(skb);
 	memset(th, 0, hlen);
@@ -67,13 +67,19 @@ static struct xtcphdr *xtcp_build_hdr(struct sk_buff *skb, __be16 sport,
 	th->doff_res = (hlen / 4) << 4;
 	th->flags = flags;
 	th->window = htons(window);
+	opt = (u8 *)(th + 1);
 	if (mss) {
-		u8 *opt = (u8 *)(th + 1);
-
 		opt[0] = XTCP_OPT_MSS;
 		opt[1] = XTCP_OPT_MSS_LEN;
 		opt[2] = mss >> 8;
 		opt[3] = mss & 0xff;
+		opt += XTCP_OPT_MSS_LEN;
+	}
+	if (wscale >= 0) {
+		opt[0] = XTCP_OPT_NOP;
+		opt[1] = XTCP_OPT_WSCALE;
+		opt[2] = XTCP_OPT_WSCALE_LEN;
+		opt[3] = wscale;
 	}
 	return th;
 }
@@ -88,6 +94,22 @@ static void xtcp_csum(struct sk_buff *skb, struct xtcphdr *th, __be32 saddr,
 	trace_xtcp_segment_out(th, saddr, daddr, skb->len - xtcp_hdr_doff(th));
 }
 
+/*
+ * Leave the checksum to the device (lo and veth never compute it) or to
+ * the core's software fallback, as TCP does: the field holds the folded
+ * pseudo-header sum.
+ */
+static void xtcp_csum_partial(struct sk_buff *skb, struct xtcphdr *th,
+			      __be32 saddr, __be32 daddr)
+{
+	th->check = ~csum_tcpudp_magic(saddr, daddr, skb->len, xtcp_ipproto,
+				       0);
+	skb->ip_summed = CHECKSUM_PARTIAL;
+	skb->csum_start = skb_transport_header(skb) - skb->head;
+	skb->csum_offset = offsetof(struct xtcphdr, check);
+	trace_xtcp_segment_out(th, saddr, daddr, skb->len - xtcp_hdr_doff(th));
+}
+
 /* Count the segment and ask the fault rules; true: hand it to IP. */
 static bool xtcp_out_ok(struct net *net, const struct xtcphdr *th,
 			unsigned int payload)
@@ -99,13 +121,55 @@ static bool xtcp_out_ok(struct net *net, const struct xtcphdr *th,
 				       th->source, th->dest);
 }
 
+/* The smallest window scale that lets the receive buffer be advertised. */
+u8 xtcp_wscale_for(const struct sock *sk)
+{
+	u32 space = max_t(u32, READ_ONCE(sk->sk_rcvbuf),
+			  READ_ONCE(sysctl_rmem_max)) / 2;
+	u8 ws = 0;
+
+	while (ws < XTCP_WSCALE_MAX && (XTCP_WND_MAX << ws) < space)
+		ws++;
+	return ws;
+}
+
+/*
+ * The window to advertise (RFC 9293 3.8.6.2.2, RFC 1122 4.2.3.3): half the
+ * free receive buffer (a queued skb costs more than its payload), never
+ * moving the right edge back, and moving it forward only by at least
+ * min(MSS, half the buffer), which avoids the silly window syndrome.
+ * Returns the 16-bit field and records what it announced.
+ */
+u16 xtcp_select_window(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	int rcvbuf = READ_ONCE(sk->sk_rcvbuf);
+	int space = rcvbuf - atomic_read(&sk->sk_rmem_alloc);
+	u32 cur = 0, wnd = 0, limit = XTCP_WND_MAX << xs->rcv_wscale;
+
+	if (xtcp_after(xs->rcv_wup + xs->rcv_wnd, xs->rcv_nxt))
+		cur = xs->rcv_wup + xs->rcv_wnd - xs->rcv_nxt;
+	if (space > 0)
+		wnd = min_t(u32, space / 2, limit);
+	if (wnd <= cur)
+		wnd = cur;
+	else if (wnd - cur < min_t(u32, xs->mss, rcvbuf / 2))
+		wnd = cur;
+	/* Round up, not down: the right edge never recedes. */
+	wnd = min_t(u32, ALIGN(wnd, 1U << xs->rcv_wscale), limit);
+	xs->rcv_wnd = wnd;
+	xs->rcv_wup = xs->rcv_nxt;
+	return wnd >> xs->rcv_wscale;
+}
+
 /*
  * Send one segment of a full socket: @seq and @flags as given, ACK and
- * window current, payload copied from @data (NULL: none). A SYN carries our
- * MSS. Failures are losses; the retransmission timer repairs them.
+ * window current, payload from the queued skb @data (NULL: none), which is
+ * cloned, or copied if an earlier clone is still in a device queue. A SYN
+ * carries our MSS and window scale. Failures are losses; the
+ * retransmission timer repairs them.
  */
-void xtcp_transmit(struct sock *sk, u32 seq, u8 flags,
-		   const struct sk_buff *data)
+void xtcp_transmit(struct sock *sk, u32 seq, u8 flags, struct sk_buff *data)
 {
 	unsigned int len = data ? data->len : 0;
 	struct xtcp_sock *xs = xtcp_sk(sk);
@@ -114,18 +178,36 @@ void xtcp_transmit(struct sock *sk, u32 seq, u8 flags,
 	struct xtcphdr *th;
 	u16 wnd;
 
-	skb = xtcp_alloc_seg(data, len);
-	if (!skb)
-		return;
-	if (len)
+	if (len) {
+		if (skb_cloned(data))
+			skb = pskb_copy(data, GFP_ATOMIC);
+		else
+			skb = skb_clone(data, GFP_ATOMIC);
+		if (!skb)
+			return;
+		memset(skb->cb, 0, sizeof(skb->cb));
 		flags |= XTCP_FLAG_PSH;
-	wnd = (flags & XTCP_FLAG_SYN) ? XTCP_WND_MAX : xtcp_rcv_window(sk);
-	if (flags & XTCP_FLAG_ACK)
+	} else {
+		skb = xtcp_alloc_hdr();
+		if (!skb)
+			return;
+	}
+	if (flags & XTCP_FLAG_SYN) {
+		/* A SYN's window is never scaled (RFC 7323 2.2). */
+		wnd = min_t(u32, XTCP_WND_MAX, READ_ONCE(sk->sk_rcvbuf) / 2);
 		xs->rcv_wnd = wnd;
-	th = xtcp_build_hdr(skb, inet->inet_sport, inet->inet_dport, seq,
-			    xs->rcv_nxt, flags, wnd,
-			    (flags & XTCP_FLAG_SYN) ? xs->mss : 0);
-	xtcp_csum(skb, th, inet->inet_saddr, inet->inet_daddr);
+		th = xtcp_build_hdr(skb, inet->inet_sport, inet->inet_dport,
+				    seq, xs->rcv_nxt, flags, wnd, xs->mss,
+				    xs->rcv_wscale);
+	} else {
+		wnd = (flags & XTCP_FLAG_ACK) ? xtcp_select_window(sk) :
+		      xs->rcv_wnd >> xs->rcv_wscale;
+		th = xtcp_build_hdr(skb, inet->inet_sport, inet->inet_dport,
+				    seq, xs->rcv_nxt, flags, wnd, 0, -1);
+	}
+	if (flags & XTCP_FLAG_ACK)
+		xtcp_timer_ack_sent(sk);
+	xtcp_csum_partial(skb, th, inet->inet_saddr, inet->inet_daddr);
 
 	if (!xtcp_out_ok(sock_net(sk), th, len)) {
 		kfree_skb(skb);
@@ -169,7 +251,167 @@ void xtcp_send_active_reset(struct sock *sk)
 		      XTCP_FLAG_RST | XTCP_FLAG_ACK, NULL);
 }
 
-/* Send what the peer's window allows, in synchronized states only. */
+/*
+ * A keepalive or zero-window probe: an old sequence number, which the peer
+ * answers with an ACK carrying its current window (RFC 9293 3.8.4).
+ */
+void xtcp_send_probe(struct sock *sk)
+{
+	xtcp_transmit(sk, xtcp_sk(sk)->snd_una - 1, XTCP_FLAG_ACK, NULL);
+}
+
+/* The connection is synchronized: start the data path. */
+void xtcp_init_transfer(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->cwnd = XTCP_INIT_CWND * xs->mss;
+	xs->ssthresh = XTCP_INFINITE_SSTHRESH;
+	xs->cwnd_acked = 0;
+	xs->recover = xs->snd_una;
+	xs->rtx_seq = xs->snd_una;
+	xs->ca_state = XTCP_CA_OPEN;
+	xs->dupacks = 0;
+	xs->rcv_wup = xs->rcv_nxt;
+	xs->max_window = xs->snd_wnd;
+}
+
+/* Bytes in the network: sent, not acknowledged, not given up as lost. */
+u32 xtcp_in_flight(const struct xtcp_sock *xs)
+{
+	if (xs->ca_state == XTCP_CA_LOSS &&
+	    xtcp_before(xs->rtx_seq, xs->snd_nxt) &&
+	    xtcp_after(xs->rtx_seq, xs->snd_una))
+		return xs->rtx_seq - xs->snd_una;
+	if (xs->ca_state == XTCP_CA_LOSS &&
+	    xtcp_before(xs->rtx_seq, xs->snd_nxt))
+		return 0;
+	return xs->snd_nxt - xs->snd_una;
+}
+
+static u32 xtcp_now_us(void)
+{
+	return (u32)div_u64(ktime_get_ns(), NSEC_PER_USEC);
+}
+
+/* Transmit a queued segment for the first time. */
+static void xtcp_send_new(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	cb->tx_us = xtcp_now_us();
+	xtcp_transmit(sk, cb->seq, XTCP_FLAG_ACK | cb->flags, skb);
+	if (xtcp_after(cb->end_seq, xs->snd_nxt))
+		xs->snd_nxt = cb->end_seq;
+	xs->send_head = skb_queue_is_last(&sk->sk_write_queue, skb) ?
+			NULL : skb->next;
+	xtcp_timer_data_sent(sk);
+}
+
+/* Transmit a queued segment again, counting it. */
+static void xtcp_resend(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct net *net = sock_net(sk);
+
+	cb->retrans = 1;
+	cb->tx_us = xtcp_now_us();
+	xtcp_transmit(sk, cb->seq, XTCP_FLAG_ACK | cb->flags, skb);
+	xs->total_retrans++;
+	XTCP_INC_STATS(net, RETRANS_SEGS);
+	if (cb->flags & XTCP_FLAG_FIN)
+		XTCP_INC_STATS(net, FIN_RETRANS);
+	else
+		XTCP_INC_STATS(net, DATA_RETRANS);
+}
+
+/*
+ * Cut the unsent @skb after @len bytes; the rest becomes the next skb.
+ * Queued skbs are linear (sendmsg builds them), so one copy does it.
+ */
+static int xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len)
+{
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	unsigned int rest = skb->len - len;
+	struct sk_buff *buff;
+
+	buff = alloc_skb(XTCP_SKB_HEADROOM + rest, GFP_ATOMIC);
+	if (!buff)
+		return -ENOMEM;
+	skb_reserve(buff, XTCP_SKB_HEADROOM);
+	if (skb_copy_bits(skb, len, skb_put(buff, rest), rest)) {
+		kfree_skb(buff);
+		return -EFAULT;
+	}
+	XTCP_SKB_CB(buff)->seq = cb->seq + len;
+	XTCP_SKB_CB(buff)->end_seq = cb->end_seq;
+	XTCP_SKB_CB(buff)->flags = cb->flags;
+	cb->end_seq = cb->seq + len;
+	cb->flags = 0;
+	skb_trim(skb, len);
+	__skb_queue_after(&sk->sk_write_queue, skb, buff);
+	sk_wmem_queued_add(sk, buff->truesize);
+	return 0;
+}
+
+/* The first queued skb covering @seq, or NULL. */
+static struct sk_buff *xtcp_find_seq(struct sock *sk, u32 seq)
+{
+	struct sk_buff *skb;
+
+	skb_queue_walk(&sk->sk_write_queue, skb) {
+		if (skb == xtcp_sk(sk)->send_head)
+			break;
+		if (xtcp_after(XTCP_SKB_CB(skb)->end_seq, seq))
+			return skb;
+	}
+	return NULL;
+}
+
+/* After a timeout everything unacknowledged is lost: resend, cwnd allowing. */
+static void xtcp_retransmit_lost(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb;
+
+	if (xtcp_before(xs->rtx_seq, xs->snd_una))
+		xs->rtx_seq = xs->snd_una;
+	while (xs->ca_state == XTCP_CA_LOSS &&
+	       xtcp_before(xs->rtx_seq, xs->snd_nxt) &&
+	       xtcp_in_flight(xs) < xs->cwnd) {
+		skb = xtcp_find_seq(sk, xs->rtx_seq);
+		if (!skb)
+			break;
+		xtcp_resend(sk, skb);
+		xs->rtx_seq = XTCP_SKB_CB(skb)->end_seq;
+	}
+}
+
+/*
+ * Sender-side silly window avoidance: split a segment to fit the window
+ * only if the part is a full MSS or half the largest window the peer ever
+ * offered (RFC 9293 3.8.6.2.1).
+ */
+static bool xtcp_split_to_window(struct sock *sk, struct sk_buff *skb,
+				 u32 room)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (!room || room >= skb->len)
+		return false;
+	if (room < xs->mss && room < xs->max_window / 2)
+		return false;
+	return !xtcp_fragment(sk, skb, room);
+}
+
+/*
+ * Send what the congestion and receive windows allow, in synchronized
+ * states only: retransmissions after a timeout first, then new data.
+ * Nagle (RFC 896): a segment shorter than the MSS at the tail of the queue
+ * waits while data is unacknowledged, unless XTCP_NODELAY.
+ */
 void xtcp_push(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
@@ -178,58 +420,88 @@ void xtcp_push(struct sock *sk)
 	if ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV | TCPF_CLOSE))
 		return;
 
+	if (xs->ca_state == XTCP_CA_LOSS)
+		xtcp_retransmit_lost(sk);
+
 	while ((skb = xs->send_head)) {
 		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+		u32 wnd_end = xs->snd_una + xs->snd_wnd;
 
-		if (skb->len &&
-		    xtcp_after(cb->end_seq, xs->snd_una + xs->snd_wnd))
-			break;
-		xtcp_transmit(sk, cb->seq, XTCP_FLAG_ACK | cb->flags, skb);
-		if (xtcp_after(cb->end_seq, xs->snd_nxt))
-			xs->snd_nxt = cb->end_seq;
-		xs->send_head = skb_queue_is_last(&sk->sk_write_queue, skb) ?
-				NULL : skb->next;
-		xtcp_timer_data_sent(sk);
+		if (skb->len) {
+			if (xtcp_in_flight(xs) >= xs->cwnd)
+				break;
+			if (xtcp_after(cb->end_seq, wnd_end) &&
+			    !xtcp_split_to_window(sk, skb,
+						  xtcp_after(wnd_end, cb->seq) ?
+						  wnd_end - cb->seq : 0))
+				break;
+			if (skb->len < xs->mss && !xs->nodelay &&
+			    skb_queue_is_last(&sk->sk_write_queue, skb) &&
+			    xs->snd_una != xs->snd_nxt)
+				break;
+		}
+		xtcp_send_new(sk, skb);
 	}
 	if (xs->send_head && xs->snd_una == xs->snd_nxt)
 		xtcp_timer_window_closed(sk);
+}
+
+/*
+ * The retransmission timer expired with data outstanding (RFC 5681 3.1,
+ * RFC 6582): halve ssthresh (once per loss episode), one segment of cwnd,
+ * and everything unacknowledged is deemed lost and resent as cwnd grows.
+ */
+void xtcp_enter_loss(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (xs->ca_state != XTCP_CA_LOSS || !xs->retransmits)
+		xs->ssthresh = max(xtcp_in_flight(xs) / 2, 2U * xs->mss);
+	xs->cwnd = xs->mss;
+	xs->cwnd_acked = 0;
+	xs->ca_state = XTCP_CA_LOSS;
+	xs->recover = xs->snd_nxt;
+	xs->rtx_seq = xs->snd_una;
+	xs->dupacks = 0;
+	xs->rto_count++;
+	XTCP_INC_STATS(sock_net(sk), RTO_TIMEOUTS);
 }
 
 /* Retransmit the oldest unacknowledged segment; false if there is none. */
 bool xtcp_retransmit_head(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	struct net *net = sock_net(sk);
 	struct sk_buff *skb;
 
 	skb = skb_peek(&sk->sk_write_queue);
 	if (!skb || skb == xs->send_head)
 		return false;
-	xtcp_transmit(sk, XTCP_SKB_CB(skb)->seq,
-		      XTCP_FLAG_ACK | XTCP_SKB_CB(skb)->flags, skb);
-	XTCP_INC_STATS(net, RETRANS_SEGS);
-	if (XTCP_SKB_CB(skb)->flags & XTCP_FLAG_FIN)
-		XTCP_INC_STATS(net, FIN_RETRANS);
-	else
-		XTCP_INC_STATS(net, DATA_RETRANS);
+	xtcp_resend(sk, skb);
+	if (xtcp_before(xs->rtx_seq, XTCP_SKB_CB(skb)->end_seq))
+		xs->rtx_seq = XTCP_SKB_CB(skb)->end_seq;
 	return true;
 }
 
-/* The window is shut and nothing is in flight: send one segment anyway. */
-void xtcp_probe_window(struct sock *sk)
+/*
+ * The persist timer fired: nothing is in flight and the window does not
+ * take the next segment. Send what fits if anything does, else a probe.
+ * Returns true if a zero-window probe went out.
+ */
+bool xtcp_probe_window(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb = xs->send_head;
+	u32 room = xs->snd_wnd;
 
 	if (!skb)
-		return;
-	xtcp_transmit(sk, XTCP_SKB_CB(skb)->seq,
-		      XTCP_FLAG_ACK | XTCP_SKB_CB(skb)->flags, skb);
-	if (xtcp_after(XTCP_SKB_CB(skb)->end_seq, xs->snd_nxt))
-		xs->snd_nxt = XTCP_SKB_CB(skb)->end_seq;
-	xs->send_head = skb_queue_is_last(&sk->sk_write_queue, skb) ?
-			NULL : skb->next;
-	xtcp_timer_data_sent(sk);
+		return false;
+	if (room && (room >= skb->len || !xtcp_fragment(sk, skb, room))) {
+		xtcp_send_new(sk, skb);
+		return false;
+	}
+	xtcp_send_probe(sk);
+	XTCP_INC_STATS(sock_net(sk), ZERO_WINDOW_PROBES);
+	return true;
 }
 
 /* The FIN takes one sequence number after all queued data. */
@@ -273,11 +545,12 @@ void xtcp_ctl_send(struct net *net, const struct xtcp_ctl_seg *seg)
 	struct flowi4 fl4;
 	struct rtable *rt;
 
-	skb = xtcp_alloc_seg(NULL, 0);
+	skb = xtcp_alloc_hdr();
 	if (!skb)
 		return;
 	th = xtcp_build_hdr(skb, seg->sport, seg->dport, seg->seq, seg->ack,
-			    seg->flags, seg->window, seg->mss);
+			    seg->flags, seg->window, seg->mss,
+			    seg->mss ? seg->wscale : -1);
 	xtcp_csum(skb, th, seg->saddr, seg->daddr);
 	if (!xtcp_out_ok(net, th, 0))
 		goto drop;

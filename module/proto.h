@@ -36,6 +36,9 @@ struct xtcphdr {
 #define XTCP_OPT_NOP		1
 #define XTCP_OPT_MSS		2
 #define XTCP_OPT_MSS_LEN	4
+#define XTCP_OPT_WSCALE		3	/* window scale: kind, 3, shift */
+#define XTCP_OPT_WSCALE_LEN	3
+#define XTCP_WSCALE_MAX		14	/* RFC 7323 */
 
 /*
  * Largest payload per segment. Without segmentation offload every segment
@@ -43,7 +46,7 @@ struct xtcphdr {
  */
 #define XTCP_SEG_MAX		15360
 #define XTCP_MSS_DEFAULT	536	/* RFC 9293: when the peer sends no MSS */
-#define XTCP_WND_MAX		65535	/* no window scaling */
+#define XTCP_WND_MAX		65535	/* the 16-bit field; more with a scale */
 
 static inline struct xtcphdr *xtcp_hdr(const struct sk_buff *skb)
 {
@@ -64,8 +67,10 @@ struct xtcp_skb_cb {
 	u32	seq;		/* first sequence number */
 	u32	end_seq;	/* seq + payload + SYN + FIN */
 	u32	ack_seq;	/* received segments only */
-	u16	window;		/* received segments only */
+	u32	tx_us;		/* queued segments: last sent, us (RTT) */
+	u16	window;		/* received segments only, unscaled */
 	u8	flags;		/* XTCP_FLAG_* */
+	u8	retrans;	/* queued segments: ever retransmitted (Karn) */
 };
 
 #define XTCP_SKB_CB(skb)	((struct xtcp_skb_cb *)&((skb)->cb[0]))

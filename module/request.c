@@ -21,6 +21,7 @@
 #include "proc.h"
 #include "proto.h"
 #include "request.h"
+#include "timer.h"
 #include "timewait.h"
 #include "trace.h"
 #include "xtcp.h"
@@ -52,6 +53,7 @@ static void xtcp_send_synack(struct net *net, const struct xtcp_request *req)
 		.ack	= req->irs + 1,
 		.window	= XTCP_WND_MAX,
 		.mss	= req->mss,
+		.wscale	= req->peer_wscale >= 0 ? req->rcv_wscale : -1,
 		.flags	= XTCP_FLAG_SYN | XTCP_FLAG_ACK,
 	};
 
@@ -147,6 +149,7 @@ static void xtcp_conn_request(struct sock *lsk, struct sk_buff *skb)
 	struct net *net = sock_net(lsk);
 	struct xtcp_request *req;
 	unsigned int max;
+	int wscale;
 	u32 us;
 
 	spin_lock_bh(&lxs->queue_lock);
@@ -187,7 +190,9 @@ static void xtcp_conn_request(struct sock *lsk, struct sk_buff *skb)
 	req->rport = th->source;
 	req->irs = cb->seq;
 	req->iss = xtcp_isn(iph->daddr, iph->saddr, th->dest, th->source);
-	req->peer_mss = xtcp_parse_mss(skb);
+	req->peer_mss = xtcp_parse_opts(skb, &wscale);
+	req->peer_wscale = wscale;
+	req->rcv_wscale = wscale >= 0 ? xtcp_wscale_for(lsk) : 0;
 	req->snd_wnd = cb->window;
 	req->mss = xtcp_mss_for_mtu(skb->dev ? READ_ONCE(skb->dev->mtu) : 576);
 	req->queued = true;
@@ -238,6 +243,9 @@ static struct sock *xtcp_create_child(struct sock *lsk,
 		sock_set_flag(sk, SOCK_KEEPOPEN);
 	xs->nodelay = lxs->nodelay;
 	xs->linger2 = lxs->linger2;
+	xs->keepidle_ms = lxs->keepidle_ms;
+	xs->keepintvl_ms = lxs->keepintvl_ms;
+	xs->keepcnt = lxs->keepcnt;
 
 	sk->sk_rcv_saddr = req->laddr;
 	inet_sk(sk)->inet_saddr = req->laddr;
@@ -251,13 +259,19 @@ static struct sock *xtcp_create_child(struct sock *lsk,
 	xs->write_seq = req->iss + 1;
 	xs->rcv_nxt = req->irs + 1;
 	xs->copied_seq = req->irs + 1;
-	xs->snd_wnd = XTCP_SKB_CB(skb)->window;
+	if (req->peer_wscale >= 0) {
+		xs->snd_wscale = req->peer_wscale;
+		xs->rcv_wscale = req->rcv_wscale;
+	}
+	xs->snd_wnd = (u32)XTCP_SKB_CB(skb)->window << xs->snd_wscale;
 	xs->peer_mss = req->peer_mss;
 	xs->mss = min(req->mss, req->peer_mss);
+	xtcp_init_transfer(sk);
 
 	xtcp_bind_inherit(sk, lsk->sk_num);
 	sk->sk_state = TCP_SYN_RECV;
 	xtcp_set_state(sk, TCP_ESTABLISHED);
+	xtcp_timer_established(sk);
 	if (xtcp_ehash_add_sk(sk)) {
 		/* Another incarnation holds the tuple: the ACK is not ours. */
 		sock_set_flag(sk, SOCK_DEAD);

@@ -28,6 +28,8 @@ struct xtcp_request {
 	u16			peer_mss;
 	u16			snd_wnd;
 	u16			mss;
+	s8			peer_wscale;	/* -1: the peer sent none */
+	u8			rcv_wscale;
 	struct sock		*listener;
 	__be32			laddr;
 	__be32			raddr;

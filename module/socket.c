@@ -144,6 +144,7 @@ static void xtcp_destroy_sock(struct sock *sk)
 	xtcp_unbind_port(sk);
 	xtcp_write_queue_purge(sk);
 	__skb_queue_purge(&sk->sk_receive_queue);
+	__skb_queue_purge(&xtcp_sk(sk)->ooo_queue);
 	xtcp_state_gone(sock_net(sk), sk->sk_state);
 	sock_put(sk);
 }
@@ -156,6 +157,7 @@ void xtcp_done(struct sock *sk)
 	xtcp_set_state(sk, TCP_CLOSE);
 	xtcp_unhash(sk);
 	xtcp_write_queue_purge(sk);
+	__skb_queue_purge(&xtcp_sk(sk)->ooo_queue);
 	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
 	if (sock_flag(sk, SOCK_DEAD))
 		xtcp_destroy_sock(sk);
@@ -223,6 +225,9 @@ void xtcp_sock_init(struct sock *sk)
 	xs->rcv_wnd = XTCP_WND_MAX;
 	xs->mss = XTCP_MSS_DEFAULT;
 	xs->peer_mss = XTCP_MSS_DEFAULT;
+	xs->cwnd = XTCP_INIT_CWND * XTCP_MSS_DEFAULT;
+	xs->ssthresh = XTCP_INFINITE_SSTHRESH;
+	skb_queue_head_init(&xs->ooo_queue);
 	spin_lock_init(&xs->queue_lock);
 	INIT_LIST_HEAD(&xs->syn_queue);
 	INIT_LIST_HEAD(&xs->accept_queue);
@@ -295,6 +300,7 @@ static void xtcp_close(struct sock *sk, long timeout)
 
 	unread = !skb_queue_empty(&sk->sk_receive_queue);
 	__skb_queue_purge(&sk->sk_receive_queue);
+	__skb_queue_purge(&xtcp_sk(sk)->ooo_queue);
 
 	if (sk->sk_state == TCP_CLOSE)
 		goto adjudge;
@@ -418,6 +424,7 @@ static int xtcp_disconnect(struct sock *sk)
 	}
 	xtcp_write_queue_purge(sk);
 	__skb_queue_purge(&sk->sk_receive_queue);
+	__skb_queue_purge(&xs->ooo_queue);
 
 	inet->inet_dport = 0;
 	inet->inet_daddr = 0;
@@ -429,8 +436,16 @@ static int xtcp_disconnect(struct sock *sk)
 	sock_reset_flag(sk, SOCK_DONE);
 	xs->fin_queued = 0;
 	xs->rcv_wnd = XTCP_WND_MAX;
+	xs->rcv_wup = 0;
 	xs->retransmits = 0;
 	xs->backoff = 0;
+	xs->srtt_us = 0;
+	xs->rttvar_us = 0;
+	xs->snd_wscale = 0;
+	xs->rcv_wscale = 0;
+	xs->ca_state = XTCP_CA_OPEN;
+	xs->cwnd = XTCP_INIT_CWND * XTCP_MSS_DEFAULT;
+	xs->ssthresh = XTCP_INFINITE_SSTHRESH;
 	sk_dst_reset(sk);
 	sk_error_report(sk);
 	return 0;
@@ -494,6 +509,8 @@ static int xtcp_v4_connect(struct sock *sk, struct xtcp_sockaddr *uaddr,
 		goto failure;
 	}
 	xs->mss = xtcp_mss_for_mtu(dst_mtu(&rt->dst));
+	xs->snd_wscale = 0;
+	xs->rcv_wscale = xtcp_wscale_for(sk);
 	sk_dst_set(sk, &rt->dst);
 	rt = NULL;
 
@@ -847,6 +864,26 @@ static int xtcp_setsockopt(struct socket *sock, int level, int optname,
 	switch (optname) {
 	case XTCP_NODELAY:
 		xs->nodelay = !!val;
+		if (val)
+			xtcp_push(sk);
+		break;
+	case XTCP_KEEPIDLE:
+	case XTCP_KEEPINTVL:
+		if (val < 1 || val > XTCP_MAX_KEEP_S) {
+			err = -EINVAL;
+			break;
+		}
+		if (optname == XTCP_KEEPIDLE)
+			xs->keepidle_ms = val * MSEC_PER_SEC;
+		else
+			xs->keepintvl_ms = val * MSEC_PER_SEC;
+		xtcp_timer_keepalive_changed(sk);
+		break;
+	case XTCP_KEEPCNT:
+		if (val < 1 || val > 127)
+			err = -EINVAL;
+		else
+			xs->keepcnt = val;
 		break;
 	case XTCP_SYNCNT:
 		if (val < 1 || val > 127)
@@ -885,6 +922,20 @@ static void xtcp_get_info(struct sock *sk, struct xtcp_info *info)
 	info->xtcpi_snd_wnd = xs->snd_wnd;
 	info->xtcpi_rcv_wnd = xs->rcv_wnd;
 	info->xtcpi_mss = xs->mss;
+	info->xtcpi_rtt = xs->srtt_us >> 3;
+	info->xtcpi_rttvar = xs->rttvar_us >> 2;
+	info->xtcpi_snd_cwnd = xs->cwnd;
+	info->xtcpi_snd_ssthresh = xs->ssthresh;
+	info->xtcpi_ca_state = xs->ca_state;
+	info->xtcpi_dupacks = xs->dupacks;
+	info->xtcpi_snd_wscale = xs->snd_wscale;
+	info->xtcpi_rcv_wscale = xs->rcv_wscale;
+	info->xtcpi_unacked = xs->snd_nxt - xs->snd_una;
+	info->xtcpi_total_retrans = xs->total_retrans;
+	info->xtcpi_fast_retrans = xs->fast_retrans;
+	info->xtcpi_rto_timeouts = xs->rto_count;
+	info->xtcpi_ooo_segs = xs->ooo_segs;
+	info->xtcpi_rcv_queued = xs->rcv_nxt - xs->copied_seq;
 	release_sock(sk);
 }
 
@@ -913,6 +964,17 @@ static int xtcp_getsockopt(struct socket *sock, int level, int optname,
 		return 0;
 	case XTCP_NODELAY:
 		val = xs->nodelay;
+		break;
+	case XTCP_KEEPIDLE:
+		val = (xs->keepidle_ms ? :
+		       READ_ONCE(sc->keepalive_time_ms)) / MSEC_PER_SEC;
+		break;
+	case XTCP_KEEPINTVL:
+		val = (xs->keepintvl_ms ? :
+		       READ_ONCE(sc->keepalive_intvl_ms)) / MSEC_PER_SEC;
+		break;
+	case XTCP_KEEPCNT:
+		val = xs->keepcnt ? : READ_ONCE(sc->keepalive_probes);
 		break;
 	case XTCP_SYNCNT:
 		val = xs->syn_retries ? : READ_ONCE(sc->syn_retries);
@@ -961,10 +1023,31 @@ static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 		if (!sk_stream_memory_free(sk))
 			goto wait_for_memory;
 
+		/* Fill the unsent tail first (Nagle coalesces small writes). */
+		skb = skb_peek_tail(&sk->sk_write_queue);
+		if (skb && xs->send_head && !XTCP_SKB_CB(skb)->flags &&
+		    skb->len < xs->mss && skb_tailroom(skb) &&
+		    !skb_cloned(skb)) {
+			copy = min3(msg_data_left(msg), (size_t)skb_tailroom(skb),
+				    (size_t)(xs->mss - skb->len));
+			if (memcpy_from_msg(skb_put(skb, copy), msg, copy)) {
+				skb_trim(skb, skb->len - copy);
+				err = -EFAULT;
+				goto do_error;
+			}
+			XTCP_SKB_CB(skb)->end_seq += copy;
+			xs->write_seq += copy;
+			copied += copy;
+			continue;
+		}
+
 		copy = min_t(size_t, msg_data_left(msg), xs->mss);
-		skb = alloc_skb(copy, sk->sk_allocation);
+		skb = alloc_skb(XTCP_SKB_HEADROOM +
+				max_t(size_t, copy, min_t(u32, xs->mss, 2048)),
+				sk->sk_allocation);
 		if (!skb)
 			goto wait_for_memory;
+		skb_reserve(skb, XTCP_SKB_HEADROOM);
 		if (memcpy_from_msg(skb_put(skb, copy), msg, copy)) {
 			kfree_skb(skb);
 			err = -EFAULT;
@@ -1007,13 +1090,19 @@ do_error:
 static void xtcp_rcv_space_update(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	u32 wnd;
+	u32 wnd, cur;
+	int space;
 
 	if (!((1 << sk->sk_state) &
 	      (TCPF_ESTABLISHED | TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2)))
 		return;
-	wnd = xtcp_rcv_window(sk);
-	if (xs->rcv_wnd < wnd / 2)
+	/* tcp_cleanup_rbuf()'s rule: the window could at least double. */
+	space = READ_ONCE(sk->sk_rcvbuf) - atomic_read(&sk->sk_rmem_alloc);
+	wnd = space > 0 ? min_t(u32, space / 2,
+				XTCP_WND_MAX << xs->rcv_wscale) : 0;
+	cur = xtcp_after(xs->rcv_wup + xs->rcv_wnd, xs->rcv_nxt) ?
+	      xs->rcv_wup + xs->rcv_wnd - xs->rcv_nxt : 0;
+	if (wnd >= 2 * cur && wnd - cur >= xs->mss)
 		xtcp_send_ack(sk);
 }
 
@@ -1141,12 +1230,20 @@ static const struct proto_ops xtcp_stream_ops = {
 	.mmap		= sock_no_mmap,
 };
 
+/* SO_KEEPALIVE, with the socket locked, before SOCK_KEEPOPEN changes. */
+static void xtcp_keepalive(struct sock *sk, int val)
+{
+	sock_valbool_flag(sk, SOCK_KEEPOPEN, val);
+	xtcp_timer_keepalive_changed(sk);
+}
+
 static struct proto xtcp_prot = {
 	.name		= "XTCP",
 	.owner		= THIS_MODULE,
 	.obj_size	= sizeof(struct xtcp_sock),
 	.backlog_rcv	= xtcp_backlog_rcv,
 	.release_cb	= xtcp_timer_release_cb,
+	.keepalive	= xtcp_keepalive,
 };
 
 /* A socket with no struct socket yet (a child), in state 0. */

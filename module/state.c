@@ -5,8 +5,11 @@
  * bh_lock_sock, or from the backlog when the owner releases the socket.
  * Every function here consumes the skb it is given.
  *
- * Data is accepted in order only: anything else is dropped and answered
- * with a duplicate ACK; the peer's retransmission fills the gap.
+ * Data in order goes to the receive queue; data beyond a hole waits in the
+ * out-of-order queue (sorted, overlaps trimmed, duplicates dropped) and is
+ * answered with a duplicate ACK at once. Both queues are charged to
+ * sk_rmem_alloc and bounded by sk_rcvbuf. The sender side of an ACK
+ * (RTT samples, NewReno congestion control, fast retransmit) is here too.
  */
 
 #include <linux/skbuff.h>
@@ -18,16 +21,6 @@
 #include "timer.h"
 #include "timewait.h"
 #include "xtcp.h"
-
-/* Half the free receive buffer: queued skbs cost more than their data. */
-u32 xtcp_rcv_window(const struct sock *sk)
-{
-	int space = READ_ONCE(sk->sk_rcvbuf) - atomic_read(&sk->sk_rmem_alloc);
-
-	if (space <= 0)
-		return 0;
-	return min_t(u32, space / 2, XTCP_WND_MAX);
-}
 
 bool xtcp_challenge_ack_allowed(struct net *net)
 {
@@ -56,6 +49,7 @@ static void xtcp_rcv_syn_sent(struct sock *sk, struct sk_buff *skb)
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct net *net = sock_net(sk);
+	int wscale;
 
 	if (cb->flags & XTCP_FLAG_ACK) {
 		/* Only SND.UNA < SEG.ACK =< SND.NXT acknowledges our SYN. */
@@ -78,15 +72,23 @@ static void xtcp_rcv_syn_sent(struct sock *sk, struct sk_buff *skb)
 	xs->irs = cb->seq;
 	xs->rcv_nxt = cb->seq + 1;
 	xs->copied_seq = xs->rcv_nxt;
-	xs->snd_wnd = cb->window;
-	xs->peer_mss = xtcp_parse_mss(skb);
+	xs->snd_wnd = cb->window;	/* a SYN's window is never scaled */
+	xs->peer_mss = xtcp_parse_opts(skb, &wscale);
 	xs->mss = min(xs->mss, xs->peer_mss);
+	if (wscale < 0) {
+		xs->snd_wscale = 0;
+		xs->rcv_wscale = 0;
+	} else {
+		xs->snd_wscale = wscale;
+	}
 
 	if (cb->flags & XTCP_FLAG_ACK) {
 		xs->snd_una = cb->ack_seq;
 		xtcp_set_state(sk, TCP_ESTABLISHED);
+		xtcp_init_transfer(sk);
 		xtcp_timer_ack_received(sk);
 		xtcp_send_ack(sk);
+		xtcp_timer_established(sk);
 		xtcp_wake_connected(sk);
 	} else {
 		/* Simultaneous open: answer SYN-ACK and wait for its ACK. */
@@ -98,52 +100,378 @@ drop:
 	consume_skb(skb);
 }
 
-/* Free what the peer acknowledged; the writer may have room again. */
+/*
+ * Free what the peer acknowledged; the writer may have room again. The
+ * oldest segment acknowledged now gives an RTT sample, unless one of them
+ * was retransmitted (Karn's rule).
+ */
 static void xtcp_clean_acked(struct sock *sk, u32 ack)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
+	bool karn = false;
+	u32 sent = 0, n = 0;
 	struct sk_buff *skb;
 
 	while ((skb = skb_peek(&sk->sk_write_queue)) &&
 	       skb != xs->send_head &&
 	       !xtcp_after(XTCP_SKB_CB(skb)->end_seq, ack)) {
+		if (XTCP_SKB_CB(skb)->retrans)
+			karn = true;
+		else if (!n++)
+			sent = XTCP_SKB_CB(skb)->tx_us;
 		__skb_unlink(skb, &sk->sk_write_queue);
 		sk_wmem_queued_add(sk, -skb->truesize);
 		consume_skb(skb);
 	}
+	if (n && !karn)
+		xtcp_timer_rtt_sample(sk, (u32)div_u64(ktime_get_ns(),
+						       NSEC_PER_USEC) - sent);
 	xs->snd_una = ack;
 	if (!sock_flag(sk, SOCK_DEAD))
 		sk->sk_write_space(sk);
 }
 
 /*
- * In-order data goes to the receive queue. Returns true if @skb was
- * queued (it then belongs to the queue). Sets *ack if we owe an ACK.
+ * New data was acknowledged (RFC 5681, RFC 6582 NewReno): grow cwnd, or
+ * in recovery retransmit after a partial ACK and leave on a full one.
  */
-static bool xtcp_data_queue(struct sock *sk, struct sk_buff *skb, bool *ack)
+static void xtcp_cong_ack(struct sock *sk, u32 acked, u32 flight)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	switch (xs->ca_state) {
+	case XTCP_CA_RECOVERY:
+		if (xtcp_before(xs->snd_una, xs->recover)) {
+			/* Partial ACK: the next hole is lost too. */
+			XTCP_INC_STATS(sock_net(sk), PARTIAL_ACKS);
+			xtcp_retransmit_head(sk);
+			xs->cwnd -= min(acked, xs->cwnd - xs->mss);
+			if (acked >= xs->mss)
+				xs->cwnd += xs->mss;
+			return;
+		}
+		xs->cwnd = max(min(xs->ssthresh, xtcp_in_flight(xs) + xs->mss),
+			       2U * xs->mss);
+		xs->ca_state = XTCP_CA_OPEN;
+		xs->dupacks = 0;
+		return;
+	case XTCP_CA_LOSS:
+		if (!xtcp_before(xs->snd_una, xs->recover))
+			xs->ca_state = XTCP_CA_OPEN;
+		break;
+	default:
+		xs->ca_state = XTCP_CA_OPEN;
+		break;
+	}
+	xs->dupacks = 0;
+	/* Grow only a window in use (RFC 7661): not while the app idles. */
+	if (flight + 2 * xs->mss < xs->cwnd)
+		return;
+	if (xs->cwnd < xs->ssthresh) {
+		xs->cwnd += min(acked, 2U * xs->mss);	/* RFC 3465, L = 2 */
+	} else {
+		xs->cwnd_acked += acked;
+		if (xs->cwnd_acked >= xs->cwnd) {
+			xs->cwnd_acked -= xs->cwnd;
+			xs->cwnd += xs->mss;
+		}
+	}
+	xs->cwnd = min_t(u32, xs->cwnd, XTCP_INFINITE_SSTHRESH);
+}
+
+/* A duplicate ACK: three in a row start fast retransmit (RFC 5681 3.2). */
+static void xtcp_cong_dupack(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct net *net = sock_net(sk);
+
+	xs->dupacks = min_t(u32, xs->dupacks + 1, 255);
+	switch (xs->ca_state) {
+	case XTCP_CA_RECOVERY:
+		xs->cwnd += xs->mss;	/* each one left the network */
+		return;
+	case XTCP_CA_LOSS:
+		return;
+	}
+	if (xs->dupacks < 3) {
+		xs->ca_state = XTCP_CA_DISORDER;
+		return;
+	}
+	/* RFC 6582 3.2 step 2: not for losses of an earlier episode. */
+	if (!xtcp_after(xs->snd_una, xs->recover) &&
+	    xs->recover != xs->snd_una) {
+		xs->ca_state = XTCP_CA_DISORDER;
+		return;
+	}
+	xs->ssthresh = max(xtcp_in_flight(xs) / 2, 2U * xs->mss);
+	xs->recover = xs->snd_nxt;
+	xs->cwnd = xs->ssthresh + 3 * xs->mss;
+	xs->ca_state = XTCP_CA_RECOVERY;
+	xs->fast_retrans++;
+	XTCP_INC_STATS(net, FAST_RETRANS);
+	xtcp_retransmit_head(sk);
+}
+
+/* What xtcp_data_queue() did. */
+enum {
+	XTCP_DQ_QUEUED = 1,	/* the skb now belongs to a queue */
+	XTCP_DQ_FIN = 2,	/* the peer's FIN is next in sequence */
+	XTCP_DQ_ACK_NOW = 4,	/* ACK at once: hole, duplicate, FIN */
+};
+
+/*
+ * Room for @skb in the receive buffer? Data inside the window we
+ * advertised is always taken (the window promised it; as it never exceeds
+ * half the free buffer, memory stays bounded); beyond it only within
+ * sk_rcvbuf.
+ */
+static bool xtcp_rmem_ok(struct sock *sk, const struct sk_buff *skb)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (!xtcp_after(XTCP_SKB_CB(skb)->end_seq, xs->rcv_wup + xs->rcv_wnd))
+		return true;
+	return atomic_read(&sk->sk_rmem_alloc) + skb->truesize <=
+	       (unsigned int)READ_ONCE(sk->sk_rcvbuf);
+}
+
+/* As xtcp_rmem_ok(), counting the buffer only. */
+static bool xtcp_rmem_fits(struct sock *sk, const struct sk_buff *skb)
+{
+	return atomic_read(&sk->sk_rmem_alloc) + skb->truesize <=
+	       (unsigned int)READ_ONCE(sk->sk_rcvbuf);
+}
+
+/*
+ * Memory is short: a right-sized copy of a segment whose skb is mostly
+ * overhead (a clone of the sender's buffer over loopback, a page-sized
+ * buffer from a driver). NULL if that would not help.
+ */
+static struct sk_buff *xtcp_compact(struct sk_buff *skb)
+{
+	struct sk_buff *nskb;
+
+	if (!skb->len || skb->truesize <= SKB_TRUESIZE(skb->len) + skb->len / 8)
+		return NULL;
+	nskb = alloc_skb(skb->len, GFP_ATOMIC);
+	if (!nskb)
+		return NULL;
+	if (skb_copy_bits(skb, 0, skb_put(nskb, skb->len), skb->len)) {
+		kfree_skb(nskb);
+		return NULL;
+	}
+	memcpy(nskb->cb, skb->cb, sizeof(skb->cb));
+	return nskb;
+}
+
+/*
+ * Append a small in-order segment to the receive queue's last skb when it
+ * has room (as tcp_try_coalesce): the memory it costs is its payload only.
+ */
+static bool xtcp_try_coalesce(struct sock *sk, struct sk_buff *skb)
+{
+	struct sk_buff *tail = skb_peek_tail(&sk->sk_receive_queue);
+
+	if (!tail || !skb->len || skb_cloned(tail) || skb_is_nonlinear(tail) ||
+	    skb_tailroom(tail) < skb->len || skb->len > 2048)
+		return false;
+	if (skb_copy_bits(skb, 0, skb_put(tail, skb->len), skb->len)) {
+		skb_trim(tail, tail->len - skb->len);
+		return false;
+	}
+	return true;
+}
+
+/* Drop @len bytes at the front of a received segment. */
+static bool xtcp_trim_front(struct sk_buff *skb, u32 len)
+{
+	if (len > skb->len || !pskb_pull(skb, len))
+		return false;
+	XTCP_SKB_CB(skb)->seq += len;
+	return true;
+}
+
+/* Move segments the hole no longer separates to the receive queue. */
+static int xtcp_ooo_drain(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb;
+	int ret = 0;
+
+	while ((skb = skb_peek(&xs->ooo_queue)) &&
+	       !xtcp_after(XTCP_SKB_CB(skb)->seq, xs->rcv_nxt)) {
+		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+		bool fin = cb->flags & XTCP_FLAG_FIN;
+
+		__skb_unlink(skb, &xs->ooo_queue);
+		if (!xtcp_after(cb->end_seq, xs->rcv_nxt) ||
+		    !xtcp_trim_front(skb, xs->rcv_nxt - cb->seq)) {
+			kfree_skb(skb);
+			continue;
+		}
+		xs->rcv_nxt = cb->seq + skb->len;
+		if (skb->len)
+			__skb_queue_tail(&sk->sk_receive_queue, skb);
+		else
+			kfree_skb(skb);
+		if (fin) {
+			ret |= XTCP_DQ_FIN;
+			break;
+		}
+	}
+	return ret;
+}
+
+/* Insert an out-of-order segment: sorted, overlaps cut from the newcomer. */
+static int __xtcp_ooo_insert(struct sock *sk, struct sk_buff *skb)
 {
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct net *net = sock_net(sk);
+	struct sk_buff *prev = NULL, *next, *tmp;
 
-	*ack = true;
-	if (cb->seq != xs->rcv_nxt) {
-		u32 old = xs->rcv_nxt - cb->seq;
-
-		/* Only a retransmission overlapping RCV.NXT is trimmed. */
-		if (!xtcp_before(cb->seq, xs->rcv_nxt) || old >= skb->len ||
-		    !pskb_pull(skb, old))
-			return false;
-		cb->seq = xs->rcv_nxt;
+	skb_queue_reverse_walk(&xs->ooo_queue, tmp) {
+		if (!xtcp_after(XTCP_SKB_CB(tmp)->seq, cb->seq)) {
+			prev = tmp;
+			break;
+		}
 	}
-	if (atomic_read(&sk->sk_rmem_alloc) > READ_ONCE(sk->sk_rcvbuf))
-		return false;
+	if (prev) {
+		struct xtcp_skb_cb *pcb = XTCP_SKB_CB(prev);
 
+		if (!xtcp_before(pcb->end_seq, cb->end_seq) ||
+		    (pcb->flags & XTCP_FLAG_FIN)) {
+			XTCP_INC_STATS(net, DUP_DATA);
+			return XTCP_DQ_ACK_NOW;
+		}
+		if (xtcp_after(pcb->end_seq, cb->seq) &&
+		    !xtcp_trim_front(skb, pcb->end_seq - cb->seq))
+			return XTCP_DQ_ACK_NOW;
+	}
+	/* Later segments the newcomer covers entirely are duplicates. */
+	for (;;) {
+		next = prev ? (skb_queue_is_last(&xs->ooo_queue, prev) ?
+			       NULL : prev->next) :
+		       skb_peek(&xs->ooo_queue);
+		if (!next || xtcp_after(XTCP_SKB_CB(next)->end_seq,
+					cb->end_seq))
+			break;
+		__skb_unlink(next, &xs->ooo_queue);
+		XTCP_INC_STATS(net, DUP_DATA);
+		kfree_skb(next);
+	}
+	if (next && xtcp_after(cb->end_seq, XTCP_SKB_CB(next)->seq)) {
+		u32 keep = XTCP_SKB_CB(next)->seq - cb->seq;
+
+		if (!keep || pskb_trim(skb, keep))
+			return XTCP_DQ_ACK_NOW;
+		cb->end_seq = XTCP_SKB_CB(next)->seq;
+		cb->flags &= ~XTCP_FLAG_FIN;
+	}
 	skb_set_owner_r(skb, sk);
-	__skb_queue_tail(&sk->sk_receive_queue, skb);
+	if (prev)
+		__skb_queue_after(&xs->ooo_queue, prev, skb);
+	else
+		__skb_queue_head(&xs->ooo_queue, skb);
+	return XTCP_DQ_QUEUED | XTCP_DQ_ACK_NOW;
+}
+
+static int xtcp_ooo_insert(struct sock *sk, struct sk_buff *skb)
+{
+	struct net *net = sock_net(sk);
+	struct sk_buff *nskb;
+	int ret;
+
+	XTCP_INC_STATS(net, OFO_QUEUE);
+	xtcp_sk(sk)->ooo_segs++;
+	if (xtcp_rmem_fits(sk, skb))
+		return __xtcp_ooo_insert(sk, skb);
+	nskb = xtcp_compact(skb);
+	if (!nskb)
+		return xtcp_rmem_ok(sk, skb) ? __xtcp_ooo_insert(sk, skb) :
+		       XTCP_DQ_ACK_NOW;
+	if (!xtcp_rmem_ok(sk, nskb)) {
+		kfree_skb(nskb);
+		XTCP_INC_STATS(net, OFO_DROP);
+		return XTCP_DQ_ACK_NOW;
+	}
+	ret = __xtcp_ooo_insert(sk, nskb);
+	if (!(ret & XTCP_DQ_QUEUED))
+		kfree_skb(nskb);
+	/* The copy is queued (or not); @skb itself never is. */
+	return ret & ~XTCP_DQ_QUEUED;
+}
+
+/*
+ * Data (and a FIN) of an acceptable segment: in order to the receive
+ * queue, beyond a hole to the out-of-order queue. Returns XTCP_DQ_* bits.
+ */
+static int xtcp_data_queue(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct net *net = sock_net(sk);
+	bool fin = cb->flags & XTCP_FLAG_FIN;
+	bool hole = !skb_queue_empty(&xs->ooo_queue);
+	int ret = 0;
+
+	if (!xtcp_after(cb->end_seq, xs->rcv_nxt)) {
+		XTCP_INC_STATS(net, DUP_DATA);
+		return XTCP_DQ_ACK_NOW;
+	}
+	if (xtcp_after(cb->seq, xs->rcv_nxt))
+		return xtcp_ooo_insert(sk, skb);
+
+	if (!xtcp_trim_front(skb, xs->rcv_nxt - cb->seq))
+		return XTCP_DQ_ACK_NOW;
+	if (skb->len && xtcp_try_coalesce(sk, skb)) {
+		/* The caller frees @skb; its bytes are in the tail now. */
+	} else if (skb->len) {
+		struct sk_buff *qskb = skb;
+
+		if (!xtcp_rmem_fits(sk, skb) &&
+		    !skb_queue_empty(&sk->sk_receive_queue)) {
+			/* Cut the overhead; within the window, take it. */
+			qskb = xtcp_compact(skb) ? : skb;
+			if (!xtcp_rmem_ok(sk, qskb)) {
+				if (qskb != skb)
+					kfree_skb(qskb);
+				XTCP_INC_STATS(net, RCV_QDROP);
+				return XTCP_DQ_ACK_NOW;
+			}
+		}
+		skb_set_owner_r(qskb, sk);
+		__skb_queue_tail(&sk->sk_receive_queue, qskb);
+		if (qskb == skb)
+			ret |= XTCP_DQ_QUEUED;
+	}
 	xs->rcv_nxt = cb->seq + skb->len;
+	if (fin)
+		ret |= XTCP_DQ_FIN;
+	else if (hole)
+		ret |= xtcp_ooo_drain(sk);
+	if (hole)
+		ret |= XTCP_DQ_ACK_NOW;
 	if (!sock_flag(sk, SOCK_DEAD))
 		sk->sk_data_ready(sk);
-	return true;
+	return ret;
+}
+
+/*
+ * Delayed ACK (RFC 9293 3.8.6.3): ACK at once every second full segment,
+ * and whenever the caller says so; otherwise within delack_ms.
+ */
+static void xtcp_ack_data(struct sock *sk, bool now)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (now || xs->quickack ||
+	    xs->rcv_nxt - xs->rcv_wup >= 2U * xs->mss) {
+		xs->quickack = 0;
+		xtcp_send_ack(sk);
+		return;
+	}
+	xtcp_timer_delack(sk);
 }
 
 /* The peer's FIN, in order: one sequence number, and the state moves. */
@@ -214,7 +542,9 @@ static void xtcp_establish_simultaneous(struct sock *sk, u32 ack)
 
 	xs->snd_una = ack;
 	xtcp_set_state(sk, TCP_ESTABLISHED);
+	xtcp_init_transfer(sk);
 	xtcp_timer_ack_received(sk);
+	xtcp_timer_established(sk);
 	xtcp_wake_connected(sk);
 	xtcp_push(sk);
 }
@@ -225,10 +555,15 @@ static void xtcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct net *net = sock_net(sk);
-	u32 wnd = max(xs->rcv_wnd, 1U);
-	bool ack = false, fin = false, queued = false;
+	u32 wnd = max(xs->rcv_wup + xs->rcv_wnd - xs->rcv_nxt, 1U);
 	u8 flags = cb->flags;
+	bool dup;
+	u32 swnd;
+	int dq;
 
+	xtcp_timer_segment_in(sk);
+	if ((s32)(xs->rcv_wup + xs->rcv_wnd - xs->rcv_nxt) <= 0)
+		wnd = 1;
 	/* Acceptable: overlaps [RCV.NXT, RCV.NXT + RCV.WND]. */
 	if (xtcp_before(cb->end_seq, xs->rcv_nxt) ||
 	    xtcp_after(cb->seq, xs->rcv_nxt + wnd)) {
@@ -276,18 +611,29 @@ static void xtcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
 		xtcp_send_challenge_ack(sk);
 		goto drop;
 	}
-	if (!xtcp_before(cb->ack_seq, xs->snd_una))
-		xs->snd_wnd = cb->window;
+	swnd = (u32)cb->window << xs->snd_wscale;
+	dup = cb->ack_seq == xs->snd_una && xs->snd_una != xs->snd_nxt &&
+	      !skb->len && !(flags & XTCP_FLAG_FIN) && swnd == xs->snd_wnd;
+	if (!xtcp_before(cb->ack_seq, xs->snd_una)) {
+		xs->snd_wnd = swnd;
+		xs->max_window = max(xs->max_window, swnd);
+	}
 	if (xtcp_after(cb->ack_seq, xs->snd_una)) {
+		u32 acked = cb->ack_seq - xs->snd_una;
+		u32 flight = xtcp_in_flight(xs);
+
 		xtcp_clean_acked(sk, cb->ack_seq);
+		xtcp_cong_ack(sk, acked, flight);
 		xtcp_timer_ack_received(sk);
 		if (xs->fin_queued && xs->snd_una == xs->write_seq &&
 		    !xtcp_fin_acked(sk))
 			goto drop;
+	} else if (dup) {
+		xtcp_cong_dupack(sk);
 	}
 	xtcp_push(sk);
 
-	if (skb->len) {
+	if (skb->len || (flags & XTCP_FLAG_FIN)) {
 		switch (sk->sk_state) {
 		case TCP_FIN_WAIT1:
 		case TCP_FIN_WAIT2:
@@ -301,27 +647,23 @@ static void xtcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
 			}
 			fallthrough;
 		case TCP_ESTABLISHED:
-			queued = xtcp_data_queue(sk, skb, &ack);
+			dq = xtcp_data_queue(sk, skb);
 			break;
 		default:
-			ack = true;	/* after the peer's FIN: a duplicate */
+			dq = XTCP_DQ_ACK_NOW;	/* after the peer's FIN: a duplicate */
 			break;
 		}
+		/* The FIN counts only when everything before it has arrived. */
+		if (dq & XTCP_DQ_FIN) {
+			xtcp_fin(sk);
+			dq |= XTCP_DQ_ACK_NOW;
+		}
+		xtcp_ack_data(sk, dq & XTCP_DQ_ACK_NOW);
+		if ((dq & XTCP_DQ_FIN) && sk->sk_state == TCP_FIN_WAIT2)
+			xtcp_time_wait(sk);
+		if (dq & XTCP_DQ_QUEUED)
+			return;
 	}
-	/* The FIN counts only when everything before it has arrived. */
-	if ((flags & XTCP_FLAG_FIN) && cb->end_seq - 1 == xs->rcv_nxt) {
-		xtcp_fin(sk);
-		fin = true;
-	}
-	if (flags & XTCP_FLAG_FIN)
-		ack = true;
-
-	if (ack)
-		xtcp_send_ack(sk);
-	if (fin && sk->sk_state == TCP_FIN_WAIT2)
-		xtcp_time_wait(sk);
-	if (queued)
-		return;
 drop:
 	consume_skb(skb);
 }

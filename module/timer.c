@@ -31,13 +31,23 @@ static const struct xtcp_sysctl *xtcp_sysctl(const struct sock *sk)
 	return &xtcp_pernet(sock_net(sk))->sysctl;
 }
 
+/*
+ * RFC 6298: rto_init_ms until the first RTT sample, then
+ * SRTT + max(G, 4 * RTTVAR); both within [rto_min_ms, rto_max_ms].
+ */
 static u32 xtcp_rto_base_us(const struct sock *sk)
 {
 	const struct xtcp_sysctl *sc = xtcp_sysctl(sk);
-	int ms = clamp(READ_ONCE(sc->rto_init_ms), READ_ONCE(sc->rto_min_ms),
-		       READ_ONCE(sc->rto_max_ms));
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	u64 lo = (u64)READ_ONCE(sc->rto_min_ms) * USEC_PER_MSEC;
+	u64 hi = (u64)READ_ONCE(sc->rto_max_ms) * USEC_PER_MSEC;
+	u64 us;
 
-	return ms * USEC_PER_MSEC;
+	if (xs->srtt_us)
+		us = (xs->srtt_us >> 3) + max_t(u32, xs->rttvar_us, 1000);
+	else
+		us = (u64)READ_ONCE(sc->rto_init_ms) * USEC_PER_MSEC;
+	return clamp_t(u64, us, lo, max(lo, hi));
 }
 
 static void xtcp_timer_arm(struct sock *sk, u8 kind, u64 us)
@@ -51,13 +61,20 @@ static void xtcp_timer_arm(struct sock *sk, u8 kind, u64 us)
 	hrtimer_start(&xs->timer, xs->timer_expires, HRTIMER_MODE_ABS_SOFT);
 }
 
-void xtcp_timer_stop(struct sock *sk)
+static void xtcp_timer_stop_main(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	xs->timer_kind = XTCP_TIMER_NONE;
 	if (hrtimer_try_to_cancel(&xs->timer) == 1)
 		__sock_put(sk);
+}
+
+/* Both timers; the socket is leaving the tables. */
+void xtcp_timer_stop(struct sock *sk)
+{
+	xtcp_timer_stop_main(sk);
+	xtcp_timer_ack_sent(sk);
 }
 
 s64 xtcp_timer_expires_ms(const struct sock *sk)
@@ -68,6 +85,8 @@ s64 xtcp_timer_expires_ms(const struct sock *sk)
 		return 0;
 	return ktime_ms_delta(xs->timer_expires, ktime_get());
 }
+
+static void xtcp_timer_idle(struct sock *sk);
 
 static void xtcp_timer_fail(struct sock *sk)
 {
@@ -87,6 +106,99 @@ static void xtcp_backoff(struct sock *sk)
 	xs->rto_us = min(xs->rto_us * 2, max);
 	xtcp_trace_retransmit(sk);
 	xtcp_timer_arm(sk, XTCP_TIMER_RETRANS, xs->rto_us);
+}
+
+static bool xtcp_keepalive_state(const struct sock *sk)
+{
+	return sock_flag(sk, SOCK_KEEPOPEN) &&
+	       ((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
+				       TCPF_FIN_WAIT2));
+}
+
+static u32 xtcp_keepidle_ms(const struct sock *sk)
+{
+	return xtcp_sk(sk)->keepidle_ms ? :
+	       READ_ONCE(xtcp_sysctl(sk)->keepalive_time_ms);
+}
+
+static u32 xtcp_keepintvl_ms(const struct sock *sk)
+{
+	return xtcp_sk(sk)->keepintvl_ms ? :
+	       READ_ONCE(xtcp_sysctl(sk)->keepalive_intvl_ms);
+}
+
+/* Nothing outstanding: the timer is free for keepalive, if enabled. */
+static void xtcp_timer_idle(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 idle, when = xtcp_keepidle_ms(sk);
+
+	if (!xtcp_keepalive_state(sk) || xs->send_head ||
+	    xs->snd_una != xs->snd_nxt) {
+		if (xs->timer_kind == XTCP_TIMER_KEEPALIVE)
+			xtcp_timer_stop(sk);
+		return;
+	}
+	if (xs->timer_kind != XTCP_TIMER_NONE &&
+	    xs->timer_kind != XTCP_TIMER_KEEPALIVE)
+		return;
+	idle = jiffies_to_msecs(jiffies - xs->rcv_tstamp);
+	if (xs->probes)
+		when = xtcp_keepintvl_ms(sk);
+	else if (idle < when)
+		when -= idle;
+	xtcp_timer_arm(sk, XTCP_TIMER_KEEPALIVE, (u64)when * USEC_PER_MSEC);
+}
+
+/* RFC 9122 keepalive: probe an idle peer, give up after keepcnt probes. */
+static void xtcp_keepalive_timer(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct net *net = sock_net(sk);
+	u32 idle, cnt;
+
+	if (!xtcp_keepalive_state(sk) || xs->send_head ||
+	    xs->snd_una != xs->snd_nxt)
+		return;
+	idle = jiffies_to_msecs(jiffies - xs->rcv_tstamp);
+	if (idle < xtcp_keepidle_ms(sk) && !xs->probes) {
+		xtcp_timer_idle(sk);
+		return;
+	}
+	cnt = xs->keepcnt ? : READ_ONCE(xtcp_sysctl(sk)->keepalive_probes);
+	if (xs->probes >= cnt) {
+		XTCP_INC_STATS(net, KEEPALIVE_TIMEOUTS);
+		xtcp_send_active_reset(sk);
+		xtcp_timer_fail(sk);
+		return;
+	}
+	xtcp_send_probe(sk);
+	xs->probes++;
+	XTCP_INC_STATS(net, KEEPALIVE_PROBES);
+	xtcp_timer_arm(sk, XTCP_TIMER_KEEPALIVE,
+		       (u64)xtcp_keepintvl_ms(sk) * USEC_PER_MSEC);
+}
+
+/* Zero window: probe with exponential backoff while the peer answers. */
+static void xtcp_persist_timer(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 max = READ_ONCE(xtcp_sysctl(sk)->rto_max_ms) * USEC_PER_MSEC;
+
+	if (!xs->send_head || xs->snd_una != xs->snd_nxt ||
+	    ((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN)))
+		return;
+	if (xs->probes >= XTCP_DATA_RETRIES) {
+		xtcp_timer_fail(sk);
+		return;
+	}
+	if (!xtcp_probe_window(sk))
+		return;		/* data went out; the RTO timer runs */
+	xs->probes++;
+	xs->backoff++;
+	xtcp_timer_arm(sk, XTCP_TIMER_PROBE,
+		       min_t(u64, (u64)xs->rto_us << min_t(u8, xs->backoff, 16),
+			     max));
 }
 
 static void xtcp_retransmit_timer(struct sock *sk)
@@ -124,6 +236,7 @@ static void xtcp_retransmit_timer(struct sock *sk)
 			xtcp_timer_fail(sk);
 			return;
 		}
+		xtcp_enter_loss(sk);
 		xtcp_retransmit_head(sk);
 		break;
 	}
@@ -153,12 +266,18 @@ static void xtcp_timer_handler(struct sock *sk)
 		xtcp_retransmit_timer(sk);
 		break;
 	case XTCP_TIMER_PROBE:
-		xtcp_probe_window(sk);
+		xtcp_persist_timer(sk);
 		break;
 	case XTCP_TIMER_FIN_WAIT2:
 		xtcp_fin_wait2_timer(sk);
 		break;
+	case XTCP_TIMER_KEEPALIVE:
+		xtcp_keepalive_timer(sk);
+		break;
 	}
+	if (xs->timer_kind == XTCP_TIMER_NONE &&
+	    !((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN)))
+		xtcp_timer_idle(sk);
 }
 
 static enum hrtimer_restart xtcp_timer_fn(struct hrtimer *timer)
@@ -178,6 +297,39 @@ static enum hrtimer_restart xtcp_timer_fn(struct hrtimer *timer)
 	return HRTIMER_NORESTART;
 }
 
+/* The delayed ACK is due, unless an ACK went out or it was re-armed. */
+static void xtcp_delack_handler(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (!xs->ack_pending || hrtimer_is_queued(&xs->delack_timer))
+		return;
+	xs->ack_pending = 0;
+	if ((1 << sk->sk_state) &
+	    (TCPF_CLOSE | TCPF_LISTEN | TCPF_SYN_SENT | TCPF_SYN_RECV))
+		return;
+	XTCP_INC_STATS(sock_net(sk), DELAYED_ACKS);
+	xtcp_send_ack(sk);
+}
+
+static enum hrtimer_restart xtcp_delack_fn(struct hrtimer *timer)
+{
+	struct xtcp_sock *xs = container_of(timer, struct xtcp_sock,
+					    delack_timer);
+	struct sock *sk = &xs->inet.sk;
+
+	bh_lock_sock(sk);
+	if (sock_owned_by_user(sk)) {
+		if (!test_and_set_bit(XTCP_DEFER_DELACK, &xs->deferred))
+			sock_hold(sk);
+	} else {
+		xtcp_delack_handler(sk);
+	}
+	bh_unlock_sock(sk);
+	sock_put(sk);
+	return HRTIMER_NORESTART;
+}
+
 /* From release_sock(), with the socket's spinlock held. */
 void xtcp_timer_release_cb(struct sock *sk)
 {
@@ -186,6 +338,10 @@ void xtcp_timer_release_cb(struct sock *sk)
 	if (test_and_clear_bit(XTCP_DEFER_TIMER, &xs->deferred)) {
 		xtcp_timer_handler(sk);
 		/* release_sock()'s caller still holds a reference. */
+		__sock_put(sk);
+	}
+	if (test_and_clear_bit(XTCP_DEFER_DELACK, &xs->deferred)) {
+		xtcp_delack_handler(sk);
 		__sock_put(sk);
 	}
 }
@@ -197,6 +353,8 @@ void xtcp_timer_init(struct sock *sk)
 	xtcp_hrtimer_setup(&xs->timer, xtcp_timer_fn, CLOCK_MONOTONIC,
 			   HRTIMER_MODE_ABS_SOFT);
 	xs->timer_kind = XTCP_TIMER_NONE;
+	xtcp_hrtimer_setup(&xs->delack_timer, xtcp_delack_fn, CLOCK_MONOTONIC,
+			   HRTIMER_MODE_REL_SOFT);
 	xs->rto_us = xtcp_rto_base_us(sk);
 }
 
@@ -224,8 +382,11 @@ void xtcp_timer_window_closed(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	if (xs->timer_kind == XTCP_TIMER_NONE)
+	if (xs->timer_kind == XTCP_TIMER_NONE ||
+	    xs->timer_kind == XTCP_TIMER_KEEPALIVE) {
+		xs->backoff = 0;
 		xtcp_timer_arm(sk, XTCP_TIMER_PROBE, xs->rto_us);
+	}
 }
 
 /* New data was acknowledged: forget the backoff, restart or stop. */
@@ -236,11 +397,96 @@ void xtcp_timer_ack_received(struct sock *sk)
 	xs->retransmits = 0;
 	xs->backoff = 0;
 	xs->rto_us = xtcp_rto_base_us(sk);
-	if (xs->snd_una != xs->snd_nxt)
+	if (xs->snd_una != xs->snd_nxt) {
 		xtcp_timer_arm(sk, XTCP_TIMER_RETRANS, xs->rto_us);
-	else if (xs->timer_kind == XTCP_TIMER_RETRANS ||
-		 xs->timer_kind == XTCP_TIMER_PROBE)
-		xtcp_timer_stop(sk);
+		return;
+	}
+	if (xs->timer_kind == XTCP_TIMER_RETRANS ||
+	    xs->timer_kind == XTCP_TIMER_PROBE)
+		xtcp_timer_stop_main(sk);
+	xtcp_timer_idle(sk);
+}
+
+/* A segment arrived: the peer is alive (keepalive, persist). */
+void xtcp_timer_segment_in(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->rcv_tstamp = jiffies;
+	if (xs->probes && xs->timer_kind == XTCP_TIMER_KEEPALIVE) {
+		xs->probes = 0;
+		xtcp_timer_idle(sk);
+	}
+	xs->probes = 0;
+}
+
+/* SO_KEEPALIVE or the XTCP_KEEP* options changed. */
+void xtcp_timer_keepalive_changed(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (xs->timer_kind == XTCP_TIMER_KEEPALIVE)
+		xtcp_timer_stop_main(sk);
+	if (xs->timer_kind == XTCP_TIMER_NONE)
+		xtcp_timer_idle(sk);
+}
+
+/* A new connection is synchronized and idle. */
+void xtcp_timer_established(struct sock *sk)
+{
+	xtcp_sk(sk)->rcv_tstamp = jiffies;
+	xtcp_timer_idle(sk);
+}
+
+/*
+ * An RTT measurement (RFC 6298 2.2-2.3), in us, with alpha 1/8, beta 1/4:
+ * srtt_us holds 8 x SRTT, rttvar_us 4 x RTTVAR.
+ */
+void xtcp_timer_rtt_sample(struct sock *sk, u32 m)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	s64 err;
+
+	m = max(m, 1U);
+	XTCP_INC_STATS(sock_net(sk), RTT_SAMPLES);
+	if (!xs->srtt_us) {
+		xs->srtt_us = m << 3;
+		xs->rttvar_us = m << 1;
+	} else {
+		err = (s64)m - (xs->srtt_us >> 3);
+		xs->srtt_us = (s64)xs->srtt_us + err;
+		if (err < 0)
+			err = -err;
+		xs->rttvar_us = (s64)xs->rttvar_us + err - (xs->rttvar_us >> 2);
+	}
+	xs->rto_us = xtcp_rto_base_us(sk) << min_t(u8, xs->backoff, 16);
+}
+
+/* An ACK is owed: send it within delack_ms unless one goes out first. */
+void xtcp_timer_delack(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 ms = READ_ONCE(xtcp_sysctl(sk)->delack_ms);
+
+	if (xs->ack_pending)
+		return;
+	xs->ack_pending = 1;
+	if (hrtimer_try_to_cancel(&xs->delack_timer) != 1)
+		sock_hold(sk);
+	hrtimer_start(&xs->delack_timer, ms_to_ktime(ms),
+		      HRTIMER_MODE_REL_SOFT);
+}
+
+/* An ACK went out: the delayed one is not needed. */
+void xtcp_timer_ack_sent(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (!xs->ack_pending)
+		return;
+	xs->ack_pending = 0;
+	if (hrtimer_try_to_cancel(&xs->delack_timer) == 1)
+		__sock_put(sk);
 }
 
 /* An orphan in FIN_WAIT_2 waits XTCP_LINGER2 or fin_timeout_ms. */

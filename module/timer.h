@@ -8,6 +8,8 @@
 #ifndef _XTCP_TIMER_H
 #define _XTCP_TIMER_H
 
+#include <linux/types.h>
+
 struct sock;
 
 void xtcp_timer_init(struct sock *sk);
@@ -20,5 +22,11 @@ void xtcp_timer_data_sent(struct sock *sk);
 void xtcp_timer_window_closed(struct sock *sk);
 void xtcp_timer_ack_received(struct sock *sk);
 void xtcp_timer_fin_wait2(struct sock *sk);
+void xtcp_timer_segment_in(struct sock *sk);
+void xtcp_timer_keepalive_changed(struct sock *sk);
+void xtcp_timer_established(struct sock *sk);
+void xtcp_timer_rtt_sample(struct sock *sk, u32 us);
+void xtcp_timer_delack(struct sock *sk);
+void xtcp_timer_ack_sent(struct sock *sk);
 
 #endif /* _XTCP_TIMER_H */

@@ -14,8 +14,8 @@
  * separately (xtcp_tw_rcv).
  */
 
-#include <linux/hrtimer.h>
 #include <linux/slab.h>
+#include <linux/timer.h>
 #include <net/sock.h>
 
 #include "compat.h"
@@ -49,11 +49,11 @@ static struct net *xtcp_tw_net(const struct xtcp_tw *tw)
 	return read_pnet(&tw->eh.net);
 }
 
-static ktime_t xtcp_tw_timeout(const struct xtcp_tw *tw)
+static unsigned long xtcp_tw_timeout(const struct xtcp_tw *tw)
 {
 	int msl = READ_ONCE(xtcp_pernet(xtcp_tw_net(tw))->sysctl.msl_ms);
 
-	return ms_to_ktime(2 * (u64)msl);
+	return jiffies + msecs_to_jiffies(2 * msl);
 }
 
 /* True if this call removed the bucket; it then dropped the tables' ref. */
@@ -69,7 +69,7 @@ static bool xtcp_tw_deschedule(struct xtcp_tw *tw)
 	xtcp_state_account(net, TCP_TIME_WAIT, TCP_CLOSE);
 	xtcp_state_gone(net, TCP_CLOSE);
 	atomic_dec(&xtcp_pernet(net)->tw_count);
-	if (hrtimer_try_to_cancel(&tw->timer) == 1)
+	if (timer_delete(&tw->timer))
 		xtcp_tw_put(tw);
 	xtcp_tw_put(tw);
 	return true;
@@ -78,12 +78,10 @@ static bool xtcp_tw_deschedule(struct xtcp_tw *tw)
 /* Restart 2 x MSL, unless the bucket is already expiring. */
 static void xtcp_tw_reschedule(struct xtcp_tw *tw)
 {
-	if (hrtimer_try_to_cancel(&tw->timer) == 1)
-		hrtimer_start(&tw->timer, xtcp_tw_timeout(tw),
-			      HRTIMER_MODE_REL_SOFT);
+	mod_timer_pending(&tw->timer, xtcp_tw_timeout(tw));
 }
 
-static enum hrtimer_restart xtcp_tw_timer(struct hrtimer *timer)
+static void xtcp_tw_timer(struct timer_list *timer)
 {
 	struct xtcp_tw *tw = container_of(timer, struct xtcp_tw, timer);
 	struct net *net = xtcp_tw_net(tw);
@@ -92,7 +90,6 @@ static enum hrtimer_restart xtcp_tw_timer(struct hrtimer *timer)
 	if (xtcp_tw_deschedule(tw))
 		XTCP_INC_STATS(net, TIME_WAIT_EXPIRED);
 	xtcp_tw_put(tw);
-	return HRTIMER_NORESTART;
 }
 
 /*
@@ -121,16 +118,15 @@ void xtcp_time_wait(struct sock *sk)
 	refcount_set(&tw->refcnt, 2);	/* the tables and the timer */
 	tw->rcv_nxt = xs->rcv_nxt;
 	tw->snd_nxt = xs->snd_nxt;
-	tw->rcv_wnd = xtcp_rcv_window(sk);
+	tw->rcv_wnd = xtcp_select_window(sk);
 	tw->reuse = sk->sk_reuse;
-	xtcp_hrtimer_setup(&tw->timer, xtcp_tw_timer, CLOCK_MONOTONIC,
-			   HRTIMER_MODE_REL_SOFT);
+	timer_setup(&tw->timer, xtcp_tw_timer, 0);
 
 	atomic_inc(&xn->tw_count);
 	xtcp_set_state(sk, TCP_TIME_WAIT);
 	xtcp_bind_add_tw(tw);
 	xtcp_ehash_replace_sk(sk, tw);
-	hrtimer_start(&tw->timer, xtcp_tw_timeout(tw), HRTIMER_MODE_REL_SOFT);
+	mod_timer(&tw->timer, xtcp_tw_timeout(tw));
 	XTCP_INC_STATS(net, TIME_WAIT_CREATED);
 	trace_xtcp_tw_create(tw);
 
@@ -216,7 +212,9 @@ bool xtcp_tw_rcv(struct xtcp_tw *tw, struct sk_buff *skb)
 
 s64 xtcp_tw_expires_ms(struct xtcp_tw *tw)
 {
-	return ktime_to_ms(hrtimer_get_remaining(&tw->timer));
+	long left = (long)(READ_ONCE(tw->timer.expires) - jiffies);
+
+	return left > 0 ? jiffies_to_msecs(left) : 0;
 }
 
 /* Namespace exit: remove every bucket of @net and wait for its timer. */
@@ -249,7 +247,7 @@ restart:
 		 * Wait for a callback still running; a timer a racing
 		 * reschedule re-armed still holds its reference.
 		 */
-		if (hrtimer_cancel(&tw->timer))
+		if (timer_delete_sync(&tw->timer))
 			xtcp_tw_put(tw);
 		xtcp_tw_put(tw);
 		goto restart;

@@ -6,7 +6,7 @@
 #ifndef _XTCP_TIMEWAIT_H
 #define _XTCP_TIMEWAIT_H
 
-#include <linux/hrtimer.h>
+#include <linux/timer.h>
 #include <linux/refcount.h>
 
 #include "hash.h"
@@ -16,8 +16,10 @@ struct seq_file;
 
 /*
  * A bucket is referenced by the tables (one reference for both) and by its
- * armed timer. The timer and the RCU head are never live at the same time:
- * the last reference goes only after the timer can no longer run.
+ * armed timer. The timer and the RCU head are never live at the same
+ * time: the last reference goes only after the timer can no longer run.
+ * Its size is what TIME_WAIT costs: 112 bytes on x86-64, as the timer is
+ * a timer_list (2 x MSL needs no nanoseconds), not a 64-byte hrtimer.
  */
 struct xtcp_tw {
 	struct xtcp_ehnode	eh;
@@ -28,7 +30,7 @@ struct xtcp_tw {
 	u16			rcv_wnd;
 	u8			reuse;
 	union {
-		struct hrtimer	timer;
+		struct timer_list timer;	/* 2 x MSL, jiffies as TCP's */
 		struct rcu_head	rcu;
 	};
 };

@@ -12,6 +12,9 @@
 
 #include "hash.h"
 
+/* XTCP_KEEPIDLE, XTCP_KEEPINTVL: at most, in seconds (as TCP's). */
+#define XTCP_MAX_KEEP_S	32767
+
 /* Module parameters, fixed once the module has loaded. */
 extern int xtcp_family;
 extern int xtcp_ipproto;
@@ -22,11 +25,13 @@ enum xtcp_timer_kind {
 	XTCP_TIMER_RETRANS,	/* SYN, SYN-ACK, data or FIN unacknowledged */
 	XTCP_TIMER_PROBE,	/* data waits for a zero window to open */
 	XTCP_TIMER_FIN_WAIT2,	/* orphan waits for the peer's FIN */
+	XTCP_TIMER_KEEPALIVE,	/* idle connection with SO_KEEPALIVE */
 };
 
 /* Bits of xtcp_sock.deferred. */
 enum {
 	XTCP_DEFER_TIMER,	/* a timer fired while user context owned us */
+	XTCP_DEFER_DELACK,	/* the delayed ACK timer did, likewise */
 	XTCP_DESTROYED,		/* xtcp_destroy_sock() ran */
 };
 
@@ -54,8 +59,13 @@ struct xtcp_sock {
 	u32			copied_seq;	/* next byte recvmsg() returns */
 	u16			mss;		/* largest payload we send */
 	u16			peer_mss;
+	u8			snd_wscale;	/* the peer's window scale shift */
+	u8			rcv_wscale;	/* ours; both 0 unless negotiated */
+	u32			max_window;	/* largest window the peer offered */
 	u8			fin_queued:1,
-				nodelay:1;
+				nodelay:1,
+				ack_pending:1,	/* an ACK is owed (delayed) */
+				quickack:1;	/* ACK the next segment at once */
 	u8			syn_retries;	/* XTCP_SYNCNT; 0: the sysctl */
 	int			linger2;	/* XTCP_LINGER2 in s; 0: sysctl, <0 off */
 	struct sk_buff		*send_head;	/* first skb never transmitted */
@@ -68,6 +78,31 @@ struct xtcp_sock {
 	u8			backoff;
 	u32			rto_us;
 	unsigned long		deferred;	/* XTCP_DEFER_* bits */
+	struct hrtimer		delack_timer;
+	u8			probes;		/* unanswered persist/keepalive probes */
+	u8			keepcnt;	/* 0: the sysctl */
+	u32			keepidle_ms;	/* 0: the sysctl */
+	u32			keepintvl_ms;	/* 0: the sysctl */
+	u32			rcv_tstamp;	/* jiffies of the last segment in */
+
+	/* RTT estimation (RFC 6298) and congestion control (RFC 5681/6582). */
+	u32			srtt_us;	/* smoothed RTT, us << 3; 0: none */
+	u32			rttvar_us;	/* RTT variation, us << 2 */
+	u32			cwnd;		/* congestion window, bytes */
+	u32			ssthresh;	/* bytes */
+	u32			cwnd_acked;	/* bytes acked towards the next CA step */
+	u32			recover;	/* snd_nxt when loss recovery began */
+	u32			rtx_seq;	/* after an RTO: next byte to resend */
+	u8			ca_state;	/* XTCP_CA_* */
+	u8			dupacks;
+	u32			total_retrans;
+	u32			fast_retrans;
+	u32			rto_count;
+
+	/* Receive side. */
+	u32			rcv_wup;	/* rcv_nxt at the last advertisement */
+	u32			ooo_segs;	/* segments queued out of order */
+	struct sk_buff_head	ooo_queue;	/* sorted by seq, no overlaps */
 
 	/* Listener (request.c). */
 	spinlock_t		queue_lock;	/* protects the four below */
@@ -103,11 +138,12 @@ int xtcp_input_register(void);
 void xtcp_input_unregister(void);
 int xtcp_backlog_rcv(struct sock *sk, struct sk_buff *skb);
 void xtcp_rcv_sk(struct sock *sk, struct sk_buff *skb);
-u16 xtcp_parse_mss(const struct sk_buff *skb);
+u16 xtcp_parse_opts(const struct sk_buff *skb, int *wscale);
 
 /* state.c: the state machine of a full socket; @sk is locked. */
 void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb);
-u32 xtcp_rcv_window(const struct sock *sk);
+u16 xtcp_select_window(struct sock *sk);
+u8 xtcp_wscale_for(const struct sock *sk);
 bool xtcp_challenge_ack_allowed(struct net *net);
 
 /* isn.c */

@@ -12,7 +12,8 @@
 -- xtcp.ack xtcp.hdr_len (bytes) xtcp.flags xtcp.flags.{fin,syn,rst,psh,ack}
 -- xtcp.window xtcp.checksum xtcp.checksum.status (0 bad, 1 good,
 -- 2 unverified: the segment was cut short by the capture) xtcp.reserved
--- xtcp.checksum_calculated (when bad) xtcp.option.mss xtcp.len
+-- xtcp.checksum_calculated (when bad) xtcp.option.mss
+-- xtcp.option.wscale xtcp.len
 -- xtcp.payload.
 --
 -- Tested by selftests/dissector.sh against a capture of a real connection
@@ -50,6 +51,8 @@ local f = {
 				     "Calculated Checksum", base.HEX),
 	reserved = ProtoField.uint16("xtcp.reserved", "Reserved", base.HEX),
 	mss      = ProtoField.uint16("xtcp.option.mss", "MSS", base.DEC),
+	wscale   = ProtoField.uint8("xtcp.option.wscale", "Window Scale",
+				    base.DEC),
 	len      = ProtoField.uint32("xtcp.len", "Payload Length", base.DEC),
 	payload  = ProtoField.bytes("xtcp.payload", "Payload"),
 }
@@ -180,7 +183,8 @@ function p.dissector(buf, pinfo, tree)
 	end
 	t:add(f.reserved, buf(18, 2))
 
-	-- Options: EOL 0, NOP 1, MSS 2 (len 4), as TCP's.
+	-- Options: EOL 0, NOP 1, MSS 2 (len 4), window scale 3 (len 3),
+	-- as TCP's.
 	local o = 20
 	while o < hcap do
 		local kind = buf(o, 1):uint()
@@ -195,6 +199,9 @@ function p.dissector(buf, pinfo, tree)
 			if kind == 2 and olen == 4 then
 				t:add(f.mss, buf(o + 2, 2))
 				info = info .. string.format(" MSS=%d", buf(o + 2, 2):uint())
+			elseif kind == 3 and olen == 3 then
+				t:add(f.wscale, buf(o + 2, 1))
+				info = info .. string.format(" WS=%d", buf(o + 2, 1):uint())
 			end
 			o = o + olen
 		end

@@ -21,6 +21,7 @@ lua=$KSFT_TOP/scripts/xtcp.lua
 command -v tshark >/dev/null || ksft_skip "tshark not installed (scripts/deps)"
 command -v dumpcap >/dev/null || ksft_skip "dumpcap not installed (scripts/deps)"
 command -v perl >/dev/null || ksft_skip "perl not installed"
+command -v ethtool >/dev/null || ksft_skip "ethtool not installed (scripts/deps)"
 ipproto=$(cat /sys/module/xtcp/parameters/ipproto) ||
 	ksft_fail "xtcp not loaded"
 tmp=$(mktemp -d)
@@ -35,10 +36,14 @@ cleanup() {
 trap cleanup EXIT
 export HOME=${HOME:-/tmp}
 
-# The scenario runs this once its namespaces exist: it tells us the
-# client's namespace, then waits (at most 60 s, and only while this test
-# runs) until the capture runs.
+# The scenario runs this once its namespaces exist: it turns off transmit
+# checksum offload on both veth ends (xtcp, like TCP, leaves the checksum
+# to the device, and a capture would see only the pseudo-header sum), tells
+# us the client's namespace, then waits (at most 60 s, and only while this
+# test runs) until the capture runs.
 cat >"$tmp/hook" <<END
+ip netns exec "\$XTCP_CLIENT_NS" ethtool -K v0 tx off >/dev/null || exit 1
+ip netns exec "\$XTCP_SERVER_NS" ethtool -K v1 tx off >/dev/null || exit 1
 echo "\$XTCP_CLIENT_NS" >"$tmp/ns.new" && mv "$tmp/ns.new" "$tmp/ns"
 i=0
 while [ -d "$tmp" ] && [ ! -e "$tmp/go" ] && [ \$i -lt 600 ]; do
@@ -135,7 +140,7 @@ doctor() {
 FIELDS="frame.number _ws.col.Protocol ip.src xtcp.srcport xtcp.dstport
 	xtcp.flags xtcp.flags.syn xtcp.flags.ack xtcp.flags.fin xtcp.flags.rst
 	xtcp.seq xtcp.ack xtcp.hdr_len xtcp.len xtcp.option.mss
-	xtcp.checksum.status xtcp.payload"
+	xtcp.checksum.status xtcp.payload xtcp.option.wscale"
 
 decode() {
 	local e=() f
@@ -258,12 +263,23 @@ check "server FIN: seq = y + 6, acked with y + 7" \
 
 check "payloads: \"hello\" then \"world\"" test \
 	"$(col 4 xtcp.payload) $(col 6 xtcp.payload)" = "68656c6c6f 776f726c64"
-check "MSS option on SYN and SYN-ACK, header length 24" test \
+check "MSS and window scale options on SYN and SYN-ACK, header length 28" test \
 	"$(col 1 xtcp.option.mss)/$(col 1 xtcp.hdr_len) $(col 2 xtcp.option.mss)/$(col 2 xtcp.hdr_len)" \
-	= "1460/24 1460/24"
-check "no MSS option and header length 20 after the handshake" test \
-	"$(awk -F'\t' -v n="$n" 'NR > 2 && NR <= n { print $13 "/" $15 }' \
-	   "$tmp/fields" | sort -u)" = "20/"
+	= "1460/28 1460/28"
+wscale_ok() {	# FRAME...: a shift count RFC 7323 allows (0-14)
+	local i v
+	for i; do
+		v=$(col "$i" xtcp.option.wscale)
+		case $v in
+		[0-9] | 1[0-4]) ;;
+		*) echo "frame $i: window scale '$v'"; return 1 ;;
+		esac
+	done
+}
+check "window scale option (0-14) on SYN and SYN-ACK" wscale_ok 1 2
+check "no MSS or window scale option, header length 20 after the handshake" test \
+	"$(awk -F'\t' -v n="$n" 'NR > 2 && NR <= n { print $13 "/" $15 "/" $18 }' \
+	   "$tmp/fields" | sort -u)" = "20//"
 check "every captured segment's checksum is good" test \
 	"$(awk -F'\t' -v n="$n" 'NR <= n { print $16 }' "$tmp/fields" | sort -u)" = 1
 check "a flipped payload byte: checksum bad" test "$(col $((n + 1)) xtcp.checksum.status)" = 0

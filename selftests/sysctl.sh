@@ -21,6 +21,10 @@ fin_timeout_ms	60000	1	600000
 max_tw_buckets	262144	0	2147483647
 max_syn_backlog	1024	1	65535
 rfc1337		0	0	1
+delack_ms	40	1	1000
+keepalive_time_ms	7200000	1	2147483647
+keepalive_intvl_ms	75000	1	2147483647
+keepalive_probes	9	1	127
 "
 
 netns_create a

@@ -52,7 +52,10 @@ enum {
 /* Level for xtcp's own socket options; the numbers equal TCP's. */
 #define SOL_XTCP		299
 
-#define XTCP_NODELAY		1	/* int: accepted; segments are never delayed */
+#define XTCP_NODELAY		1	/* int: 1 turns Nagle's algorithm off */
+#define XTCP_KEEPIDLE		4	/* int s: idle time before keepalive probes */
+#define XTCP_KEEPINTVL		5	/* int s: between keepalive probes */
+#define XTCP_KEEPCNT		6	/* int: unanswered probes before ETIMEDOUT */
 #define XTCP_SYNCNT		7	/* int 1..127: SYN retransmissions */
 #define XTCP_LINGER2		8	/* int s: orphan FIN_WAIT_2 lifetime, <0 none */
 #define XTCP_INFO		11	/* struct xtcp_info, read only */
@@ -73,6 +76,28 @@ struct xtcp_info {
 	__u32	xtcpi_snd_wnd;		/* peer's window, bytes */
 	__u32	xtcpi_rcv_wnd;		/* our last advertised window, bytes */
 	__u32	xtcpi_mss;		/* largest payload we send */
+	/* Since the data path (issue 4); older programs see a prefix. */
+	__u32	xtcpi_rttvar;		/* RTT variation, us */
+	__u32	xtcpi_snd_cwnd;		/* congestion window, bytes */
+	__u32	xtcpi_snd_ssthresh;	/* slow start threshold, bytes */
+	__u8	xtcpi_ca_state;		/* XTCP_CA_* */
+	__u8	xtcpi_dupacks;		/* duplicate ACKs in a row */
+	__u8	xtcpi_snd_wscale;	/* peer's window scale shift */
+	__u8	xtcpi_rcv_wscale;	/* our window scale shift */
+	__u32	xtcpi_unacked;		/* bytes sent, not yet acknowledged */
+	__u32	xtcpi_total_retrans;	/* segments retransmitted */
+	__u32	xtcpi_fast_retrans;	/* fast retransmissions (3 dup ACKs) */
+	__u32	xtcpi_rto_timeouts;	/* retransmission timeouts */
+	__u32	xtcpi_ooo_segs;		/* segments received out of order */
+	__u32	xtcpi_rcv_queued;	/* bytes in the receive queue */
+};
+
+/* xtcpi_ca_state: the numbers equal Linux TCP's TCP_CA_* states. */
+enum {
+	XTCP_CA_OPEN = 0,	/* no loss seen */
+	XTCP_CA_DISORDER = 1,	/* duplicate ACKs, below the threshold */
+	XTCP_CA_RECOVERY = 3,	/* fast retransmit, NewReno recovery */
+	XTCP_CA_LOSS = 4,	/* after a retransmission timeout */
 };
 
 #endif /* _UAPI_LINUX_XTCP_H */
