@@ -106,6 +106,7 @@ demo: deps
 bench: deps
 	$(MAKE) modules-$(KERNEL)
 	$(MAKE) -C bench
+	VM_ACCEL=$${VM_ACCEL:-tcg,thread=multi} \
 	scripts/vm --kernel $(KERNEL) --timeout 7200 -- \
 		env BENCH_SECS=$(or $(BENCH_SECS),5) BENCH_TW=$(or $(BENCH_TW),100000) \
 		bench/run

@@ -8,9 +8,10 @@
  *                                            response, close: conns/s
  *   xtcp_bench bulk PROTO ADDR SECS STREAMS  bulk throughput: Mbit/s
  *   xtcp_bench tw   PROTO ADDR COUNT         leave COUNT TIME_WAIT buckets
- *                                            (the server closes first),
- *                                            then print "done" and wait
- *                                            for stdin to close
+ *                                            (the server closes first;
+ *                                            a client and a server thread
+ *                                            per CPU), then print "done"
+ *                                            and wait for stdin to close
  *
  * PROTO is "xtcp" or "tcp". The server closes first in crr and tw, so the
  * TIME_WAIT state stays on the server, as for a web server; the client's
@@ -153,6 +154,31 @@ static int rr_client(const struct in_addr *src, int sport)
 	return 0;
 }
 
+#define TW_THREADS		8
+#define TW_ADDRS_PER_THREAD	64	/* 64 x 60000 distinct 4-tuples */
+
+struct tw_job {
+	long first, count, done, fail;
+};
+
+/* Distinct 4-tuples: 60000 ports per source address. */
+static void *tw_client(void *arg)
+{
+	struct tw_job *j = arg;
+	struct in_addr src;
+	long i;
+
+	for (i = 0; j->done < j->count && j->fail < j->count; i++) {
+		src.s_addr = htonl(ntohl(addr.s_addr) + 1 + j->first +
+				   i / 60000);
+		if (rr_client(&src, 2000 + i % 60000))
+			j->fail++;
+		else
+			j->done++;
+	}
+	return NULL;
+}
+
 static void *bulk_server_conn(void *arg)
 {
 	static char buf[1 << 18];
@@ -275,19 +301,26 @@ int main(int argc, char **argv)
 		_exit(0);
 	}
 	if (!strcmp(mode, "tw")) {
-		long count = (long)secs, done = 0, fail = 0;
-		struct in_addr src;
+		int n = sysconf(_SC_NPROCESSORS_ONLN);
+		struct tw_job jobs[TW_THREADS];
+		long done = 0, fail = 0;
+		pthread_t c[TW_THREADS];
 		char line[16];
 
-		pthread_create(&srv, NULL, rr_server, NULL);
+		n = n < 1 ? 1 : n > TW_THREADS ? TW_THREADS : n;
+		for (i = 0; i < n; i++)
+			pthread_create(&srv, NULL, rr_server, NULL);
 		enter_ns(cli_ns);
-		/* Distinct 4-tuples: 60000 ports per source address. */
-		for (i = 0; done < count && fail < count; i++) {
-			src.s_addr = htonl(ntohl(addr.s_addr) + 1 + i / 60000);
-			if (rr_client(&src, 2000 + i % 60000))
-				fail++;
-			else
-				done++;
+		/* One client per CPU, each from its own source addresses. */
+		for (i = 0; i < n; i++) {
+			jobs[i].first = i * TW_ADDRS_PER_THREAD;
+			jobs[i].count = (long)secs / n + (i < (long)secs % n);
+			pthread_create(&c[i], NULL, tw_client, &jobs[i]);
+		}
+		for (i = 0; i < n; i++) {
+			pthread_join(c[i], NULL);
+			done += jobs[i].done;
+			fail += jobs[i].fail;
 		}
 		printf("done %ld failed %ld\n", done, fail);
 		fflush(stdout);

@@ -542,8 +542,8 @@ void xtcp_ctl_send(struct net *net, const struct xtcp_ctl_seg *seg)
 	struct sock *ctl = xtcp_pernet(net)->ctl_sk;
 	struct sk_buff *skb;
 	struct xtcphdr *th;
-	struct flowi4 fl4;
 	struct rtable *rt;
+	struct flowi fl;
 
 	skb = xtcp_alloc_hdr();
 	if (!skb)
@@ -555,16 +555,21 @@ void xtcp_ctl_send(struct net *net, const struct xtcp_ctl_seg *seg)
 	if (!xtcp_out_ok(net, th, 0))
 		goto drop;
 
-	flowi4_init_output(&fl4, 0, 0, 0, RT_SCOPE_UNIVERSE, xtcp_ipproto, 0,
-			   seg->daddr, seg->saddr, seg->dport, seg->sport,
-			   sock_net_uid(net, NULL));
-	rt = ip_route_output_key(net, &fl4);
+	flowi4_init_output(&fl.u.ip4, 0, 0, 0, RT_SCOPE_UNIVERSE,
+			   xtcp_ipproto, 0, seg->daddr, seg->saddr, seg->dport,
+			   seg->sport, sock_net_uid(net, NULL));
+	rt = ip_route_output_key(net, &fl.u.ip4);
 	if (IS_ERR(rt))
 		goto drop;
 	skb_dst_set(skb, &rt->dst);
 
+	/*
+	 * The routed skb goes straight to IP header building: the control
+	 * socket lends only its protocol, TTL and DF policy.  (Newer kernels
+	 * no longer export ip_build_and_send_pkt().)
+	 */
 	local_bh_disable();
-	ip_build_and_send_pkt(skb, ctl, seg->saddr, seg->daddr, NULL, 0);
+	ip_queue_xmit(ctl, skb, &fl);
 	local_bh_enable();
 	return;
 drop:

@@ -42,8 +42,9 @@ export HOME=${HOME:-/tmp}
 # us the client's namespace, then waits (at most 60 s, and only while this
 # test runs) until the capture runs.
 cat >"$tmp/hook" <<END
-ip netns exec "\$XTCP_CLIENT_NS" ethtool -K v0 tx off >/dev/null || exit 1
-ip netns exec "\$XTCP_SERVER_NS" ethtool -K v1 tx off >/dev/null || exit 1
+ip netns exec "\$XTCP_CLIENT_NS" ethtool -K v0 tx off >"$tmp/ethtool.log" 2>&1 &&
+ip netns exec "\$XTCP_SERVER_NS" ethtool -K v1 tx off >>"$tmp/ethtool.log" 2>&1 ||
+	{ echo "ethtool failed" >>"$tmp/ethtool.log"; exit 1; }
 echo "\$XTCP_CLIENT_NS" >"$tmp/ns.new" && mv "$tmp/ns.new" "$tmp/ns"
 i=0
 while [ -d "$tmp" ] && [ ! -e "$tmp/go" ] && [ \$i -lt 600 ]; do
@@ -65,8 +66,8 @@ capture() {
 	local ns rc
 	"$tool" -q -x "sh $tmp/hook" basic >"$tmp/scenario.out" 2>&1 &
 	spid=$!
-	if ! wait_for 30 started || ! [ -s "$tmp/ns" ]; then
-		cat "$tmp/scenario.out"
+	if ! wait_for 120 started || ! [ -s "$tmp/ns" ]; then
+		cat "$tmp/scenario.out" "$tmp/ethtool.log" 2>/dev/null
 		echo "the scenario did not reach its -x command"
 		return 1
 	fi
