@@ -109,6 +109,7 @@ bench: deps
 	VM_ACCEL=$${VM_ACCEL:-tcg,thread=multi} \
 	scripts/vm --kernel $(KERNEL) --timeout 7200 -- \
 		env BENCH_SECS=$(or $(BENCH_SECS),5) BENCH_TW=$(or $(BENCH_TW),100000) \
+		BENCH_ROUNDS=$(or $(BENCH_ROUNDS),3) \
 		bench/run
 
 vm: modules-$(KERNEL) selftests

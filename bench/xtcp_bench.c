@@ -38,7 +38,7 @@
 
 #define PORT 7100
 
-static int family;
+static int family, port = PORT;
 static const char *srv_ns, *cli_ns;
 static struct in_addr addr;
 static atomic_int stop;
@@ -91,7 +91,7 @@ static struct sockaddr_in sin_of(struct in_addr a, int port)
 
 static void *listener_setup(void)
 {
-	struct sockaddr_in s = sin_of(addr, PORT);
+	struct sockaddr_in s = sin_of(addr, port);
 	int one = 1;
 
 	enter_ns(srv_ns);
@@ -127,7 +127,7 @@ static void *rr_server(void *arg)
 /* One transaction from (@src, @sport); 0 if it completed. */
 static int rr_client(const struct in_addr *src, int sport)
 {
-	struct sockaddr_in d = sin_of(addr, PORT);
+	struct sockaddr_in d = sin_of(addr, port);
 	int fd = xsock(), one = 1;
 	char c = 'x';
 
@@ -208,7 +208,7 @@ static void *bulk_server(void *arg)
 static void *bulk_client(void *arg)
 {
 	static char buf[1 << 16];
-	struct sockaddr_in d = sin_of(addr, PORT);
+	struct sockaddr_in d = sin_of(addr, port);
 	int fd;
 
 	(void)arg;
@@ -260,6 +260,9 @@ int main(int argc, char **argv)
 		fclose(f);
 	}
 	signal(SIGPIPE, SIG_IGN);
+	/* tw keeps its listener while crr measures next to its buckets. */
+	if (!strcmp(mode, "tw"))
+		port = PORT + 1;
 	listener_setup();
 
 	if (!strcmp(mode, "crr")) {
@@ -302,7 +305,7 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(mode, "tw")) {
 		int n = sysconf(_SC_NPROCESSORS_ONLN);
-		struct tw_job jobs[TW_THREADS];
+		struct tw_job jobs[TW_THREADS] = {};
 		long done = 0, fail = 0;
 		pthread_t c[TW_THREADS];
 		char line[16];

@@ -415,7 +415,8 @@ void xtcp_listen_stop(struct sock *lsk)
 
 		list_del_init(&cxs->accept_node);
 		sk_acceptq_removed(lsk);
-		lock_sock(child);
+		/* Always listener, then child: one level of nesting. */
+		lock_sock_nested(child, SINGLE_DEPTH_NESTING);
 		sock_orphan(child);
 		if (child->sk_state != TCP_CLOSE)
 			xtcp_send_active_reset(child);

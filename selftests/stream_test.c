@@ -149,7 +149,7 @@ FIXTURE_VARIANT(xfer)
 FIXTURE_VARIANT_ADD(xfer, loopback)
 {
 	.veth = false,
-	.len = 16 << 20,
+	.len = 64 << 20,
 };
 
 FIXTURE_VARIANT_ADD(xfer, veth)
