@@ -2,8 +2,9 @@
 /*
  * SYN flood: a raw socket (IP_HDRINCL) in the client's namespace sends
  * SYNs from spoofed, non-existent addresses of the veth subnet (their
- * SYN-ACKs die in ARP, as in a real flood) at a listener for
- * XTCP_FLOOD_MS milliseconds (default 3000) as fast as it can.
+ * SYN-ACKs die in ARP, as in a real flood) at a listener as fast as it
+ * can, for XTCP_FLOOD_MS milliseconds (default 3000) and at least 20
+ * SYNs per SYN-queue slot (within 60 s).
  *
  * The listener's SYN queue (request entries, counted in SYN_RCVD) never
  * exceeds min(backlog, max_syn_backlog); every refused SYN is counted in
@@ -18,6 +19,8 @@
 #include "scenario.h"
 
 #define SYN_BACKLOG	64
+#define FLOOD_MIN_SYNS	(20 * SYN_BACKLOG)
+#define FLOOD_MAX_MS	60000
 
 FIXTURE(flood)
 {
@@ -85,7 +88,12 @@ TEST_F_TIMEOUT(flood, syn_flood_is_bounded, 600)
 	ip->tot_len = htons(sizeof(pkt));
 	ip->daddr = self->t.addr[SRV].s_addr;
 	t0 = xtcp_now_ms();
-	while ((ms = xtcp_now_ms() - t0) < flood_ms) {
+	/*
+	 * For XTCP_FLOOD_MS, and on until FLOOD_MIN_SYNS are out (a
+	 * sanitizer kernel under TCG sends a few hundred a second).
+	 */
+	while ((ms = xtcp_now_ms() - t0) < flood_ms ||
+	       (sent < FLOOD_MIN_SYNS && ms < FLOOD_MAX_MS)) {
 		struct in_addr src;
 		int k;
 
@@ -127,11 +135,12 @@ TEST_F_TIMEOUT(flood, syn_flood_is_bounded, 600)
 	TH_LOG("listener: %ld request entries created, at most %ld at once (bound %d), ListenDrops +%lld, ListenOverflows +%lld",
 	       entered - entered0, max_synrcvd, SYN_BACKLOG, drops, ovf);
 
-	EXPECT_GT(sent, 1000);
+	EXPECT_GE(sent, FLOOD_MIN_SYNS);
+	/* The bound holds, and the flood did press against it. */
 	EXPECT_LE(max_synrcvd, SYN_BACKLOG);
-	EXPECT_GT(max_synrcvd, 0);
+	EXPECT_GE(max_synrcvd, SYN_BACKLOG / 2);
+	EXPECT_GT(drops, 0);
 	/* Every SYN either made an entry or was dropped and counted. */
-	EXPECT_GE(drops, sent / 2);
 	EXPECT_GE(entered - entered0 + drops, sent * 9 / 10);
 
 	/* The entries expire... */
