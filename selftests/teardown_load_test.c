@@ -29,6 +29,16 @@ static long refcnt(void)
 	return xtcp_read_long_file("/sys/module/xtcp/refcnt", -1);
 }
 
+/*
+ * The baseline: earlier tests' orphans may still be retransmitting their
+ * FINs (each holds a reference); give them up to 2 minutes to finish.
+ */
+static long settled_refcnt(void)
+{
+	WAIT_FOR(120000, refcnt() == 0);
+	return refcnt();
+}
+
 static int reload(void)
 {
 	const char *ko = getenv("XTCP_KO");
@@ -97,7 +107,7 @@ TEST_F_TIMEOUT(td, netns_delete_under_load, 600)
 {
 	static char data[65536];
 	int lfd, c[CONNS], s[CONNS], i, side;
-	long base = refcnt(), mid;
+	long base = settled_refcnt(), mid;
 	long tw, est, synrcvd;
 	long init_states[3], v;
 
@@ -202,7 +212,7 @@ static void *pump_fn(void *arg)
 TEST_F_TIMEOUT(td, rmmod_under_traffic, 600)
 {
 	struct pump p = { .fd = -1 };
-	long base = refcnt(), got = 0;
+	long base = settled_refcnt(), got = 0;
 	pthread_t th;
 	char buf[8192];
 	int lfd, cfd, afd, i;
