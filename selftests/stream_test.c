@@ -207,12 +207,25 @@ FIXTURE_SETUP(xfer)
 	ASSERT_GE(self->lfd, 0);
 }
 
+/*
+ * Abort what a test leaves open: the namespaces go next, and an orderly
+ * close would leave orphans retransmitting FIN into a deleted link for
+ * minutes, each holding a module reference.
+ */
+static void abort_close(int fd)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	if (fd < 0)
+		return;
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);
+}
+
 FIXTURE_TEARDOWN(xfer)
 {
-	if (self->afd >= 0)
-		close(self->afd);
-	if (self->cfd >= 0)
-		close(self->cfd);
+	abort_close(self->afd);
+	abort_close(self->cfd);
 	if (self->lfd >= 0)
 		close(self->lfd);
 	topo_teardown(&self->t);
@@ -318,10 +331,8 @@ TEST_F_TIMEOUT(xfer, both_ways, 600)
 } while (0)
 
 #define MISC_TEARDOWN() do {						\
-	if (self->afd >= 0)						\
-		close(self->afd);					\
-	if (self->cfd >= 0)						\
-		close(self->cfd);					\
+	abort_close(self->afd);						\
+	abort_close(self->cfd);						\
 	if (self->lfd >= 0)						\
 		close(self->lfd);					\
 	topo_teardown(&self->t);					\
@@ -446,17 +457,6 @@ TEST_F_TIMEOUT(link, keepalive_dead_peer, 120)
 	EXPECT_EQ(ETIMEDOUT, errno);
 	EXPECT_EQ(1, CNT(CLI, "KeepAliveTimeouts") - t0);
 	EXPECT_GE(CNT(CLI, "KeepAliveProbes") - p0, 2 + 3);
-
-	/*
-	 * The server's end cannot close in order over a cut link; abort it,
-	 * or its orphan retransmits FIN (holding a module reference) long
-	 * after this test.
-	 */
-	{
-		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
-
-		setsockopt(self->afd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	}
 }
 
 /*
