@@ -280,21 +280,32 @@ static void xtcp_timer_handler(struct sock *sk)
 		xtcp_timer_idle(sk);
 }
 
-static enum hrtimer_restart xtcp_timer_fn(struct hrtimer *timer)
+/*
+ * A socket timer fired (its reference is ours to drop): run @handler now,
+ * or, while the owner holds the socket, leave it to release_sock() by
+ * setting @defer_bit (which takes a reference of its own).
+ */
+static enum hrtimer_restart xtcp_timer_fire(struct sock *sk, int defer_bit,
+					    void (*handler)(struct sock *sk))
 {
-	struct xtcp_sock *xs = container_of(timer, struct xtcp_sock, timer);
-	struct sock *sk = &xs->inet.sk;
-
 	bh_lock_sock(sk);
 	if (sock_owned_by_user(sk)) {
-		if (!test_and_set_bit(XTCP_DEFER_TIMER, &xs->deferred))
+		if (!test_and_set_bit(defer_bit, &xtcp_sk(sk)->deferred))
 			sock_hold(sk);
 	} else {
-		xtcp_timer_handler(sk);
+		handler(sk);
 	}
 	bh_unlock_sock(sk);
 	sock_put(sk);
 	return HRTIMER_NORESTART;
+}
+
+static enum hrtimer_restart xtcp_timer_fn(struct hrtimer *timer)
+{
+	struct xtcp_sock *xs = container_of(timer, struct xtcp_sock, timer);
+
+	return xtcp_timer_fire(&xs->inet.sk, XTCP_DEFER_TIMER,
+			       xtcp_timer_handler);
 }
 
 /* The delayed ACK is due, unless an ACK went out or it was re-armed. */
@@ -316,18 +327,9 @@ static enum hrtimer_restart xtcp_delack_fn(struct hrtimer *timer)
 {
 	struct xtcp_sock *xs = container_of(timer, struct xtcp_sock,
 					    delack_timer);
-	struct sock *sk = &xs->inet.sk;
 
-	bh_lock_sock(sk);
-	if (sock_owned_by_user(sk)) {
-		if (!test_and_set_bit(XTCP_DEFER_DELACK, &xs->deferred))
-			sock_hold(sk);
-	} else {
-		xtcp_delack_handler(sk);
-	}
-	bh_unlock_sock(sk);
-	sock_put(sk);
-	return HRTIMER_NORESTART;
+	return xtcp_timer_fire(&xs->inet.sk, XTCP_DEFER_DELACK,
+			       xtcp_delack_handler);
 }
 
 /* From release_sock(), with the socket's spinlock held. */
