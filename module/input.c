@@ -15,6 +15,7 @@
 #include <net/sock.h>
 
 #include "fault.h"
+#include "mib.h"
 #include "netns.h"
 #include "output.h"
 #include "proto.h"

@@ -19,6 +19,7 @@
 #include <net/sock.h>
 
 #include "fault.h"
+#include "mib.h"
 #include "netns.h"
 #include "output.h"
 #include "proto.h"
@@ -220,6 +221,23 @@ void xtcp_transmit(struct sock *sk, u32 seq, u8 flags, struct sk_buff *data)
 void xtcp_send_ack(struct sock *sk)
 {
 	xtcp_transmit(sk, xtcp_sk(sk)->snd_nxt, XTCP_FLAG_ACK, NULL);
+}
+
+/*
+ * RFC 5961 7: at most XTCP_CHALLENGE_PER_SEC challenge ACKs a second per
+ * namespace.
+ */
+static bool xtcp_challenge_ack_allowed(struct net *net)
+{
+	struct xtcp_net *xn = xtcp_pernet(net);
+	unsigned long now = jiffies / HZ;
+
+	/* A racy reset at a second boundary only grants a few more. */
+	if (READ_ONCE(xn->challenge_stamp) != now) {
+		WRITE_ONCE(xn->challenge_stamp, now);
+		atomic_set(&xn->challenge_count, 0);
+	}
+	return atomic_inc_return(&xn->challenge_count) <= XTCP_CHALLENGE_PER_SEC;
 }
 
 /* RFC 5961 challenge ACK, rate-limited per namespace. */

@@ -37,8 +37,6 @@ void xtcp_send_reset_reply(struct net *net, struct sk_buff *skb);
 
 /* Room for IP and link headers in front of every segment we build. */
 #define XTCP_SKB_HEADROOM	(MAX_HEADER + XTCP_MAX_HDR_LEN)
-#define XTCP_INIT_CWND		10	/* segments, RFC 6928 */
-#define XTCP_INFINITE_SSTHRESH	0x7fffffff
 
 struct xtcp_sock;
 

@@ -11,14 +11,13 @@
  */
 
 #include <linux/slab.h>
-#include <linux/seq_file.h>
 #include <net/ip.h>
 #include <net/sock.h>
 
 #include "compat.h"
+#include "mib.h"
 #include "netns.h"
 #include "output.h"
-#include "proc.h"
 #include "proto.h"
 #include "request.h"
 #include "timer.h"
@@ -440,21 +439,4 @@ struct sock *xtcp_accept_dequeue(struct sock *lsk)
 	}
 	spin_unlock_bh(&lxs->queue_lock);
 	return cxs ? &cxs->inet.sk : NULL;
-}
-
-/* /proc/net/xtcp/sockets rows for @lsk's request entries. */
-void xtcp_request_show(struct seq_file *seq, struct sock *lsk, int *row)
-{
-	struct xtcp_sock *lxs = xtcp_sk(lsk);
-	struct xtcp_request *req;
-
-	spin_lock_bh(&lxs->queue_lock);
-	list_for_each_entry(req, &lxs->syn_queue, node)
-		xtcp_proc_row(seq, (*row)++, req->laddr, req->lport,
-			      req->raddr, req->rport, TCP_SYN_RECV, 0, 0,
-			      XTCP_PROC_TIMER_RETRANS,
-			      ktime_ms_delta(req->expires, ktime_get()),
-			      req->retransmits,
-			      from_kuid_munged(seq_user_ns(seq), lsk->sk_uid), 0);
-	spin_unlock_bh(&lxs->queue_lock);
 }

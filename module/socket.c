@@ -26,6 +26,7 @@
 #include <net/sock.h>
 
 #include "compat.h"
+#include "mib.h"
 #include "netns.h"
 #include "output.h"
 #include "proto.h"
@@ -33,79 +34,6 @@
 #include "timer.h"
 #include "trace.h"
 #include "xtcp.h"
-
-/* ---- state accounting ---- */
-
-/* One object moved @from -> @to (0: did not exist before). */
-void xtcp_state_account(struct net *net, int from, int to)
-{
-	struct xtcp_stats __percpu *stats = xtcp_pernet(net)->stats;
-
-	if (from > 0 && from < XTCP_MAX_STATES) {
-		this_cpu_dec(stats->state_current[from]);
-		if (to > 0 && to < XTCP_MAX_STATES)
-			this_cpu_inc(stats->transitions[from][to]);
-	}
-	if (to > 0 && to < XTCP_MAX_STATES) {
-		this_cpu_inc(stats->state_current[to]);
-		this_cpu_inc(stats->state_entered[to]);
-	}
-}
-
-/* A new object in @to was spawned by one in @from (a SYN to a listener). */
-void xtcp_state_spawn(struct net *net, int from, int to)
-{
-	struct xtcp_stats __percpu *stats = xtcp_pernet(net)->stats;
-
-	this_cpu_inc(stats->transitions[from][to]);
-	this_cpu_inc(stats->state_current[to]);
-	this_cpu_inc(stats->state_entered[to]);
-}
-
-/* An object in @state ceased to exist. */
-void xtcp_state_gone(struct net *net, int state)
-{
-	if (state > 0 && state < XTCP_MAX_STATES)
-		this_cpu_dec(xtcp_pernet(net)->stats->state_current[state]);
-}
-
-/*
- * @sk's current state was taken over by another object (a TIME_WAIT
- * bucket); the socket itself now sits in @state without having "entered" it.
- */
-void xtcp_state_handoff(struct sock *sk, int state)
-{
-	this_cpu_inc(xtcp_pernet(sock_net(sk))->stats->state_current[state]);
-	/* Lockless readers (lookups, poll) pair with this. */
-	smp_store_release(&sk->sk_state, state);
-}
-
-/*
- * Move @sk to @state and account for it: the per-state gauge, how often the
- * state was entered, the FROM->TO transition, and CurrEstab/EstabResets as
- * Linux TCP counts them. A socket that has never had a state (0) enters.
- */
-void xtcp_set_state(struct sock *sk, int state)
-{
-	struct net *net = sock_net(sk);
-	int old = sk->sk_state;
-
-	if (old == state)
-		return;
-
-	if (state == TCP_ESTABLISHED) {
-		XTCP_INC_STATS(net, CURR_ESTAB);
-	} else if ((old == TCP_ESTABLISHED || old == TCP_CLOSE_WAIT) &&
-		   state != TCP_CLOSE_WAIT) {
-		XTCP_DEC_STATS(net, CURR_ESTAB);
-		if (state == TCP_CLOSE)
-			XTCP_INC_STATS(net, ESTAB_RESETS);
-	}
-	xtcp_state_account(net, old, state);
-	xtcp_trace_state(sk, old, state);
-	/* Lockless readers (lookups, poll) pair with this. */
-	smp_store_release(&sk->sk_state, state);
-}
 
 /* ---- life and death ---- */
 

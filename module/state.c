@@ -15,25 +15,13 @@
 #include <linux/skbuff.h>
 #include <net/sock.h>
 
+#include "mib.h"
 #include "netns.h"
 #include "output.h"
 #include "proto.h"
 #include "timer.h"
 #include "timewait.h"
 #include "xtcp.h"
-
-bool xtcp_challenge_ack_allowed(struct net *net)
-{
-	struct xtcp_net *xn = xtcp_pernet(net);
-	unsigned long now = jiffies / HZ;
-
-	/* A racy reset at a second boundary only grants a few more. */
-	if (READ_ONCE(xn->challenge_stamp) != now) {
-		WRITE_ONCE(xn->challenge_stamp, now);
-		atomic_set(&xn->challenge_count, 0);
-	}
-	return atomic_inc_return(&xn->challenge_count) <= XTCP_CHALLENGE_PER_SEC;
-}
 
 static void xtcp_wake_connected(struct sock *sk)
 {

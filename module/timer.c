@@ -17,14 +17,12 @@
 #include <net/sock.h>
 
 #include "compat.h"
+#include "mib.h"
 #include "netns.h"
 #include "output.h"
 #include "timer.h"
 #include "trace.h"
 #include "xtcp.h"
-
-/* Data and FIN give up after this many retransmissions, as TCP's retries2. */
-#define XTCP_DATA_RETRIES	15
 
 static const struct xtcp_sysctl *xtcp_sysctl(const struct sock *sk)
 {

@@ -19,6 +19,7 @@
 #include <net/sock.h>
 
 #include "compat.h"
+#include "mib.h"
 #include "netns.h"
 #include "output.h"
 #include "proto.h"

@@ -12,9 +12,6 @@
 
 #include "hash.h"
 
-/* XTCP_KEEPIDLE, XTCP_KEEPINTVL: at most, in seconds (as TCP's). */
-#define XTCP_MAX_KEEP_S	32767
-
 /* Module parameters, fixed once the module has loaded. */
 extern int xtcp_family;
 extern int xtcp_ipproto;
@@ -121,11 +118,6 @@ static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
 struct sk_buff;
 
 /* socket.c */
-void xtcp_set_state(struct sock *sk, int state);
-void xtcp_state_account(struct net *net, int from, int to);
-void xtcp_state_spawn(struct net *net, int from, int to);
-void xtcp_state_gone(struct net *net, int state);
-void xtcp_state_handoff(struct sock *sk, int state);
 void xtcp_done(struct sock *sk);
 void xtcp_reset(struct sock *sk);
 void xtcp_sock_init(struct sock *sk);
@@ -144,7 +136,6 @@ u16 xtcp_parse_opts(const struct sk_buff *skb, int *wscale);
 void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb);
 u16 xtcp_select_window(struct sock *sk);
 u8 xtcp_wscale_for(const struct sock *sk);
-bool xtcp_challenge_ack_allowed(struct net *net);
 
 /* isn.c */
 u32 xtcp_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport);
