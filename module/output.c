@@ -18,6 +18,7 @@
 #include <net/route.h>
 #include <net/sock.h>
 
+#include "cong.h"
 #include "fault.h"
 #include "mib.h"
 #include "netns.h"
@@ -283,28 +284,9 @@ void xtcp_init_transfer(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	xs->cwnd = XTCP_INIT_CWND * xs->mss;
-	xs->ssthresh = XTCP_INFINITE_SSTHRESH;
-	xs->cwnd_acked = 0;
-	xs->recover = xs->snd_una;
-	xs->rtx_seq = xs->snd_una;
-	xs->ca_state = XTCP_CA_OPEN;
-	xs->dupacks = 0;
+	xtcp_cong_init(sk);
 	xs->rcv_wup = xs->rcv_nxt;
 	xs->max_window = xs->snd_wnd;
-}
-
-/* Bytes in the network: sent, not acknowledged, not given up as lost. */
-u32 xtcp_in_flight(const struct xtcp_sock *xs)
-{
-	if (xs->ca_state == XTCP_CA_LOSS &&
-	    xtcp_before(xs->rtx_seq, xs->snd_nxt) &&
-	    xtcp_after(xs->rtx_seq, xs->snd_una))
-		return xs->rtx_seq - xs->snd_una;
-	if (xs->ca_state == XTCP_CA_LOSS &&
-	    xtcp_before(xs->rtx_seq, xs->snd_nxt))
-		return 0;
-	return xs->snd_nxt - xs->snd_una;
 }
 
 static u32 xtcp_now_us(void)
@@ -462,27 +444,6 @@ void xtcp_push(struct sock *sk)
 	}
 	if (xs->send_head && xs->snd_una == xs->snd_nxt)
 		xtcp_timer_window_closed(sk);
-}
-
-/*
- * The retransmission timer expired with data outstanding (RFC 5681 3.1,
- * RFC 6582): halve ssthresh (once per loss episode), one segment of cwnd,
- * and everything unacknowledged is deemed lost and resent as cwnd grows.
- */
-void xtcp_enter_loss(struct sock *sk)
-{
-	struct xtcp_sock *xs = xtcp_sk(sk);
-
-	if (xs->ca_state != XTCP_CA_LOSS || !xs->retransmits)
-		xs->ssthresh = max(xtcp_in_flight(xs) / 2, 2U * xs->mss);
-	xs->cwnd = xs->mss;
-	xs->cwnd_acked = 0;
-	xs->ca_state = XTCP_CA_LOSS;
-	xs->recover = xs->snd_nxt;
-	xs->rtx_seq = xs->snd_una;
-	xs->dupacks = 0;
-	xs->rto_count++;
-	XTCP_INC_STATS(sock_net(sk), RTO_TIMEOUTS);
 }
 
 /* Retransmit the oldest unacknowledged segment; false if there is none. */

@@ -15,6 +15,7 @@
 #include <linux/skbuff.h>
 #include <net/sock.h>
 
+#include "cong.h"
 #include "mib.h"
 #include "netns.h"
 #include "output.h"
@@ -117,87 +118,6 @@ static void xtcp_clean_acked(struct sock *sk, u32 ack)
 	xs->snd_una = ack;
 	if (!sock_flag(sk, SOCK_DEAD))
 		sk->sk_write_space(sk);
-}
-
-/*
- * New data was acknowledged (RFC 5681, RFC 6582 NewReno): grow cwnd, or
- * in recovery retransmit after a partial ACK and leave on a full one.
- */
-static void xtcp_cong_ack(struct sock *sk, u32 acked, u32 flight)
-{
-	struct xtcp_sock *xs = xtcp_sk(sk);
-
-	switch (xs->ca_state) {
-	case XTCP_CA_RECOVERY:
-		if (xtcp_before(xs->snd_una, xs->recover)) {
-			/* Partial ACK: the next hole is lost too. */
-			XTCP_INC_STATS(sock_net(sk), PARTIAL_ACKS);
-			xtcp_retransmit_head(sk);
-			xs->cwnd -= min(acked, xs->cwnd - xs->mss);
-			if (acked >= xs->mss)
-				xs->cwnd += xs->mss;
-			return;
-		}
-		xs->cwnd = max(min(xs->ssthresh, xtcp_in_flight(xs) + xs->mss),
-			       2U * xs->mss);
-		xs->ca_state = XTCP_CA_OPEN;
-		xs->dupacks = 0;
-		return;
-	case XTCP_CA_LOSS:
-		if (!xtcp_before(xs->snd_una, xs->recover))
-			xs->ca_state = XTCP_CA_OPEN;
-		break;
-	default:
-		xs->ca_state = XTCP_CA_OPEN;
-		break;
-	}
-	xs->dupacks = 0;
-	/* Grow only a window in use (RFC 7661): not while the app idles. */
-	if (flight + 2 * xs->mss < xs->cwnd)
-		return;
-	if (xs->cwnd < xs->ssthresh) {
-		xs->cwnd += min(acked, 2U * xs->mss);	/* RFC 3465, L = 2 */
-	} else {
-		xs->cwnd_acked += acked;
-		if (xs->cwnd_acked >= xs->cwnd) {
-			xs->cwnd_acked -= xs->cwnd;
-			xs->cwnd += xs->mss;
-		}
-	}
-	xs->cwnd = min_t(u32, xs->cwnd, XTCP_INFINITE_SSTHRESH);
-}
-
-/* A duplicate ACK: three in a row start fast retransmit (RFC 5681 3.2). */
-static void xtcp_cong_dupack(struct sock *sk)
-{
-	struct xtcp_sock *xs = xtcp_sk(sk);
-	struct net *net = sock_net(sk);
-
-	xs->dupacks = min_t(u32, xs->dupacks + 1, 255);
-	switch (xs->ca_state) {
-	case XTCP_CA_RECOVERY:
-		xs->cwnd += xs->mss;	/* each one left the network */
-		return;
-	case XTCP_CA_LOSS:
-		return;
-	}
-	if (xs->dupacks < 3) {
-		xs->ca_state = XTCP_CA_DISORDER;
-		return;
-	}
-	/* RFC 6582 3.2 step 2: not for losses of an earlier episode. */
-	if (!xtcp_after(xs->snd_una, xs->recover) &&
-	    xs->recover != xs->snd_una) {
-		xs->ca_state = XTCP_CA_DISORDER;
-		return;
-	}
-	xs->ssthresh = max(xtcp_in_flight(xs) / 2, 2U * xs->mss);
-	xs->recover = xs->snd_nxt;
-	xs->cwnd = xs->ssthresh + 3 * xs->mss;
-	xs->ca_state = XTCP_CA_RECOVERY;
-	xs->fast_retrans++;
-	XTCP_INC_STATS(net, FAST_RETRANS);
-	xtcp_retransmit_head(sk);
 }
 
 /* What xtcp_data_queue() did. */

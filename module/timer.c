@@ -17,6 +17,7 @@
 #include <net/sock.h>
 
 #include "compat.h"
+#include "cong.h"
 #include "mib.h"
 #include "netns.h"
 #include "output.h"
@@ -234,7 +235,7 @@ static void xtcp_retransmit_timer(struct sock *sk)
 			xtcp_timer_fail(sk);
 			return;
 		}
-		xtcp_enter_loss(sk);
+		xtcp_cong_rto(sk);
 		xtcp_retransmit_head(sk);
 		break;
 	}

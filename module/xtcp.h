@@ -82,9 +82,10 @@ struct xtcp_sock {
 	u32			keepintvl_ms;	/* 0: the sysctl */
 	u32			rcv_tstamp;	/* jiffies of the last segment in */
 
-	/* RTT estimation (RFC 6298) and congestion control (RFC 5681/6582). */
+	/* RTT estimation (RFC 6298) and congestion control (cong.c). */
 	u32			srtt_us;	/* smoothed RTT, us << 3; 0: none */
 	u32			rttvar_us;	/* RTT variation, us << 2 */
+	const struct xtcp_cong_ops *ca_ops;
 	u32			cwnd;		/* congestion window, bytes */
 	u32			ssthresh;	/* bytes */
 	u32			cwnd_acked;	/* bytes acked towards the next CA step */
@@ -116,6 +117,7 @@ static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
 }
 
 struct sk_buff;
+struct xtcp_cong_ops;
 
 /* socket.c */
 void xtcp_done(struct sock *sk);
@@ -124,6 +126,13 @@ void xtcp_sock_init(struct sock *sk);
 struct sock *xtcp_sk_alloc(struct net *net, gfp_t gfp, int kern);
 int xtcp_socket_register(void);
 void xtcp_socket_unregister(void);
+
+/* sockopt.c */
+int xtcp_setsockopt(struct socket *sock, int level, int optname,
+		    sockptr_t optval, unsigned int optlen);
+int xtcp_getsockopt(struct socket *sock, int level, int optname,
+		    char __user *optval, int __user *optlen);
+void xtcp_keepalive(struct sock *sk, int val);
 
 /* input.c */
 int xtcp_input_register(void);
