@@ -32,7 +32,7 @@ u16 xtcp_mss_for_mtu(unsigned int mtu)
 {
 	int mss = (int)mtu - (int)sizeof(struct iphdr) - XTCP_HDR_LEN;
 
-	return clamp(mss, 88, XTCP_SEG_MAX);
+	return clamp(mss, XTCP_MSS_MIN, XTCP_SEG_MAX);
 }
 
 /* Allocate a header-only segment. */
@@ -147,10 +147,9 @@ u16 xtcp_select_window(struct sock *sk)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	int rcvbuf = READ_ONCE(sk->sk_rcvbuf);
 	int space = rcvbuf - atomic_read(&sk->sk_rmem_alloc);
-	u32 cur = 0, wnd = 0, limit = XTCP_WND_MAX << xs->rcv_wscale;
+	u32 cur = xtcp_rcv_wnd_left(xs), wnd = 0;
+	u32 limit = XTCP_WND_MAX << xs->rcv_wscale;
 
-	if (xtcp_after(xs->rcv_wup + xs->rcv_wnd, xs->rcv_nxt))
-		cur = xs->rcv_wup + xs->rcv_wnd - xs->rcv_nxt;
 	if (space > 0)
 		wnd = min_t(u32, space / 2, limit);
 	if (wnd <= cur)
@@ -559,7 +558,7 @@ drop:
  * Answer a segment nobody wants with RST (RFC 9293 3.10.7.1): take the
  * sequence number from its ACK if it has one, else acknowledge it.
  */
-void xtcp_send_reset_reply(struct net *net, struct sk_buff *skb)
+void xtcp_send_reset_reply(struct net *net, const struct sk_buff *skb)
 {
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	const struct xtcphdr *th = xtcp_hdr(skb);

@@ -33,7 +33,7 @@ struct xtcp_ctl_seg {
 int xtcp_ctl_init(struct net *net);
 void xtcp_ctl_exit(struct net *net);
 void xtcp_ctl_send(struct net *net, const struct xtcp_ctl_seg *seg);
-void xtcp_send_reset_reply(struct net *net, struct sk_buff *skb);
+void xtcp_send_reset_reply(struct net *net, const struct sk_buff *skb);
 
 /* Room for IP and link headers in front of every segment we build. */
 #define XTCP_SKB_HEADROOM	(MAX_HEADER + XTCP_MAX_HDR_LEN)

@@ -193,7 +193,8 @@ static void xtcp_conn_request(struct sock *lsk, struct sk_buff *skb)
 	req->peer_wscale = wscale;
 	req->rcv_wscale = wscale >= 0 ? xtcp_wscale_for(lsk) : 0;
 	req->snd_wnd = cb->window;
-	req->mss = xtcp_mss_for_mtu(skb->dev ? READ_ONCE(skb->dev->mtu) : 576);
+	req->mss = xtcp_mss_for_mtu(skb->dev ? READ_ONCE(skb->dev->mtu) :
+				   XTCP_MTU_FALLBACK);
 	req->queued = true;
 	list_add_tail(&req->node, &lxs->syn_queue);
 	lxs->syn_queue_len++;

@@ -822,7 +822,7 @@ static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 
 		copy = min_t(size_t, msg_data_left(msg), xs->mss);
 		skb = alloc_skb(XTCP_SKB_HEADROOM +
-				max_t(size_t, copy, min_t(u32, xs->mss, 2048)),
+				max_t(size_t, copy, min_t(u32, xs->mss, XTCP_COALESCE_MAX)),
 				sk->sk_allocation);
 		if (!skb)
 			goto wait_for_memory;
@@ -879,8 +879,7 @@ static void xtcp_rcv_space_update(struct sock *sk)
 	space = READ_ONCE(sk->sk_rcvbuf) - atomic_read(&sk->sk_rmem_alloc);
 	wnd = space > 0 ? min_t(u32, space / 2,
 				XTCP_WND_MAX << xs->rcv_wscale) : 0;
-	cur = xtcp_after(xs->rcv_wup + xs->rcv_wnd, xs->rcv_nxt) ?
-	      xs->rcv_wup + xs->rcv_wnd - xs->rcv_nxt : 0;
+	cur = xtcp_rcv_wnd_left(xs);
 	if (wnd >= 2 * cur && wnd - cur >= xs->mss)
 		xtcp_send_ack(sk);
 }

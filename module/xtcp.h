@@ -116,6 +116,17 @@ static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
 	return (struct xtcp_sock *)sk;
 }
 
+/*
+ * What is left of the window we last advertised: the part of
+ * [RCV.NXT, RCV.NXT + RCV.WND) the peer may still fill, never negative.
+ */
+static inline u32 xtcp_rcv_wnd_left(const struct xtcp_sock *xs)
+{
+	s32 left = (s32)(xs->rcv_wup + xs->rcv_wnd - xs->rcv_nxt);
+
+	return left > 0 ? left : 0;
+}
+
 struct sk_buff;
 struct xtcp_cong_ops;
 
