@@ -39,8 +39,6 @@ struct xtcp_stats {
 	this_cpu_inc(xtcp_pernet(net)->stats->mib[XTCP_MIB_##field])
 #define XTCP_DEC_STATS(net, field) \
 	this_cpu_dec(xtcp_pernet(net)->stats->mib[XTCP_MIB_##field])
-#define XTCP_ADD_STATS(net, field, n) \
-	this_cpu_add(xtcp_pernet(net)->stats->mib[XTCP_MIB_##field], n)
 
 int xtcp_mib_net_init(struct net *net);
 void xtcp_mib_net_exit(struct net *net);

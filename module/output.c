@@ -170,7 +170,8 @@ u16 xtcp_select_window(struct sock *sk)
  * carries our MSS and window scale. Failures are losses; the
  * retransmission timer repairs them.
  */
-void xtcp_transmit(struct sock *sk, u32 seq, u8 flags, struct sk_buff *data)
+static void xtcp_transmit(struct sock *sk, u32 seq, u8 flags,
+			  struct sk_buff *data)
 {
 	unsigned int len = data ? data->len : 0;
 	struct xtcp_sock *xs = xtcp_sk(sk);

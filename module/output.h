@@ -40,7 +40,6 @@ void xtcp_send_reset_reply(struct net *net, const struct sk_buff *skb);
 
 struct xtcp_sock;
 
-void xtcp_transmit(struct sock *sk, u32 seq, u8 flags, struct sk_buff *data);
 void xtcp_send_ack(struct sock *sk);
 void xtcp_send_challenge_ack(struct sock *sk);
 void xtcp_send_syn(struct sock *sk);

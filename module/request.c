@@ -71,11 +71,10 @@ static void xtcp_request_unlink(struct xtcp_sock *lxs,
 static u32 xtcp_synack_timeout_us(struct net *net, u8 backoff)
 {
 	const struct xtcp_sysctl *sc = &xtcp_pernet(net)->sysctl;
-	u64 ms = clamp(READ_ONCE(sc->rto_init_ms), READ_ONCE(sc->rto_min_ms),
+	u32 ms = clamp(READ_ONCE(sc->rto_init_ms), READ_ONCE(sc->rto_min_ms),
 		       READ_ONCE(sc->rto_max_ms));
 
-	ms <<= min_t(u8, backoff, 31);
-	return min_t(u64, ms, READ_ONCE(sc->rto_max_ms)) * USEC_PER_MSEC;
+	return xtcp_rto_backoff_us(net, ms * USEC_PER_MSEC, backoff);
 }
 
 /* SYN-ACK retransmission; gives up after synack_retries. */

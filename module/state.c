@@ -8,8 +8,10 @@
  * Data in order goes to the receive queue; data beyond a hole waits in the
  * out-of-order queue (sorted, overlaps trimmed, duplicates dropped) and is
  * answered with a duplicate ACK at once. Both queues are charged to
- * sk_rmem_alloc and bounded by sk_rcvbuf. The sender side of an ACK
- * (RTT samples, NewReno congestion control, fast retransmit) is here too.
+ * sk_rmem_alloc and bounded by sk_rcvbuf, or by the window we advertised
+ * (xtcp_rmem_schedule()). The sender side of an ACK (freeing what it
+ * acknowledges, RTT samples, window updates) is here too; what it means
+ * for the congestion window is cong.c's.
  */
 
 #include <linux/skbuff.h>

@@ -16,7 +16,7 @@
 extern int xtcp_family;
 extern int xtcp_ipproto;
 
-/* What the socket's one hrtimer is doing (timer.c). */
+/* What the socket's main hrtimer is doing (timer.c). */
 enum xtcp_timer_kind {
 	XTCP_TIMER_NONE,
 	XTCP_TIMER_RETRANS,	/* SYN, SYN-ACK, data or FIN unacknowledged */
@@ -25,11 +25,11 @@ enum xtcp_timer_kind {
 	XTCP_TIMER_KEEPALIVE,	/* idle connection with SO_KEEPALIVE */
 };
 
-/* Bits of xtcp_sock.deferred. */
+/* Bits of xtcp_sock.flags, changed with atomic bitops in any context. */
 enum {
-	XTCP_DEFER_TIMER,	/* a timer fired while user context owned us */
-	XTCP_DEFER_DELACK,	/* the delayed ACK timer did, likewise */
-	XTCP_DESTROYED,		/* xtcp_destroy_sock() ran */
+	XTCP_F_TIMER_DEFERRED,	/* the timer fired while user context owned us */
+	XTCP_F_DELACK_DEFERRED,	/* the delayed ACK timer did, likewise */
+	XTCP_F_DESTROYED,	/* xtcp_destroy_sock() ran */
 };
 
 /*
@@ -74,7 +74,7 @@ struct xtcp_sock {
 	u8			retransmits;
 	u8			backoff;
 	u32			rto_us;
-	unsigned long		deferred;	/* XTCP_DEFER_* bits */
+	unsigned long		flags;		/* XTCP_F_* bits */
 	struct hrtimer		delack_timer;
 	u8			probes;		/* unanswered persist/keepalive probes */
 	u8			keepcnt;	/* 0: the sysctl */
@@ -133,10 +133,14 @@ struct xtcp_cong_ops;
 /* socket.c */
 void xtcp_done(struct sock *sk);
 void xtcp_reset(struct sock *sk);
-void xtcp_sock_init(struct sock *sk);
 struct sock *xtcp_sk_alloc(struct net *net, gfp_t gfp, int kern);
 int xtcp_socket_register(void);
 void xtcp_socket_unregister(void);
+
+/* stream.c */
+int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t len);
+int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
+		 int flags);
 
 /* sockopt.c */
 int xtcp_setsockopt(struct socket *sock, int level, int optname,
