@@ -11,7 +11,6 @@
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 
-
 /* The tunables under /proc/sys/net/xtcp/, each range-checked on write. */
 struct xtcp_sysctl {
 	int rto_init_ms;

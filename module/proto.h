@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The wire format: a TCP-shaped header carried directly over IPv4 with IP
- * protocol number "ipproto". Documentation/protocol.md describes it byte by
- * byte; the layout equals TCP's so that packet dumps read naturally.
+ * The wire format, and the protocol's named constants: a TCP-shaped header
+ * carried directly over IPv4 with IP protocol number "ipproto".
+ * Documentation/protocol.md describes it byte by byte; the layout equals
+ * TCP's so that packet dumps read naturally.
  */
 #ifndef _XTCP_PROTO_H
 #define _XTCP_PROTO_H
@@ -52,7 +53,8 @@ struct xtcphdr {
 #define XTCP_MSS_DEFAULT	536	/* RFC 9293: when the peer sends no MSS */
 #define XTCP_MSS_MIN		88	/* smaller MSS options are ignored, as TCP's */
 #define XTCP_MTU_FALLBACK	576	/* IPv4's minimum reassembly size, RFC 791 */
-#define XTCP_COALESCE_MAX	2048	/* small writes and small segments share skbs up to this */
+/* Small writes, and small segments received, share skbs up to this. */
+#define XTCP_COALESCE_MAX	2048
 
 /* Congestion control (RFC 5681, 6582, 6928). */
 #define XTCP_INIT_CWND		10	/* segments */
@@ -62,13 +64,15 @@ struct xtcphdr {
 /* Retransmission (RFC 6298). */
 #define XTCP_RTO_GRANULARITY_US	1000	/* G: the floor of 4 x RTTVAR */
 #define XTCP_BACKOFF_MAX	16	/* doublings of the RTO, sockets and requests */
-#define XTCP_DATA_RETRIES	15	/* data and FIN give up after these (TCP's retries2) */
+/* Data and FIN give up after this many retransmissions (TCP's retries2). */
+#define XTCP_DATA_RETRIES	15
 
 /* RFC 5961 7: challenge ACKs a second, per namespace. */
 #define XTCP_CHALLENGE_PER_SEC	1000
 
 /* Limits of socket options and sysctls. */
-#define XTCP_RETRIES_MAX	127	/* XTCP_SYNCNT, XTCP_KEEPCNT, syn_retries, keepalive_probes */
+/* XTCP_SYNCNT, XTCP_KEEPCNT, syn_retries and keepalive_probes at most */
+#define XTCP_RETRIES_MAX	127
 #define XTCP_SYNACK_RETRIES_MAX	255
 #define XTCP_MAX_KEEP_S		32767	/* XTCP_KEEPIDLE, XTCP_KEEPINTVL, as TCP's */
 #define XTCP_LINGER2_MAX_S	120	/* XTCP_LINGER2, as TCP's TCP_FIN_TIMEOUT_MAX */

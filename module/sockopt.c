@@ -18,7 +18,7 @@
 #include "xtcp.h"
 
 int xtcp_setsockopt(struct socket *sock, int level, int optname,
-			   sockptr_t optval, unsigned int optlen)
+		    sockptr_t optval, unsigned int optlen)
 {
 	struct sock *sk = sock->sk;
 	struct xtcp_sock *xs = xtcp_sk(sk);
@@ -111,7 +111,7 @@ static void xtcp_get_info(struct sock *sk, struct xtcp_info *info)
 }
 
 int xtcp_getsockopt(struct socket *sock, int level, int optname,
-			   char __user *optval, int __user *optlen)
+		    char __user *optval, int __user *optlen)
 {
 	struct sock *sk = sock->sk;
 	struct xtcp_sock *xs = xtcp_sk(sk);
