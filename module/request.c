@@ -124,10 +124,12 @@ static enum hrtimer_restart xtcp_request_timer(struct hrtimer *timer)
 	return HRTIMER_RESTART;
 }
 
+/* @skb's request entry on @lxs's SYN queue, or NULL; queue_lock held. */
 static struct xtcp_request *xtcp_request_find(struct xtcp_sock *lxs,
-					      const struct iphdr *iph,
-					      const struct xtcphdr *th)
+					      const struct sk_buff *skb)
 {
+	const struct xtcphdr *th = xtcp_hdr(skb);
+	const struct iphdr *iph = ip_hdr(skb);
 	struct xtcp_request *req;
 
 	list_for_each_entry(req, &lxs->syn_queue, node)
@@ -153,7 +155,7 @@ static void xtcp_conn_request(struct sock *lsk, struct sk_buff *skb)
 	spin_lock_bh(&lxs->queue_lock);
 	if (!lxs->listening)
 		goto unlock;
-	req = xtcp_request_find(lxs, iph, th);
+	req = xtcp_request_find(lxs, skb);
 	if (req) {
 		/* Our SYN-ACK was lost or is late: answer the retransmission. */
 		struct xtcp_request copy = *req;
@@ -281,34 +283,47 @@ static struct sock *xtcp_create_child(struct sock *lsk,
 	return sk;
 }
 
+/*
+ * An ACK for which the listener has no request entry. Another CPU may
+ * have completed the handshake with a duplicate: then the child takes it;
+ * otherwise it is answered with RST. Consumes @skb.
+ */
+static void xtcp_conn_no_request(struct net *net, struct sk_buff *skb)
+{
+	const struct xtcphdr *th = xtcp_hdr(skb);
+	const struct iphdr *iph = ip_hdr(skb);
+	struct xtcp_ehnode *n;
+	struct sock *child;
+
+	n = xtcp_ehash_lookup(net, iph->saddr, th->source, iph->daddr,
+			      th->dest);
+	if (n && n->kind == XTCP_EH_SOCK) {
+		child = &container_of(n, struct xtcp_sock, eh)->inet.sk;
+		xtcp_rcv_sk(child, skb);
+		sock_put(child);
+		return;
+	}
+	if (n)
+		xtcp_tw_put(container_of(n, struct xtcp_tw, eh));
+	xtcp_send_reset_reply(net, skb);
+	kfree_skb(skb);
+}
+
 /* The third ACK (or data with it): complete the handshake. */
 static void xtcp_conn_complete(struct sock *lsk, struct sk_buff *skb)
 {
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
-	const struct xtcphdr *th = xtcp_hdr(skb);
-	const struct iphdr *iph = ip_hdr(skb);
 	struct xtcp_sock *lxs = xtcp_sk(lsk);
 	struct net *net = sock_net(lsk);
 	struct xtcp_request *req;
-	struct xtcp_ehnode *n;
 	struct sock *child;
 
 	spin_lock_bh(&lxs->queue_lock);
-	req = lxs->listening ? xtcp_request_find(lxs, iph, th) : NULL;
+	req = lxs->listening ? xtcp_request_find(lxs, skb) : NULL;
 	if (!req) {
 		spin_unlock_bh(&lxs->queue_lock);
-		/* Another CPU may have completed it with a duplicate. */
-		n = xtcp_ehash_lookup(net, iph->saddr, th->source, iph->daddr,
-				      th->dest);
-		if (n && n->kind == XTCP_EH_SOCK) {
-			child = &container_of(n, struct xtcp_sock, eh)->inet.sk;
-			xtcp_rcv_sk(child, skb);
-			sock_put(child);
-			return;
-		}
-		if (n)
-			xtcp_tw_put(container_of(n, struct xtcp_tw, eh));
-		goto reset;
+		xtcp_conn_no_request(net, skb);
+		return;
 	}
 	if (cb->ack_seq != req->iss + 1) {
 		spin_unlock_bh(&lxs->queue_lock);
