@@ -544,8 +544,8 @@ void xtcp_ctl_send(struct net *net, const struct xtcp_ctl_seg *seg)
 
 	/*
 	 * The routed skb goes straight to IP header building: the control
-	 * socket lends only its protocol, TTL and DF policy.  (Newer kernels
-	 * no longer export ip_build_and_send_pkt().)
+	 * socket lends only its protocol, TTL and DF policy.
+	 * ip_build_and_send_pkt() is not exported by every supported kernel.
 	 */
 	local_bh_disable();
 	ip_queue_xmit(ctl, skb, &fl);
