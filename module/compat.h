@@ -33,12 +33,10 @@ xtcp_register_net_sysctl(struct net *net, const char *path,
 #define XTCP_ACCEPT_ARGS	struct socket *sock, struct socket *newsock, \
 				struct proto_accept_arg *arg
 #define XTCP_ACCEPT_FLAGS	(arg->flags)
-#define XTCP_ACCEPT_KERN	(arg->kern)
 #else
 #define XTCP_ACCEPT_ARGS	struct socket *sock, struct socket *newsock, \
 				int flags, bool kern
 #define XTCP_ACCEPT_FLAGS	(flags)
-#define XTCP_ACCEPT_KERN	(kern)
 #endif
 
 /*

@@ -52,6 +52,7 @@
 #include <linux/string.h>
 
 #include "fault.h"
+#include "mib.h"
 #include "netns.h"
 #include "trace.h"
 

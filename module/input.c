@@ -15,6 +15,7 @@
 #include <net/sock.h>
 
 #include "fault.h"
+#include "mib.h"
 #include "netns.h"
 #include "output.h"
 #include "proto.h"
@@ -53,7 +54,7 @@ u16 xtcp_parse_opts(const struct sk_buff *skb, int *wscale)
 		if (kind == XTCP_OPT_MSS && olen == XTCP_OPT_MSS_LEN) {
 			u16 mss = (opt[2] << 8) | opt[3];
 
-			if (mss >= 88)
+			if (mss >= XTCP_MSS_MIN)
 				ret = min_t(u16, mss, XTCP_SEG_MAX);
 		}
 		if (kind == XTCP_OPT_WSCALE && olen == XTCP_OPT_WSCALE_LEN)

@@ -8,6 +8,12 @@
  * handler, then the socket family, so that nothing can reach a piece that
  * is not ready yet. Unload runs in reverse; sockets pin the module, and the
  * namespaces' exit drains the TIME_WAIT buckets, which pin nothing.
+ *
+ * A namespace's own state is composed here in the same spirit: counters
+ * first (everything counts into them), then tunables, the control socket,
+ * procfs and the fault rules; its exit runs in reverse, with the TIME_WAIT
+ * buckets (which count and send) gone before the control socket and the
+ * counters.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -17,8 +23,12 @@
 #include <linux/socket.h>
 #include <net/protocol.h>
 
+#include "fault.h"
 #include "hash.h"
+#include "mib.h"
 #include "netns.h"
+#include "output.h"
+#include "proc.h"
 #include "timewait.h"
 #include "xtcp.h"
 
@@ -31,6 +41,62 @@ int xtcp_ipproto __read_mostly = XTCP_IPPROTO_DEFAULT;
 module_param_named(ipproto, xtcp_ipproto, int, 0444);
 MODULE_PARM_DESC(ipproto, "IPv4 protocol number to use (default "
 		 __stringify(XTCP_IPPROTO_DEFAULT) ", RFC 3692 experimental)");
+
+unsigned int xtcp_net_id __read_mostly;
+
+static int __net_init xtcp_net_init(struct net *net)
+{
+	int err;
+
+	err = xtcp_mib_net_init(net);
+	if (err)
+		return err;
+
+	err = xtcp_sysctl_net_init(net);
+	if (err)
+		goto err_mib;
+
+	err = xtcp_ctl_init(net);
+	if (err)
+		goto err_sysctl;
+
+	err = xtcp_proc_init(net);
+	if (err)
+		goto err_ctl;
+
+	err = xtcp_fault_net_init(net, xtcp_pernet(net)->proc_dir);
+	if (err)
+		goto err_proc;
+	return 0;
+
+err_proc:
+	xtcp_proc_exit(net);
+err_ctl:
+	xtcp_ctl_exit(net);
+err_sysctl:
+	xtcp_sysctl_net_exit(net);
+err_mib:
+	xtcp_mib_net_exit(net);
+	return err;
+}
+
+static void __net_exit xtcp_net_exit(struct net *net)
+{
+	xtcp_fault_net_exit(net);
+	xtcp_proc_exit(net);
+	/* Sockets hold their namespace, so only TIME_WAIT buckets are left. */
+	xtcp_tw_purge(net);
+	xtcp_ctl_exit(net);
+	xtcp_sysctl_net_exit(net);
+	xtcp_mib_net_exit(net);
+}
+
+static struct pernet_operations xtcp_net_ops = {
+	.init	= xtcp_net_init,
+	.exit	= xtcp_net_exit,
+	.id	= &xtcp_net_id,
+	.size	= sizeof(struct xtcp_net),
+};
 
 static int __init xtcp_init(void)
 {
@@ -55,7 +121,7 @@ static int __init xtcp_init(void)
 	if (err)
 		goto err_hash;
 
-	err = xtcp_netns_register();
+	err = register_pernet_subsys(&xtcp_net_ops);
 	if (err)
 		goto err_tw;
 
@@ -74,7 +140,7 @@ static int __init xtcp_init(void)
 err_input:
 	xtcp_input_unregister();
 err_netns:
-	xtcp_netns_unregister();
+	unregister_pernet_subsys(&xtcp_net_ops);
 err_tw:
 	xtcp_tw_exit();
 err_hash:
@@ -86,7 +152,7 @@ static void __exit xtcp_exit(void)
 {
 	xtcp_socket_unregister();
 	xtcp_input_unregister();
-	xtcp_netns_unregister();
+	unregister_pernet_subsys(&xtcp_net_ops);
 	xtcp_tw_exit();
 	xtcp_hash_exit();
 }

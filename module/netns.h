@@ -1,16 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Per-network-namespace state: tunables, counters and the procfs and
- * sysctl entries that expose them. Every xtcp object belongs to exactly
- * one namespace and reaches its state through xtcp_pernet().
+ * Per-network-namespace state: tunables, counters, the control socket,
+ * fault rules and the procfs and sysctl entries that expose them. Every
+ * xtcp object belongs to exactly one namespace and reaches its state
+ * through xtcp_pernet().
  */
 #ifndef _XTCP_NETNS_H
 #define _XTCP_NETNS_H
 
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
-
-#include "counters.h"
 
 /* The tunables under /proc/sys/net/xtcp/, each range-checked on write. */
 struct xtcp_sysctl {
@@ -31,12 +30,13 @@ struct xtcp_sysctl {
 };
 
 struct xtcp_faults;
+struct xtcp_stats;
 
 struct xtcp_net {
 	struct xtcp_stats __percpu *stats;
 	struct sock *ctl_sk;		/* sends segments that have no socket */
 	atomic_t tw_count;		/* TIME_WAIT buckets alive */
-	/* RFC 5961 challenge ACK budget: XTCP_CHALLENGE_PER_SEC a second. */
+	/* RFC 5961 challenge ACK budget (output.c). */
 	unsigned long challenge_stamp;
 	atomic_t challenge_count;
 	struct xtcp_faults *faults;	/* fault.c: injection rules */
@@ -45,6 +45,7 @@ struct xtcp_net {
 	struct proc_dir_entry *proc_dir;
 };
 
+/* main.c composes a namespace's state from the pieces that own it. */
 extern unsigned int xtcp_net_id;
 
 static inline struct xtcp_net *xtcp_pernet(const struct net *net)
@@ -52,18 +53,8 @@ static inline struct xtcp_net *xtcp_pernet(const struct net *net)
 	return net_generic(net, xtcp_net_id);
 }
 
-#define XTCP_INC_STATS(net, field) \
-	this_cpu_inc(xtcp_pernet(net)->stats->mib[XTCP_MIB_##field])
-#define XTCP_DEC_STATS(net, field) \
-	this_cpu_dec(xtcp_pernet(net)->stats->mib[XTCP_MIB_##field])
-#define XTCP_ADD_STATS(net, field, n) \
-	this_cpu_add(xtcp_pernet(net)->stats->mib[XTCP_MIB_##field], n)
-
-#define XTCP_CHALLENGE_PER_SEC	1000
-
-u64 xtcp_mib_sum(const struct xtcp_net *xn, enum xtcp_mib_field field);
-
-int xtcp_netns_register(void);
-void xtcp_netns_unregister(void);
+/* sysctl.c: /proc/sys/net/xtcp/, range-checked. */
+int xtcp_sysctl_net_init(struct net *net);
+void xtcp_sysctl_net_exit(struct net *net);
 
 #endif /* _XTCP_NETNS_H */

@@ -18,7 +18,9 @@
 #include <net/route.h>
 #include <net/sock.h>
 
+#include "cong.h"
 #include "fault.h"
+#include "mib.h"
 #include "netns.h"
 #include "output.h"
 #include "proto.h"
@@ -30,7 +32,7 @@ u16 xtcp_mss_for_mtu(unsigned int mtu)
 {
 	int mss = (int)mtu - (int)sizeof(struct iphdr) - XTCP_HDR_LEN;
 
-	return clamp(mss, 88, XTCP_SEG_MAX);
+	return clamp(mss, XTCP_MSS_MIN, XTCP_SEG_MAX);
 }
 
 /* Allocate a header-only segment. */
@@ -145,10 +147,9 @@ u16 xtcp_select_window(struct sock *sk)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	int rcvbuf = READ_ONCE(sk->sk_rcvbuf);
 	int space = rcvbuf - atomic_read(&sk->sk_rmem_alloc);
-	u32 cur = 0, wnd = 0, limit = XTCP_WND_MAX << xs->rcv_wscale;
+	u32 cur = xtcp_rcv_wnd_left(xs), wnd = 0;
+	u32 limit = XTCP_WND_MAX << xs->rcv_wscale;
 
-	if (xtcp_after(xs->rcv_wup + xs->rcv_wnd, xs->rcv_nxt))
-		cur = xs->rcv_wup + xs->rcv_wnd - xs->rcv_nxt;
 	if (space > 0)
 		wnd = min_t(u32, space / 2, limit);
 	if (wnd <= cur)
@@ -169,7 +170,8 @@ u16 xtcp_select_window(struct sock *sk)
  * carries our MSS and window scale. Failures are losses; the
  * retransmission timer repairs them.
  */
-void xtcp_transmit(struct sock *sk, u32 seq, u8 flags, struct sk_buff *data)
+static void xtcp_transmit(struct sock *sk, u32 seq, u8 flags,
+			  struct sk_buff *data)
 {
 	unsigned int len = data ? data->len : 0;
 	struct xtcp_sock *xs = xtcp_sk(sk);
@@ -222,6 +224,23 @@ void xtcp_send_ack(struct sock *sk)
 	xtcp_transmit(sk, xtcp_sk(sk)->snd_nxt, XTCP_FLAG_ACK, NULL);
 }
 
+/*
+ * RFC 5961 7: at most XTCP_CHALLENGE_PER_SEC challenge ACKs a second per
+ * namespace.
+ */
+static bool xtcp_challenge_ack_allowed(struct net *net)
+{
+	struct xtcp_net *xn = xtcp_pernet(net);
+	unsigned long now = jiffies / HZ;
+
+	/* A racy reset at a second boundary only grants a few more. */
+	if (READ_ONCE(xn->challenge_stamp) != now) {
+		WRITE_ONCE(xn->challenge_stamp, now);
+		atomic_set(&xn->challenge_count, 0);
+	}
+	return atomic_inc_return(&xn->challenge_count) <= XTCP_CHALLENGE_PER_SEC;
+}
+
 /* RFC 5961 challenge ACK, rate-limited per namespace. */
 void xtcp_send_challenge_ack(struct sock *sk)
 {
@@ -265,28 +284,9 @@ void xtcp_init_transfer(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	xs->cwnd = XTCP_INIT_CWND * xs->mss;
-	xs->ssthresh = XTCP_INFINITE_SSTHRESH;
-	xs->cwnd_acked = 0;
-	xs->recover = xs->snd_una;
-	xs->rtx_seq = xs->snd_una;
-	xs->ca_state = XTCP_CA_OPEN;
-	xs->dupacks = 0;
+	xtcp_cong_init(sk);
 	xs->rcv_wup = xs->rcv_nxt;
 	xs->max_window = xs->snd_wnd;
-}
-
-/* Bytes in the network: sent, not acknowledged, not given up as lost. */
-u32 xtcp_in_flight(const struct xtcp_sock *xs)
-{
-	if (xs->ca_state == XTCP_CA_LOSS &&
-	    xtcp_before(xs->rtx_seq, xs->snd_nxt) &&
-	    xtcp_after(xs->rtx_seq, xs->snd_una))
-		return xs->rtx_seq - xs->snd_una;
-	if (xs->ca_state == XTCP_CA_LOSS &&
-	    xtcp_before(xs->rtx_seq, xs->snd_nxt))
-		return 0;
-	return xs->snd_nxt - xs->snd_una;
 }
 
 static u32 xtcp_now_us(void)
@@ -446,27 +446,6 @@ void xtcp_push(struct sock *sk)
 		xtcp_timer_window_closed(sk);
 }
 
-/*
- * The retransmission timer expired with data outstanding (RFC 5681 3.1,
- * RFC 6582): halve ssthresh (once per loss episode), one segment of cwnd,
- * and everything unacknowledged is deemed lost and resent as cwnd grows.
- */
-void xtcp_enter_loss(struct sock *sk)
-{
-	struct xtcp_sock *xs = xtcp_sk(sk);
-
-	if (xs->ca_state != XTCP_CA_LOSS || !xs->retransmits)
-		xs->ssthresh = max(xtcp_in_flight(xs) / 2, 2U * xs->mss);
-	xs->cwnd = xs->mss;
-	xs->cwnd_acked = 0;
-	xs->ca_state = XTCP_CA_LOSS;
-	xs->recover = xs->snd_nxt;
-	xs->rtx_seq = xs->snd_una;
-	xs->dupacks = 0;
-	xs->rto_count++;
-	XTCP_INC_STATS(sock_net(sk), RTO_TIMEOUTS);
-}
-
 /* Retransmit the oldest unacknowledged segment; false if there is none. */
 bool xtcp_retransmit_head(struct sock *sk)
 {
@@ -565,8 +544,8 @@ void xtcp_ctl_send(struct net *net, const struct xtcp_ctl_seg *seg)
 
 	/*
 	 * The routed skb goes straight to IP header building: the control
-	 * socket lends only its protocol, TTL and DF policy.  (Newer kernels
-	 * no longer export ip_build_and_send_pkt().)
+	 * socket lends only its protocol, TTL and DF policy.
+	 * ip_build_and_send_pkt() is not exported by every supported kernel.
 	 */
 	local_bh_disable();
 	ip_queue_xmit(ctl, skb, &fl);
@@ -580,7 +559,7 @@ drop:
  * Answer a segment nobody wants with RST (RFC 9293 3.10.7.1): take the
  * sequence number from its ACK if it has one, else acknowledge it.
  */
-void xtcp_send_reset_reply(struct net *net, struct sk_buff *skb)
+void xtcp_send_reset_reply(struct net *net, const struct sk_buff *skb)
 {
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	const struct xtcphdr *th = xtcp_hdr(skb);

@@ -33,26 +33,21 @@ struct xtcp_ctl_seg {
 int xtcp_ctl_init(struct net *net);
 void xtcp_ctl_exit(struct net *net);
 void xtcp_ctl_send(struct net *net, const struct xtcp_ctl_seg *seg);
-void xtcp_send_reset_reply(struct net *net, struct sk_buff *skb);
+void xtcp_send_reset_reply(struct net *net, const struct sk_buff *skb);
 
 /* Room for IP and link headers in front of every segment we build. */
 #define XTCP_SKB_HEADROOM	(MAX_HEADER + XTCP_MAX_HDR_LEN)
-#define XTCP_INIT_CWND		10	/* segments, RFC 6928 */
-#define XTCP_INFINITE_SSTHRESH	0x7fffffff
 
 struct xtcp_sock;
 
-void xtcp_transmit(struct sock *sk, u32 seq, u8 flags, struct sk_buff *data);
 void xtcp_send_ack(struct sock *sk);
 void xtcp_send_challenge_ack(struct sock *sk);
 void xtcp_send_syn(struct sock *sk);
 void xtcp_send_active_reset(struct sock *sk);
 void xtcp_send_probe(struct sock *sk);
 void xtcp_init_transfer(struct sock *sk);
-u32 xtcp_in_flight(const struct xtcp_sock *xs);
 void xtcp_push(struct sock *sk);
 bool xtcp_retransmit_head(struct sock *sk);
-void xtcp_enter_loss(struct sock *sk);
 bool xtcp_probe_window(struct sock *sk);
 void xtcp_queue_fin(struct sock *sk);
 u16 xtcp_mss_for_mtu(unsigned int mtu);

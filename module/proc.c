@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * /proc/net/xtcp/ renderers. Each file is produced by one loop over the
- * tables declared in counters.h, so adding a counter or a state needs no
- * change here.
+ * tables declared in mib.h, so adding a counter or a state needs no change
+ * here. The sockets file walks the tables itself: listeners with their
+ * request entries, then connected sockets and TIME_WAIT buckets.
  */
 
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
 
-#include "fault.h"
 #include "hash.h"
+#include "mib.h"
 #include "netns.h"
 #include "proc.h"
 #include "request.h"
@@ -17,54 +18,37 @@
 #include "timewait.h"
 #include "xtcp.h"
 
-const char * const xtcp_mib_names[XTCP_MIB_MAX] = {
-#define XTCP_MIB(id, name) \
-	[XTCP_MIB_##id] = name,
-#include "mib_list.h"
-#undef XTCP_MIB
-};
-
-const char * const xtcp_state_names[XTCP_MAX_STATES] = {
-	[XTCP_ESTABLISHED]	= "ESTABLISHED",
-	[XTCP_SYN_SENT]		= "SYN_SENT",
-	[XTCP_SYN_RECV]		= "SYN_RCVD",
-	[XTCP_FIN_WAIT1]	= "FIN_WAIT_1",
-	[XTCP_FIN_WAIT2]	= "FIN_WAIT_2",
-	[XTCP_TIME_WAIT]	= "TIME_WAIT",
-	[XTCP_CLOSE]		= "CLOSED",
-	[XTCP_CLOSE_WAIT]	= "CLOSE_WAIT",
-	[XTCP_LAST_ACK]		= "LAST_ACK",
-	[XTCP_LISTEN]		= "LISTEN",
-	[XTCP_CLOSING]		= "CLOSING",
+/* The "tr" column of /proc/net/xtcp/sockets, numbered as /proc/net/tcp's. */
+enum {
+	XTCP_PROC_TIMER_NONE		= 0,
+	XTCP_PROC_TIMER_RETRANS		= 1,	/* SYN, SYN-ACK, data, FIN */
+	XTCP_PROC_TIMER_FIN_WAIT2	= 2,	/* orphan's fin_timeout */
+	XTCP_PROC_TIMER_TIME_WAIT	= 3,
+	XTCP_PROC_TIMER_PROBE		= 4,	/* zero window probe */
 };
 
 static int xtcp_snmp_show(struct seq_file *seq, void *v)
 {
-	const struct xtcp_net *xn = xtcp_pernet(seq_file_single_net(seq));
+	const struct net *net = seq_file_single_net(seq);
 	int i;
 
 	for (i = 0; i < XTCP_MIB_MAX; i++)
 		seq_printf(seq, "%-24s%llu\n", xtcp_mib_names[i],
-			   xtcp_mib_sum(xn, i));
+			   xtcp_mib_sum(net, i));
 	return 0;
 }
 
 /* "NAME current entered" for every state. */
 static int xtcp_states_show(struct seq_file *seq, void *v)
 {
-	const struct xtcp_net *xn = xtcp_pernet(seq_file_single_net(seq));
-	int state, cpu;
+	const struct net *net = seq_file_single_net(seq);
+	int state;
 
 	for (state = XTCP_ESTABLISHED; state < XTCP_MAX_STATES; state++) {
-		unsigned long entered = 0;
-		long current_nr = 0;
+		unsigned long entered;
+		long current_nr;
 
-		for_each_possible_cpu(cpu) {
-			const struct xtcp_stats *s = per_cpu_ptr(xn->stats, cpu);
-
-			entered += s->state_entered[state];
-			current_nr += s->state_current[state];
-		}
+		xtcp_state_sum(net, state, &current_nr, &entered);
 		seq_printf(seq, "%-12s %ld %lu\n", xtcp_state_names[state],
 			   current_nr, entered);
 	}
@@ -74,15 +58,13 @@ static int xtcp_states_show(struct seq_file *seq, void *v)
 /* "FROM TO count" for every transition taken at least once. */
 static int xtcp_transitions_show(struct seq_file *seq, void *v)
 {
-	const struct xtcp_net *xn = xtcp_pernet(seq_file_single_net(seq));
-	int from, to, cpu;
+	const struct net *net = seq_file_single_net(seq);
+	int from, to;
 
 	for (from = XTCP_ESTABLISHED; from < XTCP_MAX_STATES; from++) {
 		for (to = XTCP_ESTABLISHED; to < XTCP_MAX_STATES; to++) {
-			unsigned long n = 0;
+			unsigned long n = xtcp_transition_sum(net, from, to);
 
-			for_each_possible_cpu(cpu)
-				n += per_cpu_ptr(xn->stats, cpu)->transitions[from][to];
 			if (n)
 				seq_printf(seq, "%s %s %lu\n",
 					   xtcp_state_names[from],
@@ -97,10 +79,10 @@ static int xtcp_transitions_show(struct seq_file *seq, void *v)
  * is the time to expiry in milliseconds (hex), "retrnsmt" the
  * retransmissions of the current segment.
  */
-void xtcp_proc_row(struct seq_file *seq, int row, __be32 laddr, __be16 lport,
-		   __be32 raddr, __be16 rport, int state, u32 txq, u32 rxq,
-		   int timer, s64 expires_ms, int retrans, uid_t uid,
-		   unsigned long ino)
+static void xtcp_proc_row(struct seq_file *seq, int row, __be32 laddr,
+			  __be16 lport, __be32 raddr, __be16 rport, int state,
+			  u32 txq, u32 rxq, int timer, s64 expires_ms,
+			  int retrans, uid_t uid, unsigned long ino)
 {
 	seq_printf(seq, "%4d: %08X:%04X %08X:%04X %02X %08X:%08X %02X:%08lX %08X %5u %8d %lu\n",
 		   row, (__force u32)laddr, ntohs(lport), (__force u32)raddr,
@@ -135,6 +117,23 @@ static void xtcp_sock_row(struct seq_file *seq, struct sock *sk, int row)
 		      sock_i_ino(sk));
 }
 
+/* @lsk's SYN_RCVD request entries. */
+static void xtcp_request_rows(struct seq_file *seq, struct sock *lsk, int *row)
+{
+	struct xtcp_sock *lxs = xtcp_sk(lsk);
+	struct xtcp_request *req;
+
+	spin_lock_bh(&lxs->queue_lock);
+	list_for_each_entry(req, &lxs->syn_queue, node)
+		xtcp_proc_row(seq, (*row)++, req->laddr, req->lport,
+			      req->raddr, req->rport, TCP_SYN_RECV, 0, 0,
+			      XTCP_PROC_TIMER_RETRANS,
+			      ktime_ms_delta(req->expires, ktime_get()),
+			      req->retransmits,
+			      from_kuid_munged(seq_user_ns(seq), lsk->sk_uid), 0);
+	spin_unlock_bh(&lxs->queue_lock);
+}
+
 /* Listeners with their SYN_RCVD request entries, then the established
  * table: connected sockets and TIME_WAIT buckets.
  */
@@ -155,7 +154,7 @@ static int xtcp_sockets_show(struct seq_file *seq, void *v)
 			if (!net_eq(sock_net(sk), net))
 				continue;
 			xtcp_sock_row(seq, sk, row++);
-			xtcp_request_show(seq, sk, &row);
+			xtcp_request_rows(seq, sk, &row);
 		}
 		spin_unlock_bh(&b->lock);
 	}
@@ -187,7 +186,6 @@ static int xtcp_sockets_show(struct seq_file *seq, void *v)
 int xtcp_proc_init(struct net *net)
 {
 	struct xtcp_net *xn = xtcp_pernet(net);
-	int err;
 
 	xn->proc_dir = proc_net_mkdir(net, "xtcp", net->proc_net);
 	if (!xn->proc_dir)
@@ -204,17 +202,10 @@ int xtcp_proc_init(struct net *net)
 		remove_proc_subtree("xtcp", net->proc_net);
 		return -ENOMEM;
 	}
-
-	err = xtcp_fault_net_init(net, xn->proc_dir);
-	if (err) {
-		remove_proc_subtree("xtcp", net->proc_net);
-		return err;
-	}
 	return 0;
 }
 
 void xtcp_proc_exit(struct net *net)
 {
-	xtcp_fault_net_exit(net);
 	remove_proc_subtree("xtcp", net->proc_net);
 }

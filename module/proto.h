@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The wire format: a TCP-shaped header carried directly over IPv4 with IP
- * protocol number "ipproto". Documentation/protocol.md describes it byte by
- * byte; the layout equals TCP's so that packet dumps read naturally.
+ * The wire format, and the protocol's named constants: a TCP-shaped header
+ * carried directly over IPv4 with IP protocol number "ipproto".
+ * Documentation/protocol.md describes it byte by byte; the layout equals
+ * TCP's so that packet dumps read naturally.
  */
 #ifndef _XTCP_PROTO_H
 #define _XTCP_PROTO_H
@@ -40,13 +41,44 @@ struct xtcphdr {
 #define XTCP_OPT_WSCALE_LEN	3
 #define XTCP_WSCALE_MAX		14	/* RFC 7323 */
 
-/*
- * Largest payload per segment. Without segmentation offload every segment
- * is one linear skb; keeping it under 16 KiB keeps allocations small.
- */
-#define XTCP_SEG_MAX		15360
-#define XTCP_MSS_DEFAULT	536	/* RFC 9293: when the peer sends no MSS */
 #define XTCP_WND_MAX		65535	/* the 16-bit field; more with a scale */
+
+/*
+ * The protocol's named constants, in one place (as include/net/tcp.h).
+ *
+ * Segment sizes. Without segmentation offload every segment is one linear
+ * skb; keeping the payload under 16 KiB keeps allocations small.
+ */
+#define XTCP_SEG_MAX		15360	/* largest payload per segment */
+#define XTCP_MSS_DEFAULT	536	/* RFC 9293: when the peer sends no MSS */
+#define XTCP_MSS_MIN		88	/* smaller MSS options are ignored, as TCP's */
+#define XTCP_MTU_FALLBACK	576	/* IPv4's minimum reassembly size, RFC 791 */
+/* Small writes, and small segments received, share skbs up to this. */
+#define XTCP_COALESCE_MAX	2048
+
+/* Congestion control (RFC 5681, 6582, 6928). */
+#define XTCP_INIT_CWND		10	/* segments */
+#define XTCP_INFINITE_SSTHRESH	0x7fffffff
+#define XTCP_DUPACK_THRESHOLD	3	/* duplicate ACKs that start fast retransmit */
+
+/* Retransmission (RFC 6298). */
+#define XTCP_RTO_GRANULARITY_US	1000	/* G: the floor of 4 x RTTVAR */
+#define XTCP_BACKOFF_MAX	16	/* doublings of the RTO, sockets and requests */
+/* Data and FIN give up after this many retransmissions (TCP's retries2). */
+#define XTCP_DATA_RETRIES	15
+
+/* RFC 5961 7: challenge ACKs a second, per namespace. */
+#define XTCP_CHALLENGE_PER_SEC	1000
+
+/* Limits of socket options and sysctls. */
+/* XTCP_SYNCNT, XTCP_KEEPCNT, syn_retries and keepalive_probes at most */
+#define XTCP_RETRIES_MAX	127
+#define XTCP_SYNACK_RETRIES_MAX	255
+#define XTCP_MAX_KEEP_S		32767	/* XTCP_KEEPIDLE, XTCP_KEEPINTVL, as TCP's */
+#define XTCP_LINGER2_MAX_S	120	/* XTCP_LINGER2, as TCP's TCP_FIN_TIMEOUT_MAX */
+#define XTCP_SYSCTL_MS_MAX	600000	/* the millisecond sysctls: ten minutes */
+#define XTCP_BACKLOG_MAX	65535	/* max_syn_backlog */
+#define XTCP_DELACK_MAX_MS	1000	/* delack_ms; RFC 9293 allows 500 */
 
 static inline struct xtcphdr *xtcp_hdr(const struct sk_buff *skb)
 {

@@ -11,14 +11,13 @@
  */
 
 #include <linux/slab.h>
-#include <linux/seq_file.h>
 #include <net/ip.h>
 #include <net/sock.h>
 
 #include "compat.h"
+#include "mib.h"
 #include "netns.h"
 #include "output.h"
-#include "proc.h"
 #include "proto.h"
 #include "request.h"
 #include "timer.h"
@@ -72,11 +71,10 @@ static void xtcp_request_unlink(struct xtcp_sock *lxs,
 static u32 xtcp_synack_timeout_us(struct net *net, u8 backoff)
 {
 	const struct xtcp_sysctl *sc = &xtcp_pernet(net)->sysctl;
-	u64 ms = clamp(READ_ONCE(sc->rto_init_ms), READ_ONCE(sc->rto_min_ms),
+	u32 ms = clamp(READ_ONCE(sc->rto_init_ms), READ_ONCE(sc->rto_min_ms),
 		       READ_ONCE(sc->rto_max_ms));
 
-	ms <<= min_t(u8, backoff, 31);
-	return min_t(u64, ms, READ_ONCE(sc->rto_max_ms)) * USEC_PER_MSEC;
+	return xtcp_rto_backoff_us(net, ms * USEC_PER_MSEC, backoff);
 }
 
 /* SYN-ACK retransmission; gives up after synack_retries. */
@@ -126,10 +124,12 @@ static enum hrtimer_restart xtcp_request_timer(struct hrtimer *timer)
 	return HRTIMER_RESTART;
 }
 
+/* @skb's request entry on @lxs's SYN queue, or NULL; queue_lock held. */
 static struct xtcp_request *xtcp_request_find(struct xtcp_sock *lxs,
-					      const struct iphdr *iph,
-					      const struct xtcphdr *th)
+					      const struct sk_buff *skb)
 {
+	const struct xtcphdr *th = xtcp_hdr(skb);
+	const struct iphdr *iph = ip_hdr(skb);
 	struct xtcp_request *req;
 
 	list_for_each_entry(req, &lxs->syn_queue, node)
@@ -155,7 +155,7 @@ static void xtcp_conn_request(struct sock *lsk, struct sk_buff *skb)
 	spin_lock_bh(&lxs->queue_lock);
 	if (!lxs->listening)
 		goto unlock;
-	req = xtcp_request_find(lxs, iph, th);
+	req = xtcp_request_find(lxs, skb);
 	if (req) {
 		/* Our SYN-ACK was lost or is late: answer the retransmission. */
 		struct xtcp_request copy = *req;
@@ -194,7 +194,8 @@ static void xtcp_conn_request(struct sock *lsk, struct sk_buff *skb)
 	req->peer_wscale = wscale;
 	req->rcv_wscale = wscale >= 0 ? xtcp_wscale_for(lsk) : 0;
 	req->snd_wnd = cb->window;
-	req->mss = xtcp_mss_for_mtu(skb->dev ? READ_ONCE(skb->dev->mtu) : 576);
+	req->mss = xtcp_mss_for_mtu(skb->dev ? READ_ONCE(skb->dev->mtu) :
+				   XTCP_MTU_FALLBACK);
 	req->queued = true;
 	list_add_tail(&req->node, &lxs->syn_queue);
 	lxs->syn_queue_len++;
@@ -282,34 +283,47 @@ static struct sock *xtcp_create_child(struct sock *lsk,
 	return sk;
 }
 
+/*
+ * An ACK for which the listener has no request entry. Another CPU may
+ * have completed the handshake with a duplicate: then the child takes it;
+ * otherwise it is answered with RST. Consumes @skb.
+ */
+static void xtcp_conn_no_request(struct net *net, struct sk_buff *skb)
+{
+	const struct xtcphdr *th = xtcp_hdr(skb);
+	const struct iphdr *iph = ip_hdr(skb);
+	struct xtcp_ehnode *n;
+	struct sock *child;
+
+	n = xtcp_ehash_lookup(net, iph->saddr, th->source, iph->daddr,
+			      th->dest);
+	if (n && n->kind == XTCP_EH_SOCK) {
+		child = &container_of(n, struct xtcp_sock, eh)->inet.sk;
+		xtcp_rcv_sk(child, skb);
+		sock_put(child);
+		return;
+	}
+	if (n)
+		xtcp_tw_put(container_of(n, struct xtcp_tw, eh));
+	xtcp_send_reset_reply(net, skb);
+	kfree_skb(skb);
+}
+
 /* The third ACK (or data with it): complete the handshake. */
 static void xtcp_conn_complete(struct sock *lsk, struct sk_buff *skb)
 {
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
-	const struct xtcphdr *th = xtcp_hdr(skb);
-	const struct iphdr *iph = ip_hdr(skb);
 	struct xtcp_sock *lxs = xtcp_sk(lsk);
 	struct net *net = sock_net(lsk);
 	struct xtcp_request *req;
-	struct xtcp_ehnode *n;
 	struct sock *child;
 
 	spin_lock_bh(&lxs->queue_lock);
-	req = lxs->listening ? xtcp_request_find(lxs, iph, th) : NULL;
+	req = lxs->listening ? xtcp_request_find(lxs, skb) : NULL;
 	if (!req) {
 		spin_unlock_bh(&lxs->queue_lock);
-		/* Another CPU may have completed it with a duplicate. */
-		n = xtcp_ehash_lookup(net, iph->saddr, th->source, iph->daddr,
-				      th->dest);
-		if (n && n->kind == XTCP_EH_SOCK) {
-			child = &container_of(n, struct xtcp_sock, eh)->inet.sk;
-			xtcp_rcv_sk(child, skb);
-			sock_put(child);
-			return;
-		}
-		if (n)
-			xtcp_tw_put(container_of(n, struct xtcp_tw, eh));
-		goto reset;
+		xtcp_conn_no_request(net, skb);
+		return;
 	}
 	if (cb->ack_seq != req->iss + 1) {
 		spin_unlock_bh(&lxs->queue_lock);
@@ -440,21 +454,4 @@ struct sock *xtcp_accept_dequeue(struct sock *lsk)
 	}
 	spin_unlock_bh(&lxs->queue_lock);
 	return cxs ? &cxs->inet.sk : NULL;
-}
-
-/* /proc/net/xtcp/sockets rows for @lsk's request entries. */
-void xtcp_request_show(struct seq_file *seq, struct sock *lsk, int *row)
-{
-	struct xtcp_sock *lxs = xtcp_sk(lsk);
-	struct xtcp_request *req;
-
-	spin_lock_bh(&lxs->queue_lock);
-	list_for_each_entry(req, &lxs->syn_queue, node)
-		xtcp_proc_row(seq, (*row)++, req->laddr, req->lport,
-			      req->raddr, req->rport, TCP_SYN_RECV, 0, 0,
-			      XTCP_PROC_TIMER_RETRANS,
-			      ktime_ms_delta(req->expires, ktime_get()),
-			      req->retransmits,
-			      from_kuid_munged(seq_user_ns(seq), lsk->sk_uid), 0);
-	spin_unlock_bh(&lxs->queue_lock);
 }

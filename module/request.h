@@ -12,7 +12,6 @@
 
 struct sock;
 struct sk_buff;
-struct seq_file;
 
 /*
  * Not a socket: what is needed to retransmit the SYN-ACK and to build the
@@ -43,6 +42,5 @@ struct xtcp_request {
 void xtcp_listen_rcv(struct sock *lsk, struct sk_buff *skb);
 void xtcp_listen_stop(struct sock *lsk);
 struct sock *xtcp_accept_dequeue(struct sock *lsk);
-void xtcp_request_show(struct seq_file *seq, struct sock *lsk, int *row);
 
 #endif /* _XTCP_REQUEST_H */

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The socket layer: the address family, struct proto and proto_ops, and
- * the socket's life from creation to destruction.
+ * the socket's life from creation to destruction. Socket options are
+ * sockopt.c's, sendmsg() and recvmsg() stream.c's.
  *
  * The rule for every call is "what Linux TCP would show the application":
  * the same errnos in the same order of checks, the same poll bits, the same
@@ -26,6 +27,8 @@
 #include <net/sock.h>
 
 #include "compat.h"
+#include "cong.h"
+#include "mib.h"
 #include "netns.h"
 #include "output.h"
 #include "proto.h"
@@ -33,79 +36,6 @@
 #include "timer.h"
 #include "trace.h"
 #include "xtcp.h"
-
-/* ---- state accounting ---- */
-
-/* One object moved @from -> @to (0: did not exist before). */
-void xtcp_state_account(struct net *net, int from, int to)
-{
-	struct xtcp_stats __percpu *stats = xtcp_pernet(net)->stats;
-
-	if (from > 0 && from < XTCP_MAX_STATES) {
-		this_cpu_dec(stats->state_current[from]);
-		if (to > 0 && to < XTCP_MAX_STATES)
-			this_cpu_inc(stats->transitions[from][to]);
-	}
-	if (to > 0 && to < XTCP_MAX_STATES) {
-		this_cpu_inc(stats->state_current[to]);
-		this_cpu_inc(stats->state_entered[to]);
-	}
-}
-
-/* A new object in @to was spawned by one in @from (a SYN to a listener). */
-void xtcp_state_spawn(struct net *net, int from, int to)
-{
-	struct xtcp_stats __percpu *stats = xtcp_pernet(net)->stats;
-
-	this_cpu_inc(stats->transitions[from][to]);
-	this_cpu_inc(stats->state_current[to]);
-	this_cpu_inc(stats->state_entered[to]);
-}
-
-/* An object in @state ceased to exist. */
-void xtcp_state_gone(struct net *net, int state)
-{
-	if (state > 0 && state < XTCP_MAX_STATES)
-		this_cpu_dec(xtcp_pernet(net)->stats->state_current[state]);
-}
-
-/*
- * @sk's current state was taken over by another object (a TIME_WAIT
- * bucket); the socket itself now sits in @state without having "entered" it.
- */
-void xtcp_state_handoff(struct sock *sk, int state)
-{
-	this_cpu_inc(xtcp_pernet(sock_net(sk))->stats->state_current[state]);
-	/* Lockless readers (lookups, poll) pair with this. */
-	smp_store_release(&sk->sk_state, state);
-}
-
-/*
- * Move @sk to @state and account for it: the per-state gauge, how often the
- * state was entered, the FROM->TO transition, and CurrEstab/EstabResets as
- * Linux TCP counts them. A socket that has never had a state (0) enters.
- */
-void xtcp_set_state(struct sock *sk, int state)
-{
-	struct net *net = sock_net(sk);
-	int old = sk->sk_state;
-
-	if (old == state)
-		return;
-
-	if (state == TCP_ESTABLISHED) {
-		XTCP_INC_STATS(net, CURR_ESTAB);
-	} else if ((old == TCP_ESTABLISHED || old == TCP_CLOSE_WAIT) &&
-		   state != TCP_CLOSE_WAIT) {
-		XTCP_DEC_STATS(net, CURR_ESTAB);
-		if (state == TCP_CLOSE)
-			XTCP_INC_STATS(net, ESTAB_RESETS);
-	}
-	xtcp_state_account(net, old, state);
-	xtcp_trace_state(sk, old, state);
-	/* Lockless readers (lookups, poll) pair with this. */
-	smp_store_release(&sk->sk_state, state);
-}
 
 /* ---- life and death ---- */
 
@@ -138,7 +68,7 @@ static void xtcp_destroy_sock(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	if (test_and_set_bit(XTCP_DESTROYED, &xs->deferred))
+	if (test_and_set_bit(XTCP_F_DESTROYED, &xs->flags))
 		return;
 	xtcp_unhash(sk);
 	xtcp_unbind_port(sk);
@@ -210,7 +140,7 @@ static void xtcp_write_space(struct sock *sk)
 	sk_wake_async(sk, SOCK_WAKE_SPACE, POLL_OUT);
 }
 
-void xtcp_sock_init(struct sock *sk)
+static void xtcp_sock_init(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
@@ -225,8 +155,7 @@ void xtcp_sock_init(struct sock *sk)
 	xs->rcv_wnd = XTCP_WND_MAX;
 	xs->mss = XTCP_MSS_DEFAULT;
 	xs->peer_mss = XTCP_MSS_DEFAULT;
-	xs->cwnd = XTCP_INIT_CWND * XTCP_MSS_DEFAULT;
-	xs->ssthresh = XTCP_INFINITE_SSTHRESH;
+	xtcp_cong_init(sk);
 	skb_queue_head_init(&xs->ooo_queue);
 	spin_lock_init(&xs->queue_lock);
 	INIT_LIST_HEAD(&xs->syn_queue);
@@ -295,7 +224,7 @@ static void xtcp_close(struct sock *sk, long timeout)
 
 	if (sk->sk_state == TCP_LISTEN) {
 		xtcp_stop_listening(sk);
-		goto adjudge;
+		goto orphan;
 	}
 
 	unread = !skb_queue_empty(&sk->sk_receive_queue);
@@ -303,7 +232,7 @@ static void xtcp_close(struct sock *sk, long timeout)
 	__skb_queue_purge(&xtcp_sk(sk)->ooo_queue);
 
 	if (sk->sk_state == TCP_CLOSE)
-		goto adjudge;
+		goto orphan;
 	if (sk->sk_state == TCP_SYN_SENT) {
 		xtcp_set_state(sk, TCP_CLOSE);
 	} else if (unread ||
@@ -318,7 +247,7 @@ static void xtcp_close(struct sock *sk, long timeout)
 			xtcp_wait_close(sk, timeout);
 	}
 
-adjudge:
+orphan:
 	sock_orphan(sk);
 	if (sk->sk_state == TCP_CLOSE)
 		xtcp_done(sk);
@@ -403,11 +332,23 @@ out:
 	return err;
 }
 
+/* No peer any more; a local address chosen by connect() goes too. */
+static void xtcp_forget_peer(struct sock *sk)
+{
+	struct inet_sock *inet = inet_sk(sk);
+
+	inet->inet_dport = 0;
+	inet->inet_daddr = 0;
+	if (!(sk->sk_userlocks & SOCK_BINDADDR_LOCK)) {
+		inet->inet_saddr = 0;
+		inet->inet_rcv_saddr = 0;
+	}
+}
+
 /* connect(AF_UNSPEC) and friends: back to a fresh CLOSED socket, as TCP. */
 static int xtcp_disconnect(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	struct inet_sock *inet = inet_sk(sk);
 	int old = sk->sk_state;
 
 	if (old == TCP_LISTEN) {
@@ -426,29 +367,42 @@ static int xtcp_disconnect(struct sock *sk)
 	__skb_queue_purge(&sk->sk_receive_queue);
 	__skb_queue_purge(&xs->ooo_queue);
 
-	inet->inet_dport = 0;
-	inet->inet_daddr = 0;
-	if (!(sk->sk_userlocks & SOCK_BINDADDR_LOCK)) {
-		inet->inet_saddr = 0;
-		inet->inet_rcv_saddr = 0;
-	}
+	xtcp_forget_peer(sk);
 	WRITE_ONCE(sk->sk_shutdown, 0);
 	sock_reset_flag(sk, SOCK_DONE);
 	xs->fin_queued = 0;
 	xs->rcv_wnd = XTCP_WND_MAX;
 	xs->rcv_wup = 0;
-	xs->retransmits = 0;
-	xs->backoff = 0;
-	xs->srtt_us = 0;
-	xs->rttvar_us = 0;
+	xtcp_timer_reset(sk);
 	xs->snd_wscale = 0;
 	xs->rcv_wscale = 0;
-	xs->ca_state = XTCP_CA_OPEN;
-	xs->cwnd = XTCP_INIT_CWND * XTCP_MSS_DEFAULT;
-	xs->ssthresh = XTCP_INFINITE_SSTHRESH;
+	xtcp_cong_init(sk);
 	sk_dst_reset(sk);
 	sk_error_report(sk);
 	return 0;
+}
+
+/* Routed, bound and hashed: choose the ISS and send the SYN. */
+static void xtcp_connect_start(struct sock *sk, struct dst_entry *dst)
+{
+	struct inet_sock *inet = inet_sk(sk);
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->mss = xtcp_mss_for_mtu(dst_mtu(dst));
+	xs->snd_wscale = 0;
+	xs->rcv_wscale = xtcp_wscale_for(sk);
+	sk_dst_set(sk, dst);
+
+	xs->iss = xtcp_isn(inet->inet_saddr, inet->inet_daddr,
+			   inet->inet_sport, inet->inet_dport);
+	xs->snd_una = xs->iss;
+	xs->snd_nxt = xs->iss + 1;
+	xs->write_seq = xs->iss + 1;
+	atomic_set(&inet->inet_id, get_random_u16());
+
+	XTCP_INC_STATS(sock_net(sk), ACTIVE_OPENS);
+	xtcp_send_syn(sk);
+	xtcp_timer_syn_sent(sk);
 }
 
 /* The active open (tcp_v4_connect's steps). */
@@ -457,8 +411,6 @@ static int xtcp_v4_connect(struct sock *sk, struct xtcp_sockaddr *uaddr,
 {
 	struct sockaddr_in *usin = (struct sockaddr_in *)uaddr;
 	struct inet_sock *inet = inet_sk(sk);
-	struct xtcp_sock *xs = xtcp_sk(sk);
-	struct net *net = sock_net(sk);
 	__be16 orig_sport, orig_dport;
 	struct flowi4 *fl4;
 	struct rtable *rt;
@@ -508,22 +460,7 @@ static int xtcp_v4_connect(struct sock *sk, struct xtcp_sockaddr *uaddr,
 		rt = NULL;
 		goto failure;
 	}
-	xs->mss = xtcp_mss_for_mtu(dst_mtu(&rt->dst));
-	xs->snd_wscale = 0;
-	xs->rcv_wscale = xtcp_wscale_for(sk);
-	sk_dst_set(sk, &rt->dst);
-	rt = NULL;
-
-	xs->iss = xtcp_isn(inet->inet_saddr, daddr, inet->inet_sport,
-			   inet->inet_dport);
-	xs->snd_una = xs->iss;
-	xs->snd_nxt = xs->iss + 1;
-	xs->write_seq = xs->iss + 1;
-	atomic_set(&inet->inet_id, get_random_u16());
-
-	XTCP_INC_STATS(net, ACTIVE_OPENS);
-	xtcp_send_syn(sk);
-	xtcp_timer_syn_sent(sk);
+	xtcp_connect_start(sk, &rt->dst);
 	return 0;
 
 failure:
@@ -531,12 +468,7 @@ failure:
 		ip_rt_put(rt);
 	xtcp_set_state(sk, TCP_CLOSE);
 	xtcp_unhash(sk);
-	inet->inet_dport = 0;
-	inet->inet_daddr = 0;
-	if (!(sk->sk_userlocks & SOCK_BINDADDR_LOCK)) {
-		inet->inet_saddr = 0;
-		inet->inet_rcv_saddr = 0;
-	}
+	xtcp_forget_peer(sk);
 	return err;
 }
 
@@ -846,366 +778,6 @@ static int xtcp_shutdown(struct socket *sock, int how)
 	return err;
 }
 
-static int xtcp_setsockopt(struct socket *sock, int level, int optname,
-			   sockptr_t optval, unsigned int optlen)
-{
-	struct sock *sk = sock->sk;
-	struct xtcp_sock *xs = xtcp_sk(sk);
-	int val, err = 0;
-
-	if (level != SOL_XTCP)
-		return ip_setsockopt(sk, level, optname, optval, optlen);
-	if (optlen < sizeof(int))
-		return -EINVAL;
-	if (copy_from_sockptr(&val, optval, sizeof(val)))
-		return -EFAULT;
-
-	lock_sock(sk);
-	switch (optname) {
-	case XTCP_NODELAY:
-		xs->nodelay = !!val;
-		if (val)
-			xtcp_push(sk);
-		break;
-	case XTCP_KEEPIDLE:
-	case XTCP_KEEPINTVL:
-		if (val < 1 || val > XTCP_MAX_KEEP_S) {
-			err = -EINVAL;
-			break;
-		}
-		if (optname == XTCP_KEEPIDLE)
-			xs->keepidle_ms = val * MSEC_PER_SEC;
-		else
-			xs->keepintvl_ms = val * MSEC_PER_SEC;
-		xtcp_timer_keepalive_changed(sk);
-		break;
-	case XTCP_KEEPCNT:
-		if (val < 1 || val > 127)
-			err = -EINVAL;
-		else
-			xs->keepcnt = val;
-		break;
-	case XTCP_SYNCNT:
-		if (val < 1 || val > 127)
-			err = -EINVAL;
-		else
-			xs->syn_retries = val;
-		break;
-	case XTCP_LINGER2:
-		if (val < 0)
-			xs->linger2 = -1;
-		else
-			xs->linger2 = min(val, 120);
-		break;
-	default:
-		err = -ENOPROTOOPT;
-	}
-	release_sock(sk);
-	return err;
-}
-
-static void xtcp_get_info(struct sock *sk, struct xtcp_info *info)
-{
-	struct xtcp_sock *xs = xtcp_sk(sk);
-
-	memset(info, 0, sizeof(*info));
-	lock_sock(sk);
-	info->xtcpi_state = sk->sk_state;
-	info->xtcpi_retransmits = xs->retransmits;
-	info->xtcpi_backoff = xs->backoff;
-	info->xtcpi_rto = xs->rto_us;
-	info->xtcpi_iss = xs->iss;
-	info->xtcpi_irs = xs->irs;
-	info->xtcpi_snd_una = xs->snd_una;
-	info->xtcpi_snd_nxt = xs->snd_nxt;
-	info->xtcpi_rcv_nxt = xs->rcv_nxt;
-	info->xtcpi_snd_wnd = xs->snd_wnd;
-	info->xtcpi_rcv_wnd = xs->rcv_wnd;
-	info->xtcpi_mss = xs->mss;
-	info->xtcpi_rtt = xs->srtt_us >> 3;
-	info->xtcpi_rttvar = xs->rttvar_us >> 2;
-	info->xtcpi_snd_cwnd = xs->cwnd;
-	info->xtcpi_snd_ssthresh = xs->ssthresh;
-	info->xtcpi_ca_state = xs->ca_state;
-	info->xtcpi_dupacks = xs->dupacks;
-	info->xtcpi_snd_wscale = xs->snd_wscale;
-	info->xtcpi_rcv_wscale = xs->rcv_wscale;
-	info->xtcpi_unacked = xs->snd_nxt - xs->snd_una;
-	info->xtcpi_total_retrans = xs->total_retrans;
-	info->xtcpi_fast_retrans = xs->fast_retrans;
-	info->xtcpi_rto_timeouts = xs->rto_count;
-	info->xtcpi_ooo_segs = xs->ooo_segs;
-	info->xtcpi_rcv_queued = xs->rcv_nxt - xs->copied_seq;
-	release_sock(sk);
-}
-
-static int xtcp_getsockopt(struct socket *sock, int level, int optname,
-			   char __user *optval, int __user *optlen)
-{
-	struct sock *sk = sock->sk;
-	struct xtcp_sock *xs = xtcp_sk(sk);
-	const struct xtcp_sysctl *sc = &xtcp_pernet(sock_net(sk))->sysctl;
-	struct xtcp_info info;
-	int val, len;
-
-	if (level != SOL_XTCP)
-		return ip_getsockopt(sk, level, optname, optval, optlen);
-	if (get_user(len, optlen))
-		return -EFAULT;
-	if (len < 0)
-		return -EINVAL;
-
-	switch (optname) {
-	case XTCP_INFO:
-		xtcp_get_info(sk, &info);
-		len = min_t(unsigned int, len, sizeof(info));
-		if (put_user(len, optlen) || copy_to_user(optval, &info, len))
-			return -EFAULT;
-		return 0;
-	case XTCP_NODELAY:
-		val = xs->nodelay;
-		break;
-	case XTCP_KEEPIDLE:
-		val = (xs->keepidle_ms ? :
-		       READ_ONCE(sc->keepalive_time_ms)) / MSEC_PER_SEC;
-		break;
-	case XTCP_KEEPINTVL:
-		val = (xs->keepintvl_ms ? :
-		       READ_ONCE(sc->keepalive_intvl_ms)) / MSEC_PER_SEC;
-		break;
-	case XTCP_KEEPCNT:
-		val = xs->keepcnt ? : READ_ONCE(sc->keepalive_probes);
-		break;
-	case XTCP_SYNCNT:
-		val = xs->syn_retries ? : READ_ONCE(sc->syn_retries);
-		break;
-	case XTCP_LINGER2:
-		val = READ_ONCE(xs->linger2);
-		if (!val)
-			val = READ_ONCE(sc->fin_timeout_ms) / MSEC_PER_SEC;
-		break;
-	default:
-		return -ENOPROTOOPT;
-	}
-	len = min_t(unsigned int, len, sizeof(int));
-	if (put_user(len, optlen) || copy_to_user(optval, &val, len))
-		return -EFAULT;
-	return 0;
-}
-
-static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
-{
-	struct sock *sk = sock->sk;
-	struct xtcp_sock *xs = xtcp_sk(sk);
-	int flags = msg->msg_flags;
-	size_t copied = 0;
-	long timeo;
-	int err;
-
-	if (flags & MSG_OOB)
-		return -EOPNOTSUPP;
-
-	lock_sock(sk);
-	timeo = sock_sndtimeo(sk, flags & MSG_DONTWAIT);
-	if ((1 << sk->sk_state) & ~(TCPF_ESTABLISHED | TCPF_CLOSE_WAIT)) {
-		err = sk_stream_wait_connect(sk, &timeo);
-		if (err)
-			goto do_error;
-	}
-
-	while (msg_data_left(msg)) {
-		struct sk_buff *skb;
-		size_t copy;
-
-		err = -EPIPE;
-		if (sk->sk_err || (sk->sk_shutdown & SEND_SHUTDOWN))
-			goto do_error;
-		if (!sk_stream_memory_free(sk))
-			goto wait_for_memory;
-
-		/* Fill the unsent tail first (Nagle coalesces small writes). */
-		skb = skb_peek_tail(&sk->sk_write_queue);
-		if (skb && xs->send_head && !XTCP_SKB_CB(skb)->flags &&
-		    skb->len < xs->mss && skb_tailroom(skb) &&
-		    !skb_cloned(skb)) {
-			copy = min3(msg_data_left(msg), (size_t)skb_tailroom(skb),
-				    (size_t)(xs->mss - skb->len));
-			if (memcpy_from_msg(skb_put(skb, copy), msg, copy)) {
-				skb_trim(skb, skb->len - copy);
-				err = -EFAULT;
-				goto do_error;
-			}
-			XTCP_SKB_CB(skb)->end_seq += copy;
-			xs->write_seq += copy;
-			copied += copy;
-			continue;
-		}
-
-		copy = min_t(size_t, msg_data_left(msg), xs->mss);
-		skb = alloc_skb(XTCP_SKB_HEADROOM +
-				max_t(size_t, copy, min_t(u32, xs->mss, 2048)),
-				sk->sk_allocation);
-		if (!skb)
-			goto wait_for_memory;
-		skb_reserve(skb, XTCP_SKB_HEADROOM);
-		if (memcpy_from_msg(skb_put(skb, copy), msg, copy)) {
-			kfree_skb(skb);
-			err = -EFAULT;
-			goto do_error;
-		}
-		XTCP_SKB_CB(skb)->seq = xs->write_seq;
-		XTCP_SKB_CB(skb)->end_seq = xs->write_seq + copy;
-		XTCP_SKB_CB(skb)->flags = 0;
-		xs->write_seq += copy;
-		__skb_queue_tail(&sk->sk_write_queue, skb);
-		sk_wmem_queued_add(sk, skb->truesize);
-		if (!xs->send_head)
-			xs->send_head = skb;
-		copied += copy;
-		continue;
-
-wait_for_memory:
-		xtcp_push(sk);
-		set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
-		err = sk_stream_wait_memory(sk, &timeo);
-		if (err)
-			goto do_error;
-	}
-	xtcp_push(sk);
-	release_sock(sk);
-	return copied;
-
-do_error:
-	if (copied) {
-		xtcp_push(sk);
-		release_sock(sk);
-		return copied;
-	}
-	err = sk_stream_error(sk, flags, err);
-	release_sock(sk);
-	return err;
-}
-
-/* After reading: tell the peer if the window opened substantially. */
-static void xtcp_rcv_space_update(struct sock *sk)
-{
-	struct xtcp_sock *xs = xtcp_sk(sk);
-	u32 wnd, cur;
-	int space;
-
-	if (!((1 << sk->sk_state) &
-	      (TCPF_ESTABLISHED | TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2)))
-		return;
-	/* tcp_cleanup_rbuf()'s rule: the window could at least double. */
-	space = READ_ONCE(sk->sk_rcvbuf) - atomic_read(&sk->sk_rmem_alloc);
-	wnd = space > 0 ? min_t(u32, space / 2,
-				XTCP_WND_MAX << xs->rcv_wscale) : 0;
-	cur = xtcp_after(xs->rcv_wup + xs->rcv_wnd, xs->rcv_nxt) ?
-	      xs->rcv_wup + xs->rcv_wnd - xs->rcv_nxt : 0;
-	if (wnd >= 2 * cur && wnd - cur >= xs->mss)
-		xtcp_send_ack(sk);
-}
-
-static bool xtcp_recv_ready(struct sock *sk)
-{
-	return !skb_queue_empty(&sk->sk_receive_queue) || sk->sk_err ||
-	       (sk->sk_shutdown & RCV_SHUTDOWN) || sk->sk_state == TCP_CLOSE;
-}
-
-static int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
-			int flags)
-{
-	struct sock *sk = sock->sk;
-	struct xtcp_sock *xs = xtcp_sk(sk);
-	u32 peek_seq, *seq;
-	int copied = 0, target;
-	long timeo;
-
-	if (flags & (MSG_OOB | MSG_ERRQUEUE))
-		return -EINVAL;
-
-	lock_sock(sk);
-	if (sk->sk_state == TCP_LISTEN) {
-		copied = -ENOTCONN;
-		goto out;
-	}
-	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
-	target = sock_rcvlowat(sk, flags & MSG_WAITALL, len);
-	peek_seq = xs->copied_seq;
-	seq = (flags & MSG_PEEK) ? &peek_seq : &xs->copied_seq;
-
-	while (copied < len) {
-		struct sk_buff *skb;
-		u32 offset, used;
-		bool found = false;
-
-		skb_queue_walk(&sk->sk_receive_queue, skb) {
-			offset = *seq - XTCP_SKB_CB(skb)->seq;
-			if (offset < skb->len) {
-				found = true;
-				break;
-			}
-		}
-		if (found) {
-			used = min_t(size_t, skb->len - offset, len - copied);
-			if (skb_copy_datagram_msg(skb, offset, msg, used)) {
-				if (!copied)
-					copied = -EFAULT;
-				break;
-			}
-			*seq += used;
-			copied += used;
-			if (!(flags & MSG_PEEK) && offset + used == skb->len) {
-				__skb_unlink(skb, &sk->sk_receive_queue);
-				consume_skb(skb);
-			}
-			continue;
-		}
-
-		if (copied >= target)
-			break;
-		if (copied) {
-			if (sk->sk_err || sk->sk_state == TCP_CLOSE ||
-			    (sk->sk_shutdown & RCV_SHUTDOWN) || !timeo ||
-			    signal_pending(current))
-				break;
-		} else {
-			if (sock_flag(sk, SOCK_DONE))
-				break;
-			if (sk->sk_err) {
-				copied = sock_error(sk);
-				break;
-			}
-			if (sk->sk_shutdown & RCV_SHUTDOWN)
-				break;
-			if (sk->sk_state == TCP_CLOSE) {
-				copied = -ENOTCONN;
-				break;
-			}
-			if (!timeo) {
-				copied = -EAGAIN;
-				break;
-			}
-			if (signal_pending(current)) {
-				copied = sock_intr_errno(timeo);
-				break;
-			}
-		}
-		{
-			DEFINE_WAIT_FUNC(wait, woken_wake_function);
-
-			add_wait_queue(sk_sleep(sk), &wait);
-			sk_wait_event(sk, &timeo, xtcp_recv_ready(sk), &wait);
-			remove_wait_queue(sk_sleep(sk), &wait);
-		}
-	}
-	if (copied > 0 && !(flags & MSG_PEEK))
-		xtcp_rcv_space_update(sk);
-out:
-	release_sock(sk);
-	return copied;
-}
-
 /*
  * .family is left unset: the family is a module parameter, registered
  * through xtcp_family_ops, and the core reads proto_ops->family only to
@@ -1229,13 +801,6 @@ static const struct proto_ops xtcp_stream_ops = {
 	.recvmsg	= xtcp_recvmsg,
 	.mmap		= sock_no_mmap,
 };
-
-/* SO_KEEPALIVE, with the socket locked, before SOCK_KEEPOPEN changes. */
-static void xtcp_keepalive(struct sock *sk, int val)
-{
-	sock_valbool_flag(sk, SOCK_KEEPOPEN, val);
-	xtcp_timer_keepalive_changed(sk);
-}
 
 static struct proto xtcp_prot = {
 	.name		= "XTCP",

@@ -8,32 +8,23 @@
  * Data in order goes to the receive queue; data beyond a hole waits in the
  * out-of-order queue (sorted, overlaps trimmed, duplicates dropped) and is
  * answered with a duplicate ACK at once. Both queues are charged to
- * sk_rmem_alloc and bounded by sk_rcvbuf. The sender side of an ACK
- * (RTT samples, NewReno congestion control, fast retransmit) is here too.
+ * sk_rmem_alloc and bounded by sk_rcvbuf, or by the window we advertised
+ * (xtcp_rmem_schedule()). The sender side of an ACK (freeing what it
+ * acknowledges, RTT samples, window updates) is here too; what it means
+ * for the congestion window is cong.c's.
  */
 
 #include <linux/skbuff.h>
 #include <net/sock.h>
 
+#include "cong.h"
+#include "mib.h"
 #include "netns.h"
 #include "output.h"
 #include "proto.h"
 #include "timer.h"
 #include "timewait.h"
 #include "xtcp.h"
-
-bool xtcp_challenge_ack_allowed(struct net *net)
-{
-	struct xtcp_net *xn = xtcp_pernet(net);
-	unsigned long now = jiffies / HZ;
-
-	/* A racy reset at a second boundary only grants a few more. */
-	if (READ_ONCE(xn->challenge_stamp) != now) {
-		WRITE_ONCE(xn->challenge_stamp, now);
-		atomic_set(&xn->challenge_count, 0);
-	}
-	return atomic_inc_return(&xn->challenge_count) <= XTCP_CHALLENGE_PER_SEC;
-}
 
 static void xtcp_wake_connected(struct sock *sk)
 {
@@ -131,87 +122,6 @@ static void xtcp_clean_acked(struct sock *sk, u32 ack)
 		sk->sk_write_space(sk);
 }
 
-/*
- * New data was acknowledged (RFC 5681, RFC 6582 NewReno): grow cwnd, or
- * in recovery retransmit after a partial ACK and leave on a full one.
- */
-static void xtcp_cong_ack(struct sock *sk, u32 acked, u32 flight)
-{
-	struct xtcp_sock *xs = xtcp_sk(sk);
-
-	switch (xs->ca_state) {
-	case XTCP_CA_RECOVERY:
-		if (xtcp_before(xs->snd_una, xs->recover)) {
-			/* Partial ACK: the next hole is lost too. */
-			XTCP_INC_STATS(sock_net(sk), PARTIAL_ACKS);
-			xtcp_retransmit_head(sk);
-			xs->cwnd -= min(acked, xs->cwnd - xs->mss);
-			if (acked >= xs->mss)
-				xs->cwnd += xs->mss;
-			return;
-		}
-		xs->cwnd = max(min(xs->ssthresh, xtcp_in_flight(xs) + xs->mss),
-			       2U * xs->mss);
-		xs->ca_state = XTCP_CA_OPEN;
-		xs->dupacks = 0;
-		return;
-	case XTCP_CA_LOSS:
-		if (!xtcp_before(xs->snd_una, xs->recover))
-			xs->ca_state = XTCP_CA_OPEN;
-		break;
-	default:
-		xs->ca_state = XTCP_CA_OPEN;
-		break;
-	}
-	xs->dupacks = 0;
-	/* Grow only a window in use (RFC 7661): not while the app idles. */
-	if (flight + 2 * xs->mss < xs->cwnd)
-		return;
-	if (xs->cwnd < xs->ssthresh) {
-		xs->cwnd += min(acked, 2U * xs->mss);	/* RFC 3465, L = 2 */
-	} else {
-		xs->cwnd_acked += acked;
-		if (xs->cwnd_acked >= xs->cwnd) {
-			xs->cwnd_acked -= xs->cwnd;
-			xs->cwnd += xs->mss;
-		}
-	}
-	xs->cwnd = min_t(u32, xs->cwnd, XTCP_INFINITE_SSTHRESH);
-}
-
-/* A duplicate ACK: three in a row start fast retransmit (RFC 5681 3.2). */
-static void xtcp_cong_dupack(struct sock *sk)
-{
-	struct xtcp_sock *xs = xtcp_sk(sk);
-	struct net *net = sock_net(sk);
-
-	xs->dupacks = min_t(u32, xs->dupacks + 1, 255);
-	switch (xs->ca_state) {
-	case XTCP_CA_RECOVERY:
-		xs->cwnd += xs->mss;	/* each one left the network */
-		return;
-	case XTCP_CA_LOSS:
-		return;
-	}
-	if (xs->dupacks < 3) {
-		xs->ca_state = XTCP_CA_DISORDER;
-		return;
-	}
-	/* RFC 6582 3.2 step 2: not for losses of an earlier episode. */
-	if (!xtcp_after(xs->snd_una, xs->recover) &&
-	    xs->recover != xs->snd_una) {
-		xs->ca_state = XTCP_CA_DISORDER;
-		return;
-	}
-	xs->ssthresh = max(xtcp_in_flight(xs) / 2, 2U * xs->mss);
-	xs->recover = xs->snd_nxt;
-	xs->cwnd = xs->ssthresh + 3 * xs->mss;
-	xs->ca_state = XTCP_CA_RECOVERY;
-	xs->fast_retrans++;
-	XTCP_INC_STATS(net, FAST_RETRANS);
-	xtcp_retransmit_head(sk);
-}
-
 /* What xtcp_data_queue() did. */
 enum {
 	XTCP_DQ_QUEUED = 1,	/* the skb now belongs to a queue */
@@ -219,23 +129,7 @@ enum {
 	XTCP_DQ_ACK_NOW = 4,	/* ACK at once: hole, duplicate, FIN */
 };
 
-/*
- * Room for @skb in the receive buffer? Data inside the window we
- * advertised is always taken (the window promised it; as it never exceeds
- * half the free buffer, memory stays bounded); beyond it only within
- * sk_rcvbuf.
- */
-static bool xtcp_rmem_ok(struct sock *sk, const struct sk_buff *skb)
-{
-	const struct xtcp_sock *xs = xtcp_sk(sk);
-
-	if (!xtcp_after(XTCP_SKB_CB(skb)->end_seq, xs->rcv_wup + xs->rcv_wnd))
-		return true;
-	return atomic_read(&sk->sk_rmem_alloc) + skb->truesize <=
-	       (unsigned int)READ_ONCE(sk->sk_rcvbuf);
-}
-
-/* As xtcp_rmem_ok(), counting the buffer only. */
+/* Does @skb fit the receive buffer as it is? */
 static bool xtcp_rmem_fits(struct sock *sk, const struct sk_buff *skb)
 {
 	return atomic_read(&sk->sk_rmem_alloc) + skb->truesize <=
@@ -265,6 +159,29 @@ static struct sk_buff *xtcp_compact(struct sk_buff *skb)
 }
 
 /*
+ * What to queue for @skb: itself while it fits the receive buffer; else a
+ * right-sized copy if that helps; either one is still taken if it lies
+ * inside the window we advertised (the window promised it; as the window
+ * never exceeds half the free buffer, memory stays bounded). NULL: drop.
+ * The caller keeps @skb either way.
+ */
+static struct sk_buff *xtcp_rmem_schedule(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *qskb;
+
+	if (xtcp_rmem_fits(sk, skb))
+		return skb;
+	qskb = xtcp_compact(skb) ? : skb;
+	if (xtcp_rmem_fits(sk, qskb) ||
+	    !xtcp_after(XTCP_SKB_CB(qskb)->end_seq, xs->rcv_wup + xs->rcv_wnd))
+		return qskb;
+	if (qskb != skb)
+		kfree_skb(qskb);
+	return NULL;
+}
+
+/*
  * Append a small in-order segment to the receive queue's last skb when it
  * has room (as tcp_try_coalesce): the memory it costs is its payload only.
  */
@@ -273,7 +190,7 @@ static bool xtcp_try_coalesce(struct sock *sk, struct sk_buff *skb)
 	struct sk_buff *tail = skb_peek_tail(&sk->sk_receive_queue);
 
 	if (!tail || !skb->len || skb_cloned(tail) || skb_is_nonlinear(tail) ||
-	    skb_tailroom(tail) < skb->len || skb->len > 2048)
+	    skb_tailroom(tail) < skb->len || skb->len > XTCP_COALESCE_MAX)
 		return false;
 	if (skb_copy_bits(skb, 0, skb_put(tail, skb->len), skb->len)) {
 		skb_trim(tail, tail->len - skb->len);
@@ -379,27 +296,24 @@ static int __xtcp_ooo_insert(struct sock *sk, struct sk_buff *skb)
 static int xtcp_ooo_insert(struct sock *sk, struct sk_buff *skb)
 {
 	struct net *net = sock_net(sk);
-	struct sk_buff *nskb;
+	struct sk_buff *qskb;
 	int ret;
 
 	XTCP_INC_STATS(net, OFO_QUEUE);
 	xtcp_sk(sk)->ooo_segs++;
-	if (xtcp_rmem_fits(sk, skb))
-		return __xtcp_ooo_insert(sk, skb);
-	nskb = xtcp_compact(skb);
-	if (!nskb)
-		return xtcp_rmem_ok(sk, skb) ? __xtcp_ooo_insert(sk, skb) :
-		       XTCP_DQ_ACK_NOW;
-	if (!xtcp_rmem_ok(sk, nskb)) {
-		kfree_skb(nskb);
+	qskb = xtcp_rmem_schedule(sk, skb);
+	if (!qskb) {
 		XTCP_INC_STATS(net, OFO_DROP);
 		return XTCP_DQ_ACK_NOW;
 	}
-	ret = __xtcp_ooo_insert(sk, nskb);
-	if (!(ret & XTCP_DQ_QUEUED))
-		kfree_skb(nskb);
-	/* The copy is queued (or not); @skb itself never is. */
-	return ret & ~XTCP_DQ_QUEUED;
+	ret = __xtcp_ooo_insert(sk, qskb);
+	if (qskb != skb) {
+		/* The copy is queued (or not); @skb itself never is. */
+		if (!(ret & XTCP_DQ_QUEUED))
+			kfree_skb(qskb);
+		ret &= ~XTCP_DQ_QUEUED;
+	}
+	return ret;
 }
 
 /*
@@ -429,13 +343,10 @@ static int xtcp_data_queue(struct sock *sk, struct sk_buff *skb)
 	} else if (skb->len) {
 		struct sk_buff *qskb = skb;
 
-		if (!xtcp_rmem_fits(sk, skb) &&
-		    !skb_queue_empty(&sk->sk_receive_queue)) {
-			/* Cut the overhead; within the window, take it. */
-			qskb = xtcp_compact(skb) ? : skb;
-			if (!xtcp_rmem_ok(sk, qskb)) {
-				if (qskb != skb)
-					kfree_skb(qskb);
+		/* An empty queue always takes the next byte in order. */
+		if (!skb_queue_empty(&sk->sk_receive_queue)) {
+			qskb = xtcp_rmem_schedule(sk, skb);
+			if (!qskb) {
 				XTCP_INC_STATS(net, RCV_QDROP);
 				return XTCP_DQ_ACK_NOW;
 			}
@@ -493,7 +404,7 @@ static void xtcp_fin(struct sock *sk)
 		xtcp_set_state(sk, TCP_CLOSING);
 		break;
 	case TCP_FIN_WAIT2:
-		/* xtcp_rcv_synchronized() ACKs and enters TIME_WAIT. */
+		/* xtcp_rcv_data() ACKs and enters TIME_WAIT. */
 		break;
 	}
 	if (!sock_flag(sk, SOCK_DEAD)) {
@@ -549,21 +460,18 @@ static void xtcp_establish_simultaneous(struct sock *sk, u32 ack)
 	xtcp_push(sk);
 }
 
-/* SYN_RCVD (simultaneous open only) and every later state. */
-static void xtcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
+/*
+ * The checks before the ACK field (RFC 9293 3.10.7.4, first to fourth,
+ * with RFC 5961's): sequence acceptability, RST, SYN, the ACK bit. True if
+ * the segment goes on; otherwise it has been answered as needed.
+ */
+static bool xtcp_validate_incoming(struct sock *sk, struct sk_buff *skb)
 {
-	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	struct net *net = sock_net(sk);
-	u32 wnd = max(xs->rcv_wup + xs->rcv_wnd - xs->rcv_nxt, 1U);
+	u32 wnd = max(xtcp_rcv_wnd_left(xs), 1U);
 	u8 flags = cb->flags;
-	bool dup;
-	u32 swnd;
-	int dq;
 
-	xtcp_timer_segment_in(sk);
-	if ((s32)(xs->rcv_wup + xs->rcv_wnd - xs->rcv_nxt) <= 0)
-		wnd = 1;
 	/* Acceptable: overlaps [RCV.NXT, RCV.NXT + RCV.WND]. */
 	if (xtcp_before(cb->end_seq, xs->rcv_nxt) ||
 	    xtcp_after(cb->seq, xs->rcv_nxt + wnd)) {
@@ -572,17 +480,17 @@ static void xtcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
 			xtcp_send_challenge_ack(sk);
 		else if (!(flags & XTCP_FLAG_RST))
 			xtcp_send_ack(sk);
-		goto drop;
+		return false;
 	}
 
 	/* RFC 5961 3.2: only an exact RST resets, others are challenged. */
 	if (flags & XTCP_FLAG_RST) {
-		XTCP_INC_STATS(net, IN_RSTS);
+		XTCP_INC_STATS(sock_net(sk), IN_RSTS);
 		if (cb->seq == xs->rcv_nxt)
 			xtcp_reset(sk);
 		else
 			xtcp_send_challenge_ack(sk);
-		goto drop;
+		return false;
 	}
 
 	/* RFC 5961 4.2: a SYN in a synchronized state is challenged. */
@@ -591,17 +499,41 @@ static void xtcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
 			xtcp_establish_simultaneous(sk, cb->ack_seq);
 		else
 			xtcp_send_challenge_ack(sk);
-		goto drop;
+		return false;
 	}
+	return flags & XTCP_FLAG_ACK;
+}
 
-	if (!(flags & XTCP_FLAG_ACK))
-		goto drop;
+/*
+ * The window the peer offers (RFC 9293 3.10.7.4, SND.WND update): taken
+ * from any segment that does not acknowledge less than an earlier one.
+ */
+static void xtcp_ack_update_window(struct xtcp_sock *xs, u32 ack, u32 swnd)
+{
+	if (xtcp_before(ack, xs->snd_una))
+		return;
+	xs->snd_wnd = swnd;
+	xs->max_window = max(xs->max_window, swnd);
+}
+
+/*
+ * The ACK field (fifth check): completes a simultaneous open, frees what
+ * is acknowledged, feeds congestion control and sends what the windows
+ * now allow. False if the segment ends here (dropped, or the socket is
+ * done because our FIN was acknowledged).
+ */
+static bool xtcp_ack(struct sock *sk, const struct sk_buff *skb)
+{
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 swnd = (u32)cb->window << xs->snd_wscale;
+	bool dup;
 
 	if (sk->sk_state == TCP_SYN_RECV) {
 		if (!xtcp_after(cb->ack_seq, xs->snd_una) ||
 		    xtcp_after(cb->ack_seq, xs->snd_nxt)) {
-			xtcp_send_reset_reply(net, skb);
-			goto drop;
+			xtcp_send_reset_reply(sock_net(sk), skb);
+			return false;
 		}
 		xtcp_establish_simultaneous(sk, cb->ack_seq);
 	}
@@ -609,15 +541,11 @@ static void xtcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
 	/* RFC 5961 5.2: an ACK of data never sent is answered and dropped. */
 	if (xtcp_after(cb->ack_seq, xs->snd_nxt)) {
 		xtcp_send_challenge_ack(sk);
-		goto drop;
+		return false;
 	}
-	swnd = (u32)cb->window << xs->snd_wscale;
 	dup = cb->ack_seq == xs->snd_una && xs->snd_una != xs->snd_nxt &&
-	      !skb->len && !(flags & XTCP_FLAG_FIN) && swnd == xs->snd_wnd;
-	if (!xtcp_before(cb->ack_seq, xs->snd_una)) {
-		xs->snd_wnd = swnd;
-		xs->max_window = max(xs->max_window, swnd);
-	}
+	      !skb->len && !(cb->flags & XTCP_FLAG_FIN) && swnd == xs->snd_wnd;
+	xtcp_ack_update_window(xs, cb->ack_seq, swnd);
 	if (xtcp_after(cb->ack_seq, xs->snd_una)) {
 		u32 acked = cb->ack_seq - xs->snd_una;
 		u32 flight = xtcp_in_flight(xs);
@@ -627,43 +555,62 @@ static void xtcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
 		xtcp_timer_ack_received(sk);
 		if (xs->fin_queued && xs->snd_una == xs->write_seq &&
 		    !xtcp_fin_acked(sk))
-			goto drop;
+			return false;
 	} else if (dup) {
 		xtcp_cong_dupack(sk);
 	}
 	xtcp_push(sk);
+	return true;
+}
 
-	if (skb->len || (flags & XTCP_FLAG_FIN)) {
-		switch (sk->sk_state) {
-		case TCP_FIN_WAIT1:
-		case TCP_FIN_WAIT2:
-			/* Data after close(): nobody will read it (RFC 9293). */
-			if ((sk->sk_shutdown & RCV_SHUTDOWN) &&
-			    xtcp_after(cb->end_seq -
-				       !!(flags & XTCP_FLAG_FIN), xs->rcv_nxt)) {
-				xtcp_send_active_reset(sk);
-				xtcp_reset(sk);
-				goto drop;
-			}
-			fallthrough;
-		case TCP_ESTABLISHED:
-			dq = xtcp_data_queue(sk, skb);
-			break;
-		default:
-			dq = XTCP_DQ_ACK_NOW;	/* after the peer's FIN: a duplicate */
-			break;
+/*
+ * The segment's text and FIN (sixth to eighth checks): queue the data,
+ * take the FIN in order, ACK now or later. True if @skb was queued.
+ */
+static bool xtcp_rcv_data(struct sock *sk, struct sk_buff *skb)
+{
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	bool fin = cb->flags & XTCP_FLAG_FIN;
+	int dq;
+
+	switch (sk->sk_state) {
+	case TCP_FIN_WAIT1:
+	case TCP_FIN_WAIT2:
+		/* Data after close(): nobody will read it (RFC 9293). */
+		if ((sk->sk_shutdown & RCV_SHUTDOWN) &&
+		    xtcp_after(cb->end_seq - fin, xtcp_sk(sk)->rcv_nxt)) {
+			xtcp_send_active_reset(sk);
+			xtcp_reset(sk);
+			return false;
 		}
-		/* The FIN counts only when everything before it has arrived. */
-		if (dq & XTCP_DQ_FIN) {
-			xtcp_fin(sk);
-			dq |= XTCP_DQ_ACK_NOW;
-		}
-		xtcp_ack_data(sk, dq & XTCP_DQ_ACK_NOW);
-		if ((dq & XTCP_DQ_FIN) && sk->sk_state == TCP_FIN_WAIT2)
-			xtcp_time_wait(sk);
-		if (dq & XTCP_DQ_QUEUED)
-			return;
+		fallthrough;
+	case TCP_ESTABLISHED:
+		dq = xtcp_data_queue(sk, skb);
+		break;
+	default:
+		dq = XTCP_DQ_ACK_NOW;	/* after the peer's FIN: a duplicate */
+		break;
 	}
+	/* The FIN counts only when everything before it has arrived. */
+	if (dq & XTCP_DQ_FIN) {
+		xtcp_fin(sk);
+		dq |= XTCP_DQ_ACK_NOW;
+	}
+	xtcp_ack_data(sk, dq & XTCP_DQ_ACK_NOW);
+	if ((dq & XTCP_DQ_FIN) && sk->sk_state == TCP_FIN_WAIT2)
+		xtcp_time_wait(sk);
+	return dq & XTCP_DQ_QUEUED;
+}
+
+/* SYN_RCVD (simultaneous open only) and every later state. */
+static void xtcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
+{
+	xtcp_timer_segment_in(sk);
+	if (!xtcp_validate_incoming(sk, skb) || !xtcp_ack(sk, skb))
+		goto drop;
+	if ((skb->len || (XTCP_SKB_CB(skb)->flags & XTCP_FLAG_FIN)) &&
+	    xtcp_rcv_data(sk, skb))
+		return;
 drop:
 	consume_skb(skb);
 }

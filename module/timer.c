@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The full socket's one hrtimer (soft mode: callbacks run in softirq).
+ * The full socket's two hrtimers (soft mode: callbacks run in softirq):
+ * the main timer, whose timer_kind says what it is doing (retransmission,
+ * zero-window probe, FIN_WAIT_2, keepalive), and the delayed-ACK timer.
  *
  * Reference rule: an armed timer holds one socket reference. Arming takes
  * one unless it cancelled a pending expiry (whose reference it inherits);
@@ -17,14 +19,13 @@
 #include <net/sock.h>
 
 #include "compat.h"
+#include "cong.h"
+#include "mib.h"
 #include "netns.h"
 #include "output.h"
 #include "timer.h"
 #include "trace.h"
 #include "xtcp.h"
-
-/* Data and FIN give up after this many retransmissions, as TCP's retries2. */
-#define XTCP_DATA_RETRIES	15
 
 static const struct xtcp_sysctl *xtcp_sysctl(const struct sock *sk)
 {
@@ -44,10 +45,23 @@ static u32 xtcp_rto_base_us(const struct sock *sk)
 	u64 us;
 
 	if (xs->srtt_us)
-		us = (xs->srtt_us >> 3) + max_t(u32, xs->rttvar_us, 1000);
+		us = (xs->srtt_us >> 3) +
+		     max_t(u32, xs->rttvar_us, XTCP_RTO_GRANULARITY_US);
 	else
 		us = (u64)READ_ONCE(sc->rto_init_ms) * USEC_PER_MSEC;
 	return clamp_t(u64, us, lo, max(lo, hi));
+}
+
+/*
+ * @base_us doubled @backoff times, at most XTCP_BACKOFF_MAX times, and
+ * never above rto_max_ms: the one backoff rule of sockets and requests.
+ */
+u32 xtcp_rto_backoff_us(const struct net *net, u32 base_us, u8 backoff)
+{
+	u64 max = (u64)READ_ONCE(xtcp_pernet(net)->sysctl.rto_max_ms) *
+		  USEC_PER_MSEC;
+
+	return min((u64)base_us << min_t(u8, backoff, XTCP_BACKOFF_MAX), max);
 }
 
 static void xtcp_timer_arm(struct sock *sk, u8 kind, u64 us)
@@ -99,11 +113,10 @@ static void xtcp_timer_fail(struct sock *sk)
 static void xtcp_backoff(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	u32 max = READ_ONCE(xtcp_sysctl(sk)->rto_max_ms) * USEC_PER_MSEC;
 
 	xs->retransmits++;
 	xs->backoff++;
-	xs->rto_us = min(xs->rto_us * 2, max);
+	xs->rto_us = xtcp_rto_backoff_us(sock_net(sk), xs->rto_us, 1);
 	xtcp_trace_retransmit(sk);
 	xtcp_timer_arm(sk, XTCP_TIMER_RETRANS, xs->rto_us);
 }
@@ -183,7 +196,6 @@ static void xtcp_keepalive_timer(struct sock *sk)
 static void xtcp_persist_timer(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	u32 max = READ_ONCE(xtcp_sysctl(sk)->rto_max_ms) * USEC_PER_MSEC;
 
 	if (!xs->send_head || xs->snd_una != xs->snd_nxt ||
 	    ((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN)))
@@ -197,8 +209,8 @@ static void xtcp_persist_timer(struct sock *sk)
 	xs->probes++;
 	xs->backoff++;
 	xtcp_timer_arm(sk, XTCP_TIMER_PROBE,
-		       min_t(u64, (u64)xs->rto_us << min_t(u8, xs->backoff, 16),
-			     max));
+		       xtcp_rto_backoff_us(sock_net(sk), xs->rto_us,
+					   xs->backoff));
 }
 
 static void xtcp_retransmit_timer(struct sock *sk)
@@ -236,7 +248,7 @@ static void xtcp_retransmit_timer(struct sock *sk)
 			xtcp_timer_fail(sk);
 			return;
 		}
-		xtcp_enter_loss(sk);
+		xtcp_cong_rto(sk);
 		xtcp_retransmit_head(sk);
 		break;
 	}
@@ -290,7 +302,7 @@ static enum hrtimer_restart xtcp_timer_fire(struct sock *sk, int defer_bit,
 {
 	bh_lock_sock(sk);
 	if (sock_owned_by_user(sk)) {
-		if (!test_and_set_bit(defer_bit, &xtcp_sk(sk)->deferred))
+		if (!test_and_set_bit(defer_bit, &xtcp_sk(sk)->flags))
 			sock_hold(sk);
 	} else {
 		handler(sk);
@@ -304,7 +316,7 @@ static enum hrtimer_restart xtcp_timer_fn(struct hrtimer *timer)
 {
 	struct xtcp_sock *xs = container_of(timer, struct xtcp_sock, timer);
 
-	return xtcp_timer_fire(&xs->inet.sk, XTCP_DEFER_TIMER,
+	return xtcp_timer_fire(&xs->inet.sk, XTCP_F_TIMER_DEFERRED,
 			       xtcp_timer_handler);
 }
 
@@ -328,7 +340,7 @@ static enum hrtimer_restart xtcp_delack_fn(struct hrtimer *timer)
 	struct xtcp_sock *xs = container_of(timer, struct xtcp_sock,
 					    delack_timer);
 
-	return xtcp_timer_fire(&xs->inet.sk, XTCP_DEFER_DELACK,
+	return xtcp_timer_fire(&xs->inet.sk, XTCP_F_DELACK_DEFERRED,
 			       xtcp_delack_handler);
 }
 
@@ -337,12 +349,12 @@ void xtcp_timer_release_cb(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	if (test_and_clear_bit(XTCP_DEFER_TIMER, &xs->deferred)) {
+	if (test_and_clear_bit(XTCP_F_TIMER_DEFERRED, &xs->flags)) {
 		xtcp_timer_handler(sk);
 		/* release_sock()'s caller still holds a reference. */
 		__sock_put(sk);
 	}
-	if (test_and_clear_bit(XTCP_DEFER_DELACK, &xs->deferred)) {
+	if (test_and_clear_bit(XTCP_F_DELACK_DEFERRED, &xs->flags)) {
 		xtcp_delack_handler(sk);
 		__sock_put(sk);
 	}
@@ -433,6 +445,18 @@ void xtcp_timer_keepalive_changed(struct sock *sk)
 		xtcp_timer_idle(sk);
 }
 
+/* The socket is unconnected again: forget the path's RTT and backoff. */
+void xtcp_timer_reset(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xtcp_timer_stop(sk);
+	xs->retransmits = 0;
+	xs->backoff = 0;
+	xs->srtt_us = 0;
+	xs->rttvar_us = 0;
+}
+
 /* A new connection is synchronized and idle. */
 void xtcp_timer_established(struct sock *sk)
 {
@@ -461,7 +485,8 @@ void xtcp_timer_rtt_sample(struct sock *sk, u32 m)
 			err = -err;
 		xs->rttvar_us = (s64)xs->rttvar_us + err - (xs->rttvar_us >> 2);
 	}
-	xs->rto_us = xtcp_rto_base_us(sk) << min_t(u8, xs->backoff, 16);
+	xs->rto_us = xtcp_rto_backoff_us(sock_net(sk), xtcp_rto_base_us(sk),
+					 xs->backoff);
 }
 
 /* An ACK is owed: send it within delack_ms unless one goes out first. */

@@ -19,6 +19,7 @@
 #include <net/sock.h>
 
 #include "compat.h"
+#include "mib.h"
 #include "netns.h"
 #include "output.h"
 #include "proto.h"
@@ -27,6 +28,14 @@
 #include "xtcp.h"
 
 static struct kmem_cache *xtcp_tw_cachep __read_mostly;
+
+/* What the receive path must do with a segment that hit a bucket. */
+enum xtcp_tw_verdict {
+	XTCP_TW_DROP,		/* nothing to say */
+	XTCP_TW_ACK,		/* (re-)acknowledge: old duplicate or FIN */
+	XTCP_TW_KILL,		/* an acceptable RST ends the bucket */
+	XTCP_TW_SYN,		/* a new incarnation: hand the SYN to LISTEN */
+};
 
 static void xtcp_tw_free_rcu(struct rcu_head *head)
 {
@@ -135,8 +144,8 @@ void xtcp_time_wait(struct sock *sk)
 	xtcp_done(sk);
 }
 
-enum xtcp_tw_verdict xtcp_tw_state_process(struct xtcp_tw *tw,
-					   struct sk_buff *skb)
+static enum xtcp_tw_verdict xtcp_tw_state_process(struct xtcp_tw *tw,
+						  struct sk_buff *skb)
 {
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	struct net *net = xtcp_tw_net(tw);
@@ -256,6 +265,10 @@ restart:
 
 int xtcp_tw_init(void)
 {
+	/* README and Documentation/ quote this size: keep them true. */
+	BUILD_BUG_ON(IS_ENABLED(CONFIG_X86_64) && IS_ENABLED(CONFIG_NET_NS) &&
+		     !IS_ENABLED(CONFIG_LOCKDEP) &&
+		     sizeof(struct xtcp_tw) != XTCP_TW_BUCKET_SIZE);
 	xtcp_tw_cachep = kmem_cache_create("xtcp_tw_bucket",
 					   sizeof(struct xtcp_tw), 0, 0, NULL);
 	return xtcp_tw_cachep ? 0 : -ENOMEM;

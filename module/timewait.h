@@ -18,9 +18,12 @@ struct seq_file;
  * A bucket is referenced by the tables (one reference for both) and by its
  * armed timer. The timer and the RCU head are never live at the same
  * time: the last reference goes only after the timer can no longer run.
- * Its size is what TIME_WAIT costs: 112 bytes on x86-64, as the timer is
- * a timer_list (2 x MSL needs no nanoseconds), not a 64-byte hrtimer.
+ * Its size is what TIME_WAIT costs: XTCP_TW_BUCKET_SIZE bytes on x86-64
+ * (without lockdep), as the timer is a timer_list (2 x MSL needs no
+ * nanoseconds), not a 64-byte hrtimer. xtcp_tw_init() checks it.
  */
+#define XTCP_TW_BUCKET_SIZE	112
+
 struct xtcp_tw {
 	struct xtcp_ehnode	eh;
 	struct hlist_node	bind_node;
@@ -35,20 +38,10 @@ struct xtcp_tw {
 	};
 };
 
-/* What the receive path must do with a segment that hit a bucket. */
-enum xtcp_tw_verdict {
-	XTCP_TW_DROP,		/* nothing to say */
-	XTCP_TW_ACK,		/* (re-)acknowledge: old duplicate or FIN */
-	XTCP_TW_KILL,		/* an acceptable RST ends the bucket */
-	XTCP_TW_SYN,		/* a new incarnation: hand the SYN to LISTEN */
-};
-
 int xtcp_tw_init(void);
 void xtcp_tw_exit(void);
 
 void xtcp_time_wait(struct sock *sk);
-enum xtcp_tw_verdict xtcp_tw_state_process(struct xtcp_tw *tw,
-					   struct sk_buff *skb);
 bool xtcp_tw_rcv(struct xtcp_tw *tw, struct sk_buff *skb);
 void xtcp_tw_put(struct xtcp_tw *tw);
 void xtcp_tw_purge(struct net *net);

@@ -12,14 +12,11 @@
 
 #include "hash.h"
 
-/* XTCP_KEEPIDLE, XTCP_KEEPINTVL: at most, in seconds (as TCP's). */
-#define XTCP_MAX_KEEP_S	32767
-
 /* Module parameters, fixed once the module has loaded. */
 extern int xtcp_family;
 extern int xtcp_ipproto;
 
-/* What the socket's one hrtimer is doing (timer.c). */
+/* What the socket's main hrtimer is doing (timer.c). */
 enum xtcp_timer_kind {
 	XTCP_TIMER_NONE,
 	XTCP_TIMER_RETRANS,	/* SYN, SYN-ACK, data or FIN unacknowledged */
@@ -28,11 +25,11 @@ enum xtcp_timer_kind {
 	XTCP_TIMER_KEEPALIVE,	/* idle connection with SO_KEEPALIVE */
 };
 
-/* Bits of xtcp_sock.deferred. */
+/* Bits of xtcp_sock.flags, changed with atomic bitops in any context. */
 enum {
-	XTCP_DEFER_TIMER,	/* a timer fired while user context owned us */
-	XTCP_DEFER_DELACK,	/* the delayed ACK timer did, likewise */
-	XTCP_DESTROYED,		/* xtcp_destroy_sock() ran */
+	XTCP_F_TIMER_DEFERRED,	/* the timer fired while user context owned us */
+	XTCP_F_DELACK_DEFERRED,	/* the delayed ACK timer did, likewise */
+	XTCP_F_DESTROYED,	/* xtcp_destroy_sock() ran */
 };
 
 /*
@@ -77,7 +74,7 @@ struct xtcp_sock {
 	u8			retransmits;
 	u8			backoff;
 	u32			rto_us;
-	unsigned long		deferred;	/* XTCP_DEFER_* bits */
+	unsigned long		flags;		/* XTCP_F_* bits */
 	struct hrtimer		delack_timer;
 	u8			probes;		/* unanswered persist/keepalive probes */
 	u8			keepcnt;	/* 0: the sysctl */
@@ -85,9 +82,10 @@ struct xtcp_sock {
 	u32			keepintvl_ms;	/* 0: the sysctl */
 	u32			rcv_tstamp;	/* jiffies of the last segment in */
 
-	/* RTT estimation (RFC 6298) and congestion control (RFC 5681/6582). */
+	/* RTT estimation (RFC 6298) and congestion control (cong.c). */
 	u32			srtt_us;	/* smoothed RTT, us << 3; 0: none */
 	u32			rttvar_us;	/* RTT variation, us << 2 */
+	const struct xtcp_cong_ops *ca_ops;
 	u32			cwnd;		/* congestion window, bytes */
 	u32			ssthresh;	/* bytes */
 	u32			cwnd_acked;	/* bytes acked towards the next CA step */
@@ -118,20 +116,38 @@ static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
 	return (struct xtcp_sock *)sk;
 }
 
+/*
+ * What is left of the window we last advertised: the part of
+ * [RCV.NXT, RCV.NXT + RCV.WND) the peer may still fill, never negative.
+ */
+static inline u32 xtcp_rcv_wnd_left(const struct xtcp_sock *xs)
+{
+	s32 left = (s32)(xs->rcv_wup + xs->rcv_wnd - xs->rcv_nxt);
+
+	return left > 0 ? left : 0;
+}
+
 struct sk_buff;
+struct xtcp_cong_ops;
 
 /* socket.c */
-void xtcp_set_state(struct sock *sk, int state);
-void xtcp_state_account(struct net *net, int from, int to);
-void xtcp_state_spawn(struct net *net, int from, int to);
-void xtcp_state_gone(struct net *net, int state);
-void xtcp_state_handoff(struct sock *sk, int state);
 void xtcp_done(struct sock *sk);
 void xtcp_reset(struct sock *sk);
-void xtcp_sock_init(struct sock *sk);
 struct sock *xtcp_sk_alloc(struct net *net, gfp_t gfp, int kern);
 int xtcp_socket_register(void);
 void xtcp_socket_unregister(void);
+
+/* stream.c */
+int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t len);
+int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
+		 int flags);
+
+/* sockopt.c */
+int xtcp_setsockopt(struct socket *sock, int level, int optname,
+		    sockptr_t optval, unsigned int optlen);
+int xtcp_getsockopt(struct socket *sock, int level, int optname,
+		    char __user *optval, int __user *optlen);
+void xtcp_keepalive(struct sock *sk, int val);
 
 /* input.c */
 int xtcp_input_register(void);
@@ -144,7 +160,6 @@ u16 xtcp_parse_opts(const struct sk_buff *skb, int *wscale);
 void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb);
 u16 xtcp_select_window(struct sock *sk);
 u8 xtcp_wscale_for(const struct sock *sk);
-bool xtcp_challenge_ack_allowed(struct net *net);
 
 /* isn.c */
 u32 xtcp_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport);

@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The byte stream's two system calls. sendmsg() cuts the user's bytes into
+ * linear skbs of at most one MSS on the write queue (output.c sends them as
+ * the windows allow); recvmsg() copies from the receive queue, which the
+ * state machine fills in order, and opens the window again when reading
+ * made room. Errnos, MSG_* flags and wake-ups are TCP's (tcp_sendmsg(),
+ * tcp_recvmsg()).
+ */
+
+#include <net/sock.h>
+
+#include "mib.h"
+#include "output.h"
+#include "proto.h"
+#include "xtcp.h"
+
+/*
+ * Append from @msg to the unsent tail skb while it is shorter than the MSS
+ * and unshared, so that small writes coalesce (Nagle). Returns the bytes
+ * taken (0: no room there) or -EFAULT.
+ */
+static int xtcp_append_tail(struct sock *sk, struct msghdr *msg)
+{
+	struct sk_buff *skb = skb_peek_tail(&sk->sk_write_queue);
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	size_t copy;
+
+	if (!skb || !xs->send_head || XTCP_SKB_CB(skb)->flags ||
+	    skb->len >= xs->mss || !skb_tailroom(skb) || skb_cloned(skb))
+		return 0;
+	copy = min3(msg_data_left(msg), (size_t)skb_tailroom(skb),
+		    (size_t)(xs->mss - skb->len));
+	if (memcpy_from_msg(skb_put(skb, copy), msg, copy)) {
+		skb_trim(skb, skb->len - copy);
+		return -EFAULT;
+	}
+	XTCP_SKB_CB(skb)->end_seq += copy;
+	xs->write_seq += copy;
+	return copy;
+}
+
+/*
+ * Queue a new skb with up to one MSS from @msg. It has room for at least
+ * XTCP_COALESCE_MAX bytes, so that later small writes fill it. Returns the
+ * bytes taken, -ENOMEM (wait for memory) or -EFAULT.
+ */
+static int xtcp_append_new(struct sock *sk, struct msghdr *msg)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb;
+	size_t copy;
+
+	copy = min_t(size_t, msg_data_left(msg), xs->mss);
+	skb = alloc_skb(XTCP_SKB_HEADROOM +
+			max_t(size_t, copy, min_t(u32, xs->mss,
+						  XTCP_COALESCE_MAX)),
+			sk->sk_allocation);
+	if (!skb)
+		return -ENOMEM;
+	skb_reserve(skb, XTCP_SKB_HEADROOM);
+	if (memcpy_from_msg(skb_put(skb, copy), msg, copy)) {
+		kfree_skb(skb);
+		return -EFAULT;
+	}
+	XTCP_SKB_CB(skb)->seq = xs->write_seq;
+	XTCP_SKB_CB(skb)->end_seq = xs->write_seq + copy;
+	XTCP_SKB_CB(skb)->flags = 0;
+	xs->write_seq += copy;
+	__skb_queue_tail(&sk->sk_write_queue, skb);
+	sk_wmem_queued_add(sk, skb->truesize);
+	if (!xs->send_head)
+		xs->send_head = skb;
+	return copy;
+}
+
+int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
+{
+	struct sock *sk = sock->sk;
+	int flags = msg->msg_flags;
+	size_t copied = 0;
+	long timeo;
+	int err, n;
+
+	if (flags & MSG_OOB)
+		return -EOPNOTSUPP;
+
+	lock_sock(sk);
+	timeo = sock_sndtimeo(sk, flags & MSG_DONTWAIT);
+	if ((1 << sk->sk_state) & ~(TCPF_ESTABLISHED | TCPF_CLOSE_WAIT)) {
+		err = sk_stream_wait_connect(sk, &timeo);
+		if (err)
+			goto do_error;
+	}
+
+	while (msg_data_left(msg)) {
+		err = -EPIPE;
+		if (sk->sk_err || (sk->sk_shutdown & SEND_SHUTDOWN))
+			goto do_error;
+		if (sk_stream_memory_free(sk)) {
+			n = xtcp_append_tail(sk, msg) ? : xtcp_append_new(sk, msg);
+			if (n > 0) {
+				copied += n;
+				continue;
+			}
+			err = n;
+			if (err != -ENOMEM)
+				goto do_error;
+		}
+		/* Out of send buffer or memory: send, then wait. */
+		xtcp_push(sk);
+		set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
+		err = sk_stream_wait_memory(sk, &timeo);
+		if (err)
+			goto do_error;
+	}
+	xtcp_push(sk);
+	release_sock(sk);
+	return copied;
+
+do_error:
+	if (copied) {
+		xtcp_push(sk);
+		release_sock(sk);
+		return copied;
+	}
+	err = sk_stream_error(sk, flags, err);
+	release_sock(sk);
+	return err;
+}
+
+/* After reading: tell the peer if the window opened substantially. */
+static void xtcp_rcv_space_update(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 wnd, cur;
+	int space;
+
+	if (!((1 << sk->sk_state) &
+	      (TCPF_ESTABLISHED | TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2)))
+		return;
+	/* tcp_cleanup_rbuf()'s rule: the window could at least double. */
+	space = READ_ONCE(sk->sk_rcvbuf) - atomic_read(&sk->sk_rmem_alloc);
+	wnd = space > 0 ? min_t(u32, space / 2,
+				XTCP_WND_MAX << xs->rcv_wscale) : 0;
+	cur = xtcp_rcv_wnd_left(xs);
+	if (wnd >= 2 * cur && wnd - cur >= xs->mss)
+		xtcp_send_ack(sk);
+}
+
+static bool xtcp_recv_ready(struct sock *sk)
+{
+	return !skb_queue_empty(&sk->sk_receive_queue) || sk->sk_err ||
+	       (sk->sk_shutdown & RCV_SHUTDOWN) || sk->sk_state == TCP_CLOSE;
+}
+
+/* The receive queue's skb that holds @seq, and @seq's offset in it. */
+static struct sk_buff *xtcp_recv_skb(struct sock *sk, u32 seq, u32 *offset)
+{
+	struct sk_buff *skb;
+
+	skb_queue_walk(&sk->sk_receive_queue, skb) {
+		*offset = seq - XTCP_SKB_CB(skb)->seq;
+		if (*offset < skb->len)
+			return skb;
+	}
+	return NULL;
+}
+
+/*
+ * Nothing to copy yet: 1 to wait for more, 0 to return what was copied,
+ * or, when nothing was, the errno to return (tcp_recvmsg()'s order).
+ */
+static int xtcp_recv_may_wait(struct sock *sk, int copied, long timeo)
+{
+	if (copied)
+		return !(sk->sk_err || sk->sk_state == TCP_CLOSE ||
+			 (sk->sk_shutdown & RCV_SHUTDOWN) || !timeo ||
+			 signal_pending(current));
+	if (sock_flag(sk, SOCK_DONE))
+		return 0;
+	if (sk->sk_err)
+		return sock_error(sk);
+	if (sk->sk_shutdown & RCV_SHUTDOWN)
+		return 0;
+	if (sk->sk_state == TCP_CLOSE)
+		return -ENOTCONN;
+	if (!timeo)
+		return -EAGAIN;
+	if (signal_pending(current))
+		return sock_intr_errno(timeo);
+	return 1;
+}
+
+int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
+		 int flags)
+{
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+	struct sock *sk = sock->sk;
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	int copied = 0, target, ret;
+	u32 peek_seq, *seq;
+	long timeo;
+
+	if (flags & (MSG_OOB | MSG_ERRQUEUE))
+		return -EINVAL;
+
+	lock_sock(sk);
+	if (sk->sk_state == TCP_LISTEN) {
+		copied = -ENOTCONN;
+		goto out;
+	}
+	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
+	target = sock_rcvlowat(sk, flags & MSG_WAITALL, len);
+	peek_seq = xs->copied_seq;
+	seq = (flags & MSG_PEEK) ? &peek_seq : &xs->copied_seq;
+
+	while (copied < len) {
+		struct sk_buff *skb;
+		u32 offset, used;
+
+		skb = xtcp_recv_skb(sk, *seq, &offset);
+		if (skb) {
+			used = min_t(size_t, skb->len - offset, len - copied);
+			if (skb_copy_datagram_msg(skb, offset, msg, used)) {
+				if (!copied)
+					copied = -EFAULT;
+				break;
+			}
+			*seq += used;
+			copied += used;
+			if (!(flags & MSG_PEEK) && offset + used == skb->len) {
+				__skb_unlink(skb, &sk->sk_receive_queue);
+				consume_skb(skb);
+			}
+			continue;
+		}
+		if (copied >= target)
+			break;
+		ret = xtcp_recv_may_wait(sk, copied, timeo);
+		if (ret <= 0) {
+			if (ret < 0)
+				copied = ret;
+			break;
+		}
+		add_wait_queue(sk_sleep(sk), &wait);
+		sk_wait_event(sk, &timeo, xtcp_recv_ready(sk), &wait);
+		remove_wait_queue(sk_sleep(sk), &wait);
+	}
+	if (copied > 0 && !(flags & MSG_PEEK))
+		xtcp_rcv_space_update(sk);
+out:
+	release_sock(sk);
+	return copied;
+}

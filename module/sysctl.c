@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /proc/sys/net/xtcp/: the per-namespace tunables, each range-checked on
+ * write. A namespace starts with the defaults below, not a copy of its
+ * parent's. Adding a sysctl: a field in struct xtcp_sysctl (netns.h), its
+ * default and one XTCP_SYSCTL() line here, a row in Documentation/procfs.md.
+ */
+
+#include <linux/slab.h>
+#include <linux/sysctl.h>
+
+#include "compat.h"
+#include "netns.h"
+#include "proto.h"
+
+static const struct xtcp_sysctl xtcp_sysctl_defaults = {
+	.rto_init_ms		= 1000,
+	.rto_min_ms		= 200,
+	.rto_max_ms		= 120000,
+	.syn_retries		= 6,
+	.synack_retries		= 5,
+	.msl_ms			= 30000,
+	.fin_timeout_ms		= 60000,
+	.max_tw_buckets		= 262144,
+	.max_syn_backlog	= 1024,
+	.rfc1337		= 0,
+	.delack_ms		= 40,
+	.keepalive_time_ms	= 7200000,
+	.keepalive_intvl_ms	= 75000,
+	.keepalive_probes	= 9,
+};
+
+static const int xtcp_retries_max = XTCP_RETRIES_MAX;
+static const int xtcp_synack_retries_max = XTCP_SYNACK_RETRIES_MAX;
+static const int xtcp_ms_max = XTCP_SYSCTL_MS_MAX;
+static const int xtcp_backlog_max = XTCP_BACKLOG_MAX;
+static const int xtcp_delack_max = XTCP_DELACK_MAX_MS;
+
+#define XTCP_SYSCTL(field, lo, hi) {					\
+	.procname	= #field,					\
+	.data		= (void *)offsetof(struct xtcp_sysctl, field),	\
+	.maxlen		= sizeof(int),					\
+	.mode		= 0644,						\
+	.proc_handler	= proc_dointvec_minmax,				\
+	.extra1		= (void *)(lo),					\
+	.extra2		= (void *)(hi),					\
+}
+
+/*
+ * The template: .data holds the field's offset in struct xtcp_sysctl and is
+ * rebased onto each namespace's copy when the table is duplicated.
+ */
+static struct ctl_table xtcp_sysctl_template[] = {
+	XTCP_SYSCTL(rto_init_ms, SYSCTL_ONE, &xtcp_ms_max),
+	XTCP_SYSCTL(rto_min_ms, SYSCTL_ONE, &xtcp_ms_max),
+	XTCP_SYSCTL(rto_max_ms, SYSCTL_ONE, &xtcp_ms_max),
+	XTCP_SYSCTL(syn_retries, SYSCTL_ONE, &xtcp_retries_max),
+	XTCP_SYSCTL(synack_retries, SYSCTL_ONE, &xtcp_synack_retries_max),
+	XTCP_SYSCTL(msl_ms, SYSCTL_ONE, &xtcp_ms_max),
+	XTCP_SYSCTL(fin_timeout_ms, SYSCTL_ONE, &xtcp_ms_max),
+	XTCP_SYSCTL(max_tw_buckets, SYSCTL_ZERO, SYSCTL_INT_MAX),
+	XTCP_SYSCTL(max_syn_backlog, SYSCTL_ONE, &xtcp_backlog_max),
+	XTCP_SYSCTL(rfc1337, SYSCTL_ZERO, SYSCTL_ONE),
+	XTCP_SYSCTL(delack_ms, SYSCTL_ONE, &xtcp_delack_max),
+	XTCP_SYSCTL(keepalive_time_ms, SYSCTL_ONE, SYSCTL_INT_MAX),
+	XTCP_SYSCTL(keepalive_intvl_ms, SYSCTL_ONE, SYSCTL_INT_MAX),
+	XTCP_SYSCTL(keepalive_probes, SYSCTL_ONE, &xtcp_retries_max),
+	{ }
+};
+
+#define XTCP_NR_SYSCTLS (ARRAY_SIZE(xtcp_sysctl_template) - 1)
+
+int xtcp_sysctl_net_init(struct net *net)
+{
+	struct xtcp_net *xn = xtcp_pernet(net);
+	struct ctl_table *table;
+	size_t i;
+
+	xn->sysctl = xtcp_sysctl_defaults;
+	table = kmemdup(xtcp_sysctl_template, sizeof(xtcp_sysctl_template),
+			GFP_KERNEL);
+	if (!table)
+		return -ENOMEM;
+
+	for (i = 0; i < XTCP_NR_SYSCTLS; i++)
+		table[i].data = (char *)&xn->sysctl +
+				(uintptr_t)table[i].data;
+
+	xn->sysctl_hdr = xtcp_register_net_sysctl(net, "net/xtcp", table,
+						  XTCP_NR_SYSCTLS);
+	if (!xn->sysctl_hdr) {
+		kfree(table);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void xtcp_sysctl_net_exit(struct net *net)
+{
+	struct xtcp_net *xn = xtcp_pernet(net);
+	const struct ctl_table *table = xn->sysctl_hdr->ctl_table_arg;
+
+	unregister_net_sysctl_table(xn->sysctl_hdr);
+	kfree(table);
+}
