@@ -13,28 +13,28 @@
  * XTCP_BLIND_SEGMENTS sets the storm size (default 5000 each).
  */
 #include "kselftest_harness.h"
-#include "scenario.h"
+#include "xtcp_lib.h"
 
 #define CHALLENGE_PER_SEC	1000
 
 FIXTURE(blind)
 {
-	struct topo t;
+	struct xtcp_topo t;
 	int lfd, cfd, afd, raw;
 };
 
 FIXTURE_SETUP(blind)
 {
 	self->lfd = self->cfd = self->afd = self->raw = -1;
-	ASSERT_EQ(0, topo_setup(&self->t, false));
-	self->lfd = xlisten(&self->t, 4);
+	ASSERT_EQ(0, xtcp_topo_setup(&self->t, false));
+	self->lfd = xtcp_listen(&self->t, 0, SRV_PORT, 4, true, NULL);
 	ASSERT_GE(self->lfd, 0);
-	self->cfd = xconnect_nb(&self->t);
+	self->cfd = xtcp_connect(&self->t, 0, SRV_PORT, true);
 	ASSERT_GE(self->cfd, 0);
-	ASSERT_EQ(0, xconnect_wait(self->cfd, 5000));
-	self->afd = xaccept_wait(self->lfd, 5000);
+	ASSERT_EQ(0, xtcp_connect_wait(self->cfd, 5000));
+	self->afd = xtcp_accept_wait(self->lfd, 5000);
 	ASSERT_GE(self->afd, 0);
-	self->raw = raw_socket(&self->t, CLI);
+	self->raw = xtcp_raw_socket(&self->t, CLI);
 	ASSERT_GE(self->raw, 0);
 }
 
@@ -48,7 +48,7 @@ FIXTURE_TEARDOWN(blind)
 		close(self->cfd);
 	if (self->lfd >= 0)
 		close(self->lfd);
-	topo_teardown(&self->t);
+	xtcp_topo_teardown(&self->t);
 }
 
 static long storm_size(void)
@@ -69,12 +69,13 @@ static long long storm(struct __test_metadata *_metadata,
 	size_t len;
 	long i;
 
-	EXPECT_EQ(0, xinfo(self->afd, &si));
+	EXPECT_EQ(0, xtcp_get_info(self->afd, &si));
 	for (i = 0; i < n; i++) {
-		len = xseg_build(&self->t, seg, CLI, SRV, xport(self->cfd),
-				 SRV_PORT, seqf(si.xtcpi_rcv_nxt, i),
-				 i * 2654435761u, flags, NULL, 0);
-		if (raw_send(&self->t, self->raw, SRV, seg, len))
+		len = xtcp_seg_build(&self->t, seg, CLI, SRV,
+				     xtcp_local_port(self->cfd),
+				     SRV_PORT, seqf(si.xtcpi_rcv_nxt, i),
+				     i * 2654435761u, flags, NULL, 0);
+		if (xtcp_raw_send(&self->t, self->raw, SRV, seg, len))
 			break;
 	}
 	EXPECT_EQ(n, i);
@@ -103,8 +104,8 @@ static void alive(struct __test_metadata *_metadata, FIXTURE_DATA(blind) *self)
 {
 	char b[16];
 
-	EXPECT_EQ(XTCP_ESTABLISHED, xstate(self->afd));
-	EXPECT_EQ(XTCP_ESTABLISHED, xstate(self->cfd));
+	EXPECT_EQ(XTCP_ESTABLISHED, xtcp_sock_state(self->afd));
+	EXPECT_EQ(XTCP_ESTABLISHED, xtcp_sock_state(self->cfd));
 	EXPECT_EQ(4, write(self->cfd, "ping", 4));
 	EXPECT_EQ(4, recv(self->afd, b, sizeof(b), 0));
 	EXPECT_EQ(4, write(self->afd, "pong", 4));
@@ -112,7 +113,7 @@ static void alive(struct __test_metadata *_metadata, FIXTURE_DATA(blind) *self)
 	EXPECT_EQ(0, memcmp(b, "pong", 4));
 }
 
-#define CNT(name)	topo_counter(&self->t, SRV, name)
+#define CNT(name)	xtcp_counter(&self->t, SRV, name)
 
 TEST_F_TIMEOUT(blind, off_window_rst_storm, 900)
 {

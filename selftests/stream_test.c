@@ -14,7 +14,7 @@
 #include <sys/epoll.h>
 
 #include "kselftest_harness.h"
-#include "scenario.h"
+#include "xtcp_lib.h"
 
 /* The byte at offset @off of stream @seed. */
 static inline uint8_t pattern(uint64_t off, uint32_t seed)
@@ -134,7 +134,7 @@ static int pump(struct end *e, int n, long long deadline_ms, char *why,
 
 FIXTURE(xfer)
 {
-	struct topo t;
+	struct xtcp_topo t;
 	int lfd, cfd, afd;
 };
 
@@ -193,17 +193,13 @@ FIXTURE_VARIANT_ADD(xfer, veth_mix_5pct)
 FIXTURE_SETUP(xfer)
 {
 	self->lfd = self->cfd = self->afd = -1;
-	ASSERT_EQ(0, topo_setup(&self->t, variant->veth));
-	ASSERT_EQ(0, topo_sysctl2(&self->t, "rto_min_ms", 40));
-	ASSERT_EQ(0, topo_sysctl2(&self->t, "rto_init_ms", 300));
-	if (variant->netem) {
-		sh("modprobe sch_netem");
-		ASSERT_EQ(0, sh("ip netns exec %s tc qdisc add dev v0 root netem %s limit 10000",
-				self->t.name[CLI], variant->netem));
-		ASSERT_EQ(0, sh("ip netns exec %s tc qdisc add dev v1 root netem %s limit 10000",
-				self->t.name[SRV], variant->netem));
-	}
-	self->lfd = xlisten(&self->t, 16);
+	ASSERT_EQ(0, xtcp_topo_setup(&self->t, variant->veth));
+	ASSERT_EQ(0, xtcp_sysctl_set(&self->t, BOTH, "rto_min_ms", 40));
+	ASSERT_EQ(0, xtcp_sysctl_set(&self->t, BOTH, "rto_init_ms", 300));
+	if (variant->netem)
+		ASSERT_EQ(0, xtcp_topo_netem(&self->t, "%s limit 10000",
+					     variant->netem));
+	self->lfd = xtcp_listen(&self->t, 0, SRV_PORT, 16, true, NULL);
 	ASSERT_GE(self->lfd, 0);
 }
 
@@ -228,17 +224,17 @@ FIXTURE_TEARDOWN(xfer)
 	abort_close(self->cfd);
 	if (self->lfd >= 0)
 		close(self->lfd);
-	topo_teardown(&self->t);
+	xtcp_topo_teardown(&self->t);
 }
 
-#define CNT(side, name)	topo_counter(&self->t, side, name)
+#define CNT(side, name)	xtcp_counter(&self->t, side, name)
 #define CNT2(name)	(CNT(CLI, name) + (self->t.veth ? CNT(SRV, name) : 0))
 
 #define establish(_md, self) do {					\
-	(self)->cfd = xconnect_nb(&(self)->t);				\
+	(self)->cfd = xtcp_connect(&(self)->t, 0, SRV_PORT, true);	\
 	ASSERT_GE((self)->cfd, 0);					\
-	ASSERT_EQ(0, xconnect_wait((self)->cfd, 10000));		\
-	(self)->afd = xaccept_wait((self)->lfd, 10000);			\
+	ASSERT_EQ(0, xtcp_connect_wait((self)->cfd, 10000));		\
+	(self)->afd = xtcp_accept_wait((self)->lfd, 10000);		\
 	ASSERT_GE((self)->afd, 0);					\
 } while (0)
 
@@ -283,8 +279,8 @@ TEST_F_TIMEOUT(xfer, both_ways, 600)
 
 	establish(_metadata, self);
 	transfer(_metadata, self, variant->len, 400);
-	ASSERT_EQ(0, xinfo(self->cfd, &ci));
-	ASSERT_EQ(0, xinfo(self->afd, &si));
+	ASSERT_EQ(0, xtcp_get_info(self->cfd, &ci));
+	ASSERT_EQ(0, xtcp_get_info(self->afd, &si));
 	TH_LOG("cli: rtt %u us rto %u us cwnd %u ssthresh %u retrans %u fast %u rto %u ooo %u ws %u/%u",
 	       ci.xtcpi_rtt, ci.xtcpi_rto, ci.xtcpi_snd_cwnd,
 	       ci.xtcpi_snd_ssthresh, ci.xtcpi_total_retrans,
@@ -316,17 +312,17 @@ TEST_F_TIMEOUT(xfer, both_ways, 600)
  */
 #define MISC_FIXTURE(name)						\
 	FIXTURE(name) {							\
-		struct topo t;						\
+		struct xtcp_topo t;					\
 		int lfd, cfd, afd;					\
 	}
 
 #define MISC_SETUP(veth) do {						\
 	self->lfd = self->cfd = self->afd = -1;				\
-	ASSERT_EQ(0, topo_setup(&self->t, (veth)));			\
-	ASSERT_EQ(0, topo_sysctl2(&self->t, "rto_min_ms", 40));		\
-	ASSERT_EQ(0, topo_sysctl2(&self->t, "rto_init_ms", 300));	\
-	ASSERT_EQ(0, topo_sysctl2(&self->t, "rto_max_ms", 1000));	\
-	self->lfd = xlisten(&self->t, 256);				\
+	ASSERT_EQ(0, xtcp_topo_setup(&self->t, (veth)));		\
+	ASSERT_EQ(0, xtcp_sysctl_set(&self->t, BOTH, "rto_min_ms", 40)); \
+	ASSERT_EQ(0, xtcp_sysctl_set(&self->t, BOTH, "rto_init_ms", 300)); \
+	ASSERT_EQ(0, xtcp_sysctl_set(&self->t, BOTH, "rto_max_ms", 1000)); \
+	self->lfd = xtcp_listen(&self->t, 0, SRV_PORT, 256, true, NULL); \
 	ASSERT_GE(self->lfd, 0);					\
 } while (0)
 
@@ -335,7 +331,7 @@ TEST_F_TIMEOUT(xfer, both_ways, 600)
 	abort_close(self->cfd);						\
 	if (self->lfd >= 0)						\
 		close(self->lfd);					\
-	topo_teardown(&self->t);					\
+	xtcp_topo_teardown(&self->t);					\
 } while (0)
 
 MISC_FIXTURE(misc);
@@ -368,8 +364,8 @@ TEST_F_TIMEOUT(misc, zero_window_recovers, 300)
 	close(self->lfd);
 	self->lfd = -1;
 	{
-		int fd = xsocket(&self->t, SRV), one = 1;
-		struct sockaddr_xtcp a = xaddr(&self->t, SRV, SRV_PORT);
+		int fd = xtcp_socket(&self->t, SRV, 0), one = 1;
+		struct sockaddr_in a = xtcp_addr(&self->t, SRV, 0, SRV_PORT);
 
 		ASSERT_GE(fd, 0);
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -386,23 +382,23 @@ TEST_F_TIMEOUT(misc, zero_window_recovers, 300)
 	fcntl(self->cfd, F_SETFL, O_NONBLOCK);
 
 	/* Fill until the send buffer is full and the peer's window is 0. */
-	ASSERT_TRUE(WAIT_FOR(60000, ({
+	ASSERT_TRUE(XTCP_WAIT_FOR(60000, ({
 		ssize_t r = send(self->cfd, buf + sent, LEN - sent, MSG_NOSIGNAL);
 
 		if (r > 0)
 			sent += r;
-		xinfo(self->cfd, &ci);
+		xtcp_get_info(self->cfd, &ci);
 		ci.xtcpi_snd_wnd == 0 && sent < LEN;
 	}))) TH_LOG("window never closed: sent %zu snd_wnd %u", sent,
 		    ci.xtcpi_snd_wnd);
 	/* Shut: the sender probes, and the connection survives. */
-	ASSERT_TRUE(WAIT_FOR(60000,
+	ASSERT_TRUE(XTCP_WAIT_FOR(60000,
 			     CNT(CLI, "ZeroWindowProbes") - probes0 >= 2));
-	EXPECT_EQ(XTCP_ESTABLISHED, xstate(self->cfd));
+	EXPECT_EQ(XTCP_ESTABLISHED, xtcp_sock_state(self->cfd));
 
 	/* The reader resumes; the rest flows. */
 	fcntl(self->afd, F_SETFL, O_NONBLOCK);
-	ASSERT_TRUE(WAIT_FOR(120000, ({
+	ASSERT_TRUE(XTCP_WAIT_FOR(120000, ({
 		ssize_t r;
 		static uint8_t in[65536];
 
@@ -444,14 +440,15 @@ TEST_F_TIMEOUT(link, keepalive_dead_peer, 120)
 				sizeof(one)));
 
 	/* The peer answers probes while the link is up. */
-	ASSERT_TRUE(WAIT_FOR(30000, CNT(CLI, "KeepAliveProbes") - p0 >= 2));
-	EXPECT_EQ(XTCP_ESTABLISHED, xstate(self->cfd));
+	ASSERT_TRUE(XTCP_WAIT_FOR(30000, CNT(CLI,
+					     "KeepAliveProbes") - p0 >= 2));
+	EXPECT_EQ(XTCP_ESTABLISHED, xtcp_sock_state(self->cfd));
 
 	/* Cut the link silently: the peer's side drops everything. */
-	ASSERT_EQ(0, sh("ip -n %s link set v1 down", self->t.name[SRV]));
+	ASSERT_EQ(0, xtcp_sh("ip -n %s link set v1 down", self->t.name[SRV]));
 	p.fd = self->cfd;
 	p.events = POLLIN;
-	ASSERT_TRUE(WAIT_FOR(60000, poll(&p, 1, 0) == 1 &&
+	ASSERT_TRUE(XTCP_WAIT_FOR(60000, poll(&p, 1, 0) == 1 &&
 				    (p.revents & POLLERR)));
 	EXPECT_EQ(-1, recv(self->cfd, &c, 1, MSG_DONTWAIT));
 	EXPECT_EQ(ETIMEDOUT, errno);
@@ -487,7 +484,7 @@ TEST_F_TIMEOUT(crowd, epoll_200_clients_echo, 300)
 	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, self->lfd, &ev));
 
 	for (i = 0; i < N; i++) {
-		c[i].fd = xconnect_nb(&self->t);
+		c[i].fd = xtcp_connect(&self->t, 0, SRV_PORT, true);
 		ASSERT_GE(c[i].fd, 0);
 		c[i].client = true;
 		ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
