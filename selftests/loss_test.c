@@ -22,42 +22,30 @@
 
 FIXTURE(net)
 {
-	struct xtcp_topo t;
-	int lfd, cfd, afd;
+	struct xtcp_conn c;
 };
 
 XTCP_TOPO_VARIANTS(net);
 
 FIXTURE_SETUP(net)
 {
-	self->lfd = self->cfd = self->afd = -1;
-	ASSERT_EQ(0, xtcp_topo_setup(&self->t, variant->veth));
-	ASSERT_EQ(0, xtcp_sysctl_set(&self->t, BOTH, "rto_min_ms", 100));
-	ASSERT_EQ(0, xtcp_sysctl_set(&self->t, BOTH, "rto_init_ms", 300));
+	ASSERT_EQ(0, xtcp_conn_setup(&self->c, variant->veth));
+	ASSERT_EQ(0, xtcp_sysctl_set(&self->c.t, BOTH, "rto_min_ms", 100));
+	ASSERT_EQ(0, xtcp_sysctl_set(&self->c.t, BOTH, "rto_init_ms", 300));
 }
 
 FIXTURE_TEARDOWN(net)
 {
-	if (self->afd >= 0)
-		close(self->afd);
-	if (self->cfd >= 0)
-		close(self->cfd);
-	if (self->lfd >= 0)
-		close(self->lfd);
-	xtcp_topo_teardown(&self->t);
+	xtcp_conn_teardown(&self->c);
 }
 
-#define CNT(side, name)	xtcp_counter(&self->t, side, name)
+#define CNT(side, name)	xtcp_counter(&self->c.t, side, name)
 
-/* Connect and accept, both with deadlines; ASSERTs on failure. */
+/* Connect to the open listener and accept, both with deadlines of @ms. */
 #define ESTABLISH(ms) do {						\
-	self->cfd = xtcp_connect(&self->t, 0, SRV_PORT, true);		\
-	ASSERT_GE(self->cfd, 0);					\
-	ASSERT_EQ(0, xtcp_connect_wait(self->cfd, ms));			\
-	self->afd = xtcp_accept_wait(self->lfd, ms);			\
-	ASSERT_GE(self->afd, 0) TH_LOG("accept: %s", strerror(errno));	\
-	EXPECT_EQ(XTCP_ESTABLISHED, xtcp_sock_state(self->cfd));	\
-	EXPECT_EQ(XTCP_ESTABLISHED, xtcp_sock_state(self->afd));	\
+	ASSERT_EQ(0, xtcp_conn_establish(&self->c, 8, ms));		\
+	EXPECT_EQ(XTCP_ESTABLISHED, xtcp_sock_state(self->c.cfd));	\
+	EXPECT_EQ(XTCP_ESTABLISHED, xtcp_sock_state(self->c.afd));	\
 } while (0)
 
 /* Both ends agree on the sequence numbers after the handshake. */
@@ -77,11 +65,11 @@ static void check_isn(struct __test_metadata *_metadata, int cfd, int afd)
 
 TEST_F(net, syn_lost)
 {
-	struct xtcp_topo *t = &self->t;
+	struct xtcp_topo *t = &self->c.t;
 	long long syn0, drop0, sdrop0, seen, fired;
 
-	self->lfd = xtcp_listen(t, 0, SRV_PORT, 8, true, NULL);
-	ASSERT_GE(self->lfd, 0);
+	self->c.lfd = xtcp_listen(t, 0, SRV_PORT, 8, true, NULL);
+	ASSERT_GE(self->c.lfd, 0);
 	ASSERT_EQ(0, xtcp_fault_add(t, CLI, "out syn dport=%d count=1",
 				    SRV_PORT));
 	syn0 = CNT(CLI, "SynRetrans");
@@ -89,7 +77,7 @@ TEST_F(net, syn_lost)
 	sdrop0 = CNT(SRV, "FaultDrops");
 
 	ESTABLISH(20000);
-	check_isn(_metadata, self->cfd, self->afd);
+	check_isn(_metadata, self->c.cfd, self->c.afd);
 
 	EXPECT_EQ(1, CNT(CLI, "SynRetrans") - syn0);
 	EXPECT_EQ(1, CNT(CLI, "FaultDrops") - drop0);
@@ -102,14 +90,14 @@ TEST_F(net, syn_lost)
 
 TEST_F(net, synack_lost)
 {
-	struct xtcp_topo *t = &self->t;
+	struct xtcp_topo *t = &self->c.t;
 	long long syn0, synack0, drop0, seen, fired;
 
 	/* Across namespaces the server's timer is the one that fires. */
 	if (t->veth)
 		ASSERT_EQ(0, xtcp_sysctl_set(t, CLI, "rto_init_ms", 20000));
-	self->lfd = xtcp_listen(t, 0, SRV_PORT, 8, true, NULL);
-	ASSERT_GE(self->lfd, 0);
+	self->c.lfd = xtcp_listen(t, 0, SRV_PORT, 8, true, NULL);
+	ASSERT_GE(self->c.lfd, 0);
 	ASSERT_EQ(0, xtcp_fault_add(t, SRV, "out synack sport=%d count=1",
 				    SRV_PORT));
 	syn0 = CNT(CLI, "SynRetrans");
@@ -117,7 +105,7 @@ TEST_F(net, synack_lost)
 	drop0 = CNT(SRV, "FaultDrops");
 
 	ESTABLISH(15000);
-	check_isn(_metadata, self->cfd, self->afd);
+	check_isn(_metadata, self->c.cfd, self->c.afd);
 
 	EXPECT_EQ(1, CNT(SRV, "FaultDrops") - drop0);
 	ASSERT_EQ(0, xtcp_fault_stats(t, SRV, 1, &seen, &fired));
@@ -135,32 +123,32 @@ TEST_F(net, synack_lost)
 
 TEST_F(net, third_ack_lost)
 {
-	struct xtcp_topo *t = &self->t;
+	struct xtcp_topo *t = &self->c.t;
 	struct pollfd p;
 	long long synack0, drop0, seen, fired;
 
 	/* Long enough to see the server still waiting for the ACK. */
 	ASSERT_EQ(0, xtcp_sysctl_set(t, SRV, "rto_init_ms", 2000));
-	self->lfd = xtcp_listen(t, 0, SRV_PORT, 8, true, NULL);
-	ASSERT_GE(self->lfd, 0);
+	self->c.lfd = xtcp_listen(t, 0, SRV_PORT, 8, true, NULL);
+	ASSERT_GE(self->c.lfd, 0);
 	ASSERT_EQ(0, xtcp_fault_add(t, CLI, "out ack dport=%d count=1",
 				    SRV_PORT));
 	synack0 = CNT(SRV, "SynAckRetrans");
 	drop0 = CNT(CLI, "FaultDrops");
 
-	self->cfd = xtcp_connect(t, 0, SRV_PORT, true);
-	ASSERT_GE(self->cfd, 0);
-	ASSERT_EQ(0, xtcp_connect_wait(self->cfd, 15000));
-	EXPECT_EQ(XTCP_ESTABLISHED, xtcp_sock_state(self->cfd));
+	self->c.cfd = xtcp_connect(t, 0, SRV_PORT, true);
+	ASSERT_GE(self->c.cfd, 0);
+	ASSERT_EQ(0, xtcp_connect_wait(self->c.cfd, 15000));
+	EXPECT_EQ(XTCP_ESTABLISHED, xtcp_sock_state(self->c.cfd));
 
 	/* The server has nothing to accept until the SYN-ACK is repeated. */
-	p = (struct pollfd){ .fd = self->lfd, .events = POLLIN };
+	p = (struct pollfd){ .fd = self->c.lfd, .events = POLLIN };
 	EXPECT_EQ(0, poll(&p, 1, 0));
 
-	self->afd = xtcp_accept_wait(self->lfd, 20000);
-	ASSERT_GE(self->afd, 0);
-	EXPECT_EQ(XTCP_ESTABLISHED, xtcp_sock_state(self->afd));
-	check_isn(_metadata, self->cfd, self->afd);
+	self->c.afd = xtcp_accept_wait(self->c.lfd, 20000);
+	ASSERT_GE(self->c.afd, 0);
+	EXPECT_EQ(XTCP_ESTABLISHED, xtcp_sock_state(self->c.afd));
+	check_isn(_metadata, self->c.cfd, self->c.afd);
 	EXPECT_GE(CNT(SRV, "SynAckRetrans") - synack0, 1);
 	EXPECT_EQ(1, CNT(CLI, "FaultDrops") - drop0);
 	ASSERT_EQ(0, xtcp_fault_stats(t, CLI, 1, &seen, &fired));
@@ -172,27 +160,27 @@ TEST_F(net, third_ack_lost)
 TEST_F(net, third_ack_lost_data_completes)
 {
 	struct pollfd p = { .events = POLLIN };
-	struct xtcp_topo *t = &self->t;
+	struct xtcp_topo *t = &self->c.t;
 	long long synack0;
 	char buf[16] = "";
 
 	ASSERT_EQ(0, xtcp_sysctl_set(t, SRV, "rto_init_ms", 30000));
-	self->lfd = xtcp_listen(t, 0, SRV_PORT, 8, true, NULL);
-	ASSERT_GE(self->lfd, 0);
+	self->c.lfd = xtcp_listen(t, 0, SRV_PORT, 8, true, NULL);
+	ASSERT_GE(self->c.lfd, 0);
 	ASSERT_EQ(0, xtcp_fault_add(t, CLI, "out ack dport=%d count=1",
 				    SRV_PORT));
 	synack0 = CNT(SRV, "SynAckRetrans");
 
-	self->cfd = xtcp_connect(t, 0, SRV_PORT, true);
-	ASSERT_GE(self->cfd, 0);
-	ASSERT_EQ(0, xtcp_connect_wait(self->cfd, 15000));
-	ASSERT_EQ(5, send(self->cfd, "hello", 5, MSG_NOSIGNAL));
+	self->c.cfd = xtcp_connect(t, 0, SRV_PORT, true);
+	ASSERT_GE(self->c.cfd, 0);
+	ASSERT_EQ(0, xtcp_connect_wait(self->c.cfd, 15000));
+	ASSERT_EQ(5, send(self->c.cfd, "hello", 5, MSG_NOSIGNAL));
 
-	self->afd = xtcp_accept_wait(self->lfd, 15000);
-	ASSERT_GE(self->afd, 0);
-	p.fd = self->afd;
+	self->c.afd = xtcp_accept_wait(self->c.lfd, 15000);
+	ASSERT_GE(self->c.afd, 0);
+	p.fd = self->c.afd;
 	ASSERT_EQ(1, poll(&p, 1, 10000));
-	EXPECT_EQ(5, recv(self->afd, buf, sizeof(buf), 0));
+	EXPECT_EQ(5, recv(self->c.afd, buf, sizeof(buf), 0));
 	EXPECT_STREQ("hello", buf);
 	EXPECT_EQ(0, CNT(SRV, "SynAckRetrans") - synack0);
 }
@@ -332,7 +320,7 @@ static long long realtime_us(void)
 
 TEST_F_TIMEOUT(net, syn_retries_exhausted, 90)
 {
-	struct xtcp_topo *t = &self->t;
+	struct xtcp_topo *t = &self->c.t;
 	const int retries = 3, rto = 400;
 	struct sockaddr_in a = xtcp_addr(t, SRV, 0, SRV_PORT);
 	long long syn0, fail0, drop0, seen, fired, us[16], end, lower;
@@ -350,14 +338,14 @@ TEST_F_TIMEOUT(net, syn_retries_exhausted, 90)
 	fail0 = CNT(CLI, "AttemptFails");
 	drop0 = CNT(SRV, "FaultDrops");
 
-	self->cfd = xtcp_socket(t, CLI, 0);
-	ASSERT_GE(self->cfd, 0);
-	ret = connect(self->cfd, (struct sockaddr *)&a, sizeof(a));
+	self->c.cfd = xtcp_socket(t, CLI, 0);
+	ASSERT_GE(self->c.cfd, 0);
+	ret = connect(self->c.cfd, (struct sockaddr *)&a, sizeof(a));
 	err = errno;
 	end = realtime_us();
 	EXPECT_EQ(-1, ret);
 	EXPECT_EQ(ETIMEDOUT, err) TH_LOG("connect: %s", strerror(err));
-	EXPECT_EQ(XTCP_CLOSE, xtcp_sock_state(self->cfd));
+	EXPECT_EQ(XTCP_CLOSE, xtcp_sock_state(self->c.cfd));
 
 	/* Counted around the wake-up of connect(): allow a moment. */
 	EXPECT_TRUE(XTCP_WAIT_FOR(5000, CNT(CLI, "AttemptFails") - fail0 == 1));
@@ -395,7 +383,7 @@ TEST_F_TIMEOUT(net, syn_retries_exhausted, 90)
  */
 TEST_F_TIMEOUT(net, final_ack_lost, 60)
 {
-	struct xtcp_topo *t = &self->t;
+	struct xtcp_topo *t = &self->c.t;
 	const int msl = 1500, fin_rto = 1500;
 	long long finr0, twc0, twx0, rst0, seen, fired, t_obs;
 	long tw_ent0 = 0, tw_ent = 0;
@@ -404,8 +392,8 @@ TEST_F_TIMEOUT(net, final_ack_lost, 60)
 	ASSERT_EQ(0, xtcp_sysctl_set(t, CLI, "msl_ms", msl));
 	ASSERT_EQ(0, xtcp_sysctl_set(t, SRV, "rto_min_ms", fin_rto));
 	ASSERT_EQ(0, xtcp_sysctl_set(t, SRV, "rto_init_ms", fin_rto));
-	self->lfd = xtcp_listen(t, 0, SRV_PORT, 8, true, NULL);
-	ASSERT_GE(self->lfd, 0);
+	self->c.lfd = xtcp_listen(t, 0, SRV_PORT, 8, true, NULL);
+	ASSERT_GE(self->c.lfd, 0);
 	ESTABLISH(15000);
 
 	/* The client's next pure ACK to the server is its final one. */
@@ -417,12 +405,12 @@ TEST_F_TIMEOUT(net, final_ack_lost, 60)
 	twx0 = CNT(CLI, "TimeWaitExpired");
 	xtcp_state_count(t, CLI, "TIME_WAIT", &tw_ent0);
 
-	close(self->cfd);
-	self->cfd = -1;
-	ASSERT_EQ(0, recv(self->afd, &c, 1, 0));	/* EOF: CLOSE_WAIT */
-	EXPECT_EQ(XTCP_CLOSE_WAIT, xtcp_sock_state(self->afd));
-	ASSERT_EQ(0, shutdown(self->afd, SHUT_WR));
-	EXPECT_EQ(XTCP_LAST_ACK, xtcp_sock_state(self->afd));
+	close(self->c.cfd);
+	self->c.cfd = -1;
+	ASSERT_EQ(0, recv(self->c.afd, &c, 1, 0));	/* EOF: CLOSE_WAIT */
+	EXPECT_EQ(XTCP_CLOSE_WAIT, xtcp_sock_state(self->c.afd));
+	ASSERT_EQ(0, shutdown(self->c.afd, SHUT_WR));
+	EXPECT_EQ(XTCP_LAST_ACK, xtcp_sock_state(self->c.afd));
 
 	ASSERT_TRUE(XTCP_WAIT_FOR(10000, xtcp_state_count(t, CLI, "TIME_WAIT",
 							  NULL) == 1));
@@ -430,8 +418,8 @@ TEST_F_TIMEOUT(net, final_ack_lost, 60)
 
 	/* The FIN comes again and the re-ACK closes the server. */
 	ASSERT_TRUE(XTCP_WAIT_FOR(20000,
-				  xtcp_sock_state(self->afd) == XTCP_CLOSE))
-		TH_LOG("server state %d", xtcp_sock_state(self->afd));
+				  xtcp_sock_state(self->c.afd) == XTCP_CLOSE))
+		TH_LOG("server state %d", xtcp_sock_state(self->c.afd));
 	EXPECT_GE(CNT(SRV, "FinRetrans") - finr0, 1);
 	EXPECT_EQ(0, CNT(SRV, "InRsts") - rst0);
 	ASSERT_EQ(0, xtcp_fault_stats(t, CLI, 1, &seen, &fired));
