@@ -55,12 +55,7 @@ static void check_isn(struct __test_metadata *_metadata, int cfd, int afd)
 
 	ASSERT_EQ(0, xtcp_get_info(cfd, &c));
 	ASSERT_EQ(0, xtcp_get_info(afd, &s));
-	EXPECT_EQ(c.xtcpi_iss, s.xtcpi_irs);
-	EXPECT_EQ(s.xtcpi_iss, c.xtcpi_irs);
-	EXPECT_EQ(c.xtcpi_iss + 1, c.xtcpi_snd_una);
-	EXPECT_EQ(s.xtcpi_iss + 1, s.xtcpi_snd_una);
-	EXPECT_EQ(s.xtcpi_iss + 1, c.xtcpi_rcv_nxt);
-	EXPECT_EQ(c.xtcpi_iss + 1, s.xtcpi_rcv_nxt);
+	XTCP_EXPECT_SYNCED(c, s);
 }
 
 TEST_F(net, syn_lost)

@@ -16,8 +16,8 @@
  * shrinks and the fault rules it writes vanish with them: nothing needs
  * restoring in the namespace the suite runs in.
  *
- * Nothing here includes kselftest_harness.h; XTCP_TOPO_VARIANTS is a macro
- * expanded in the tests that use it.
+ * Nothing here includes kselftest_harness.h: XTCP_TOPO_VARIANTS and
+ * XTCP_EXPECT_SYNCED are macros expanded in the tests that use them.
  */
 #ifndef _XTCP_SELFTEST_LIB_H
 #define _XTCP_SELFTEST_LIB_H
@@ -211,6 +211,21 @@ int xtcp_local_port(int fd);
 int xtcp_get_info(int fd, struct xtcp_info *info);
 /* Its state (XTCP_ESTABLISHED, ...), or -1. */
 int xtcp_sock_state(int fd);
+
+/*
+ * In a test (kselftest_harness.h): the ends of a connection that has
+ * carried nothing yet agree on the sequence numbers.  Each side's IRS is
+ * the other's ISS, and each side's SND.UNA and its peer's RCV.NXT are its
+ * ISS + 1.  @c, @s: struct xtcp_info of the client and the server side.
+ */
+#define XTCP_EXPECT_SYNCED(c, s) do {					\
+	EXPECT_EQ((c).xtcpi_iss, (s).xtcpi_irs);			\
+	EXPECT_EQ((s).xtcpi_iss, (c).xtcpi_irs);			\
+	EXPECT_EQ((c).xtcpi_iss + 1, (c).xtcpi_snd_una);		\
+	EXPECT_EQ((s).xtcpi_iss + 1, (s).xtcpi_snd_una);		\
+	EXPECT_EQ((s).xtcpi_iss + 1, (c).xtcpi_rcv_nxt);		\
+	EXPECT_EQ((c).xtcpi_iss + 1, (s).xtcpi_rcv_nxt);		\
+} while (0)
 
 /* ---- one established connection: the scenario tests' fixture -------- */
 
