@@ -150,6 +150,10 @@ int xtcp_topo_enter(const struct xtcp_topo *t, int side)
 {
 	if (!t)
 		return 0;
+	if (side != XTCP_HOME && side != CLI && side != SRV) {
+		errno = EINVAL;
+		return -1;
+	}
 	return setns(side == XTCP_HOME ? t->home : t->ns[side], CLONE_NEWNET);
 }
 

@@ -101,7 +101,7 @@ void xtcp_topo_teardown(struct xtcp_topo *t);
 
 /*
  * xtcp_topo_enter() switches the calling thread to @side's namespace for
- * a moment (0 on success); xtcp_topo_leave() returns it to where it lives
+ * a moment (0 on success; BOTH is no namespace); xtcp_topo_leave() returns it to where it lives
  * (aborts if it cannot).  xtcp_topo_move() makes @side (or XTCP_HOME) where
  * it lives from now on: plain socket() calls then make sockets there, and
  * every helper returns there.
