@@ -13,42 +13,26 @@
  * XTCP_BLIND_SEGMENTS sets the storm size (default 5000 each).
  */
 #include "kselftest_harness.h"
-#include "scenario.h"
+#include "xtcp_lib.h"
 
 #define CHALLENGE_PER_SEC	1000
 
 FIXTURE(blind)
 {
-	struct topo t;
-	int lfd, cfd, afd, raw;
+	struct xtcp_conn c;
 };
 
 FIXTURE_SETUP(blind)
 {
-	self->lfd = self->cfd = self->afd = self->raw = -1;
-	ASSERT_EQ(0, topo_setup(&self->t, false));
-	self->lfd = xlisten(&self->t, 4);
-	ASSERT_GE(self->lfd, 0);
-	self->cfd = xconnect_nb(&self->t);
-	ASSERT_GE(self->cfd, 0);
-	ASSERT_EQ(0, xconnect_wait(self->cfd, 5000));
-	self->afd = xaccept_wait(self->lfd, 5000);
-	ASSERT_GE(self->afd, 0);
-	self->raw = raw_socket(&self->t, CLI);
-	ASSERT_GE(self->raw, 0);
+	ASSERT_EQ(0, xtcp_conn_setup(&self->c, false));
+	ASSERT_EQ(0, xtcp_conn_establish(&self->c, 4, 5000));
+	self->c.raw = xtcp_raw_socket(&self->c.t, CLI);
+	ASSERT_GE(self->c.raw, 0);
 }
 
 FIXTURE_TEARDOWN(blind)
 {
-	if (self->raw >= 0)
-		close(self->raw);
-	if (self->afd >= 0)
-		close(self->afd);
-	if (self->cfd >= 0)
-		close(self->cfd);
-	if (self->lfd >= 0)
-		close(self->lfd);
-	topo_teardown(&self->t);
+	xtcp_conn_teardown(&self->c);
 }
 
 static long storm_size(void)
@@ -69,12 +53,13 @@ static long long storm(struct __test_metadata *_metadata,
 	size_t len;
 	long i;
 
-	EXPECT_EQ(0, xinfo(self->afd, &si));
+	EXPECT_EQ(0, xtcp_get_info(self->c.afd, &si));
 	for (i = 0; i < n; i++) {
-		len = xseg_build(&self->t, seg, CLI, SRV, xport(self->cfd),
-				 SRV_PORT, seqf(si.xtcpi_rcv_nxt, i),
-				 i * 2654435761u, flags, NULL, 0);
-		if (raw_send(&self->t, self->raw, SRV, seg, len))
+		len = xtcp_seg_build(&self->c.t, seg, CLI, SRV,
+				     xtcp_local_port(self->c.cfd),
+				     SRV_PORT, seqf(si.xtcpi_rcv_nxt, i),
+				     i * 2654435761u, flags, NULL, 0);
+		if (xtcp_raw_send(&self->c.t, self->c.raw, SRV, seg, len))
 			break;
 	}
 	EXPECT_EQ(n, i);
@@ -103,16 +88,16 @@ static void alive(struct __test_metadata *_metadata, FIXTURE_DATA(blind) *self)
 {
 	char b[16];
 
-	EXPECT_EQ(XTCP_ESTABLISHED, xstate(self->afd));
-	EXPECT_EQ(XTCP_ESTABLISHED, xstate(self->cfd));
-	EXPECT_EQ(4, write(self->cfd, "ping", 4));
-	EXPECT_EQ(4, recv(self->afd, b, sizeof(b), 0));
-	EXPECT_EQ(4, write(self->afd, "pong", 4));
-	EXPECT_EQ(4, recv(self->cfd, b, sizeof(b), 0));
+	EXPECT_EQ(XTCP_ESTABLISHED, xtcp_sock_state(self->c.afd));
+	EXPECT_EQ(XTCP_ESTABLISHED, xtcp_sock_state(self->c.cfd));
+	EXPECT_EQ(4, write(self->c.cfd, "ping", 4));
+	EXPECT_EQ(4, recv(self->c.afd, b, sizeof(b), 0));
+	EXPECT_EQ(4, write(self->c.afd, "pong", 4));
+	EXPECT_EQ(4, recv(self->c.cfd, b, sizeof(b), 0));
 	EXPECT_EQ(0, memcmp(b, "pong", 4));
 }
 
-#define CNT(name)	topo_counter(&self->t, SRV, name)
+#define CNT(name)	xtcp_counter(&self->c.t, SRV, name)
 
 TEST_F_TIMEOUT(blind, off_window_rst_storm, 900)
 {

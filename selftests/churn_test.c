@@ -13,7 +13,7 @@
 #include <sched.h>
 
 #include "kselftest_harness.h"
-#include "scenario.h"
+#include "xtcp_lib.h"
 
 static int write_str(const char *path, const char *s)
 {
@@ -53,7 +53,7 @@ static void snapshot(struct snap *s)
 	size_t i;
 
 	for (i = 0; i < NSTATES; i++)
-		s->st[i] = xtcp_state_count(states[i], NULL);
+		s->st[i] = xtcp_state_count(NULL, BOTH, states[i], NULL);
 	s->refcnt = xtcp_read_long_file("/sys/module/xtcp/refcnt", -1);
 	s->sk_objs = slab_objects("XTCP");
 	s->tw_objs = slab_objects("xtcp_tw_bucket");
@@ -103,13 +103,13 @@ TEST_F_TIMEOUT(lane, connect_transfer_close_cycles, 3600)
 	if (before.sk_objs < 0 || before.tw_objs < 0)
 		TH_LOG("slab caches not readable (merged, or no SLUB_DEBUG): not compared");
 
-	lfd = xtcp_listen_on(family, 0, 128, 1, &port);
+	lfd = xtcp_listen(NULL, family, 0, 128, true, &port);
 	ASSERT_GE(lfd, 0);
 	for (i = 0; i < sizeof(out); i++)
 		out[i] = i * 7;
 	t0 = xtcp_now_ms();
 	for (n = 0; n < cycles; n++) {
-		c = xtcp_connect_to(family, port);
+		c = xtcp_connect(NULL, family, port, false);
 		ASSERT_GE(c, 0) TH_LOG("cycle %ld: connect: %s", n,
 				       strerror(errno));
 		s = accept(lfd, NULL, NULL);
@@ -137,7 +137,8 @@ TEST_F_TIMEOUT(lane, connect_transfer_close_cycles, 3600)
 	       cycles, bytes, ms, ms ? cycles * 1000 / ms : 0, peak.st[5],
 	       peak.sk_objs, peak.tw_objs);
 
-	EXPECT_TRUE(WAIT_FOR(20000, (snapshot(&after), same(&before, &after))));
+	EXPECT_TRUE(XTCP_WAIT_FOR(20000,
+			(snapshot(&after), same(&before, &after))));
 	for (i = 0; i < NSTATES; i++)
 		if (after.st[i] != before.st[i])
 			TH_LOG("%s: %ld, was %ld", states[i], after.st[i],

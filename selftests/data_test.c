@@ -25,6 +25,7 @@ static void on_sigpipe(int sig)
 
 FIXTURE(data)
 {
+	struct xtcp_topo t;
 	int family;
 };
 
@@ -34,29 +35,31 @@ FIXTURE_SETUP(data)
 {
 	self->family = xtcp_family();
 	ASSERT_GT(self->family, 0) TH_LOG("xtcp.ko not loaded?");
-	ASSERT_EQ(0, xtcp_topo_setup(variant->veth));
+	ASSERT_EQ(0, xtcp_topo_setup(&self->t, variant->veth));
+	ASSERT_EQ(0, xtcp_topo_move(&self->t, CLI));
 	signal(SIGPIPE, on_sigpipe);
 }
 
 FIXTURE_TEARDOWN(data)
 {
 	signal(SIGPIPE, SIG_DFL);
-	xtcp_topo_teardown();
+	xtcp_topo_teardown(&self->t);
 }
 
 /* Push @len bytes each way at once, with poll(), and check them. */
 TEST_F(data, bytes_both_ways)
 {
+	struct xtcp_topo *t = &self->t;
 	enum { LEN = 1 << 20 };
 	static unsigned char out[LEN], in_c[LEN], in_s[LEN];
 	size_t sent_c = 0, sent_s = 0, got_c = 0, got_s = 0;
 	long long t_end = xtcp_now_ms() + 120000;
-	long long segs = xtcp_counter("OutSegs");
+	long long segs = xtcp_counter(t, BOTH, "OutSegs");
 	int c, s, l, i;
 
 	for (i = 0; i < LEN; i++)
 		out[i] = (i * 131) ^ (i >> 11);
-	ASSERT_EQ(0, xtcp_pair(self->family, &c, &s, &l));
+	ASSERT_EQ(0, xtcp_pair(t, self->family, &c, &s, &l));
 	ASSERT_EQ(0, xtcp_set_nonblock(c));
 	ASSERT_EQ(0, xtcp_set_nonblock(s));
 
@@ -95,7 +98,7 @@ TEST_F(data, bytes_both_ways)
 	}
 	EXPECT_EQ(0, memcmp(out, in_c, LEN));
 	EXPECT_EQ(0, memcmp(out, in_s, LEN));
-	EXPECT_LT(segs + 2 * (LEN / 16384), xtcp_counter("OutSegs"));
+	EXPECT_LT(segs + 2 * (LEN / 16384), xtcp_counter(t, BOTH, "OutSegs"));
 	close(c);
 	close(s);
 	close(l);
@@ -108,7 +111,8 @@ struct stream_result {
 	int e_after_rst, e_after_rst2, sigs_rst;
 };
 
-static void stream_scenario(int family, struct stream_result *r)
+static void stream_scenario(const struct xtcp_topo *t, int family,
+			    struct stream_result *r)
 {
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 	int c = -1, s = -1, l = -1, base;
@@ -116,7 +120,7 @@ static void stream_scenario(int family, struct stream_result *r)
 
 	memset(r, 0, sizeof(*r));
 	/* A failed set-up shows as a difference from TCP's results. */
-	xtcp_pair(family, &c, &s, &l);
+	xtcp_pair(t, family, &c, &s, &l);
 
 	/* EOF after the peer's FIN, and again. */
 	shutdown(s, SHUT_WR);
@@ -137,7 +141,7 @@ static void stream_scenario(int family, struct stream_result *r)
 	close(s);
 
 	/* Writing to a connection the peer reset. */
-	xtcp_pair(family, &c, &s, &l);
+	xtcp_pair(t, family, &c, &s, &l);
 	setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	close(s);
 	xtcp_sleep_ms(200);
@@ -157,8 +161,8 @@ TEST_F(data, eof_epipe_sigpipe_like_tcp)
 {
 	struct stream_result t, x;
 
-	stream_scenario(AF_INET, &t);
-	stream_scenario(self->family, &x);
+	stream_scenario(&self->t, AF_INET, &t);
+	stream_scenario(&self->t, self->family, &x);
 
 	EXPECT_EQ(0, x.eof1);
 	EXPECT_EQ(0, x.eof2);
@@ -197,7 +201,7 @@ static short poll_one(int fd)
 }
 
 /* revents at each step of a connection's life. */
-static void poll_scenario(int family, short *ev)
+static void poll_scenario(const struct xtcp_topo *t, int family, short *ev)
 {
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 	unsigned short port = 0;
@@ -208,9 +212,9 @@ static void poll_scenario(int family, short *ev)
 	ev[0] = poll_one(fd);				/* fresh */
 	close(fd);
 
-	l = xtcp_listen_on(family, 0, 4, 0, &port);
+	l = xtcp_listen(t, family, 0, 4, false, &port);
 	ev[1] = poll_one(l);				/* idle listener */
-	c = xtcp_connect_to(family, port);
+	c = xtcp_connect(t, family, port, false);
 	xtcp_sleep_ms(100);
 	ev[2] = poll_one(l);				/* connection pending */
 	s = accept(l, NULL, NULL);
@@ -228,7 +232,7 @@ static void poll_scenario(int family, short *ev)
 	close(c);
 	close(s);
 
-	c = xtcp_connect_to(family, port);
+	c = xtcp_connect(t, family, port, false);
 	s = accept(l, NULL, NULL);
 	setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	close(s);
@@ -245,8 +249,8 @@ TEST_F(data, poll_bits_like_tcp)
 	short t[NPOLL], x[NPOLL];
 	int i;
 
-	poll_scenario(AF_INET, t);
-	poll_scenario(self->family, x);
+	poll_scenario(&self->t, AF_INET, t);
+	poll_scenario(&self->t, self->family, x);
 	for (i = 0; i < NPOLL; i++) {
 		short tb = t[i], xb = x[i];
 
@@ -263,7 +267,7 @@ TEST_F(data, recv_flags)
 	int c, s, l;
 	char buf[16];
 
-	ASSERT_EQ(0, xtcp_pair(self->family, &c, &s, &l));
+	ASSERT_EQ(0, xtcp_pair(&self->t, self->family, &c, &s, &l));
 	ASSERT_EQ(0, setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
 	EXPECT_EQ(-1, recv(c, buf, sizeof(buf), 0));
 	EXPECT_EQ(EAGAIN, errno);

@@ -21,7 +21,7 @@
 #include <sys/socket.h>
 
 #include "kselftest_harness.h"
-#include "scenario.h"
+#include "xtcp_lib.h"
 
 #define TW_PORT		5001
 
@@ -40,21 +40,11 @@ static uint32_t rnd_n(uint32_t n)
 	return n ? rnd() % n : 0;
 }
 
-/* Ones'-complement sum over pseudo-header and segment folds to zero. */
-static bool csum_ok(const struct topo *t, const uint8_t *seg, size_t len)
+/* A correct checksum makes the sum over pseudo-header and segment zero. */
+static bool csum_ok(const struct xtcp_topo *t, const uint8_t *seg, size_t len)
 {
-	uint8_t pseudo[12];
-	uint32_t sum;
-
-	memcpy(pseudo, &t->addr[CLI], 4);
-	memcpy(pseudo + 4, &t->addr[SRV], 4);
-	pseudo[8] = 0;
-	pseudo[9] = t->ipproto;
-	pseudo[10] = len >> 8;
-	pseudo[11] = len & 0xff;
-	sum = csum_add(0, pseudo, sizeof(pseudo));
-	sum = csum_add(sum, seg, len);
-	return csum_fold32(sum) == 0;
+	return xtcp_seg_csum(t->addr[CLI], t->addr[SRV], t->ipproto, seg,
+			     len) == 0;
 }
 
 static long long softnet_drops(void)
@@ -93,88 +83,76 @@ struct tuple {
 
 FIXTURE(fz)
 {
-	struct topo t;
-	int lfd, lfd2, cfd, afd, tfd, raw;
+	struct xtcp_conn c;
+	int lfd2, tfd;		/* the TIME_WAIT bucket's two ends */
 	struct tuple tup[T_MAX];
 };
 
 FIXTURE_SETUP(fz)
 {
-	struct sockaddr_xtcp a;
+	struct sockaddr_in a;
+	struct xtcp_topo *t = &self->c.t;
 	struct xtcp_info ci, si;
-	int fd;
+	int fd, cport;
 
-	self->lfd = self->lfd2 = self->cfd = self->afd = self->tfd = -1;
-	self->raw = -1;
-	ASSERT_EQ(0, topo_setup(&self->t, false));
+	self->lfd2 = self->tfd = -1;
+	ASSERT_EQ(0, xtcp_conn_setup(&self->c, false));
 	/* Request entries and orphans go away quickly; TIME_WAIT stays. */
-	ASSERT_EQ(0, topo_sysctl2(&self->t, "rto_init_ms", 50));
-	ASSERT_EQ(0, topo_sysctl2(&self->t, "rto_min_ms", 50));
-	ASSERT_EQ(0, topo_sysctl2(&self->t, "rto_max_ms", 200));
-	ASSERT_EQ(0, topo_sysctl2(&self->t, "synack_retries", 1));
-	ASSERT_EQ(0, topo_sysctl2(&self->t, "fin_timeout_ms", 200));
-	ASSERT_EQ(0, topo_sysctl2(&self->t, "msl_ms", 600000));
+	ASSERT_EQ(0, xtcp_sysctl_set(t, BOTH, "rto_init_ms", 50));
+	ASSERT_EQ(0, xtcp_sysctl_set(t, BOTH, "rto_min_ms", 50));
+	ASSERT_EQ(0, xtcp_sysctl_set(t, BOTH, "rto_max_ms", 200));
+	ASSERT_EQ(0, xtcp_sysctl_set(t, BOTH, "synack_retries", 1));
+	ASSERT_EQ(0, xtcp_sysctl_set(t, BOTH, "fin_timeout_ms", 200));
+	ASSERT_EQ(0, xtcp_sysctl_set(t, BOTH, "msl_ms", 600000));
 
-	self->lfd = xlisten(&self->t, 64);
-	ASSERT_GE(self->lfd, 0);
-	self->cfd = xconnect_nb(&self->t);
-	ASSERT_GE(self->cfd, 0);
-	ASSERT_EQ(0, xconnect_wait(self->cfd, 5000));
-	self->afd = xaccept_wait(self->lfd, 5000);
-	ASSERT_GE(self->afd, 0);
+	ASSERT_EQ(0, xtcp_conn_establish(&self->c, 64, 5000));
 
 	/* A TIME_WAIT bucket on the client side of port TW_PORT. */
-	a = xaddr(&self->t, SRV, TW_PORT);
-	self->lfd2 = xsocket(&self->t, SRV);
+	a = xtcp_addr(t, SRV, 0, TW_PORT);
+	self->lfd2 = xtcp_socket(t, SRV, 0);
 	ASSERT_GE(self->lfd2, 0);
 	ASSERT_EQ(0, bind(self->lfd2, (struct sockaddr *)&a, sizeof(a)));
 	ASSERT_EQ(0, listen(self->lfd2, 4));
-	fd = xsocket(&self->t, CLI);
+	fd = xtcp_socket(t, CLI, 0);
 	ASSERT_GE(fd, 0);
 	ASSERT_EQ(0, connect(fd, (struct sockaddr *)&a, sizeof(a)));
-	self->tfd = xaccept_wait(self->lfd2, 5000);
+	self->tfd = xtcp_accept_wait(self->lfd2, 5000);
 	ASSERT_GE(self->tfd, 0);
-	self->tup[T_TW].dport = xport(fd);
+	self->tup[T_TW].dport = xtcp_local_port(fd);
 	self->tup[T_TW].sport = TW_PORT;
-	ASSERT_EQ(0, xinfo(fd, &ci));
+	ASSERT_EQ(0, xtcp_get_info(fd, &ci));
 	self->tup[T_TW].seq = ci.xtcpi_rcv_nxt + 1;	/* after the FIN */
 	self->tup[T_TW].ack = ci.xtcpi_snd_nxt + 1;
 	close(fd);
-	ASSERT_TRUE(WAIT_FOR(20000, xstate(self->tfd) == XTCP_CLOSE_WAIT))
-		TH_LOG("accepted side in state %d", xstate(self->tfd));
+	ASSERT_TRUE(XTCP_WAIT_FOR(20000,
+			xtcp_sock_state(self->tfd) == XTCP_CLOSE_WAIT))
+		TH_LOG("accepted side in state %d", xtcp_sock_state(self->tfd));
 	close(self->tfd);
 	self->tfd = -1;
-	ASSERT_TRUE(WAIT_FOR(20000, topo_state(&self->t, CLI, "TIME_WAIT",
-					       NULL) == 1));
+	ASSERT_TRUE(XTCP_WAIT_FOR(20000,
+			xtcp_state_count(t, CLI, "TIME_WAIT", NULL) == 1));
 
-	ASSERT_EQ(0, xinfo(self->cfd, &ci));
-	ASSERT_EQ(0, xinfo(self->afd, &si));
-	self->tup[T_SRV] = (struct tuple){ xport(self->cfd), SRV_PORT,
+	ASSERT_EQ(0, xtcp_get_info(self->c.cfd, &ci));
+	ASSERT_EQ(0, xtcp_get_info(self->c.afd, &si));
+	cport = xtcp_local_port(self->c.cfd);
+	self->tup[T_SRV] = (struct tuple){ cport, SRV_PORT,
 					   si.xtcpi_rcv_nxt, si.xtcpi_snd_nxt };
-	self->tup[T_CLI] = (struct tuple){ SRV_PORT, xport(self->cfd),
+	self->tup[T_CLI] = (struct tuple){ SRV_PORT, cport,
 					   ci.xtcpi_rcv_nxt, ci.xtcpi_snd_nxt };
 	self->tup[T_LISTEN] = (struct tuple){ 0, SRV_PORT, 0, 0 };
 	self->tup[T_NONE] = (struct tuple){ 0, 0, 0, 0 };
 
-	self->raw = raw_socket(&self->t, SRV);
-	ASSERT_GE(self->raw, 0);
+	self->c.raw = xtcp_raw_socket(t, SRV);
+	ASSERT_GE(self->c.raw, 0);
 }
 
 FIXTURE_TEARDOWN(fz)
 {
-	if (self->raw >= 0)
-		close(self->raw);
 	if (self->tfd >= 0)
 		close(self->tfd);
-	if (self->afd >= 0)
-		close(self->afd);
-	if (self->cfd >= 0)
-		close(self->cfd);
 	if (self->lfd2 >= 0)
 		close(self->lfd2);
-	if (self->lfd >= 0)
-		close(self->lfd);
-	topo_teardown(&self->t);
+	xtcp_conn_teardown(&self->c);
 }
 
 /* A sequence number: mostly around @base (in window), sometimes anywhere. */
@@ -228,6 +206,7 @@ TEST_F_TIMEOUT(fz, random_and_mutated_segments, 3600)
 	long long in_errs, in_csum, in_segs, drops, t0, ms;
 	long long c_no_sock, c_rsts, c_chall, c_ldrops;
 	static uint8_t buf[65536];
+	struct xtcp_topo *t = &self->c.t;
 	bool seen_flags[T_MAX][256] = { { false } };
 	int combos = 0, i;
 	uint64_t seed;
@@ -239,13 +218,13 @@ TEST_F_TIMEOUT(fz, random_and_mutated_segments, 3600)
 	TH_LOG("seed %llu (XTCP_FUZZ_SEED), %ld segments",
 	       (unsigned long long)seed, total);
 
-	in_errs = topo_counter(&self->t, SRV, "InErrs");
-	in_csum = topo_counter(&self->t, SRV, "InCsumErrors");
-	in_segs = topo_counter(&self->t, SRV, "InSegs");
-	c_no_sock = topo_counter(&self->t, SRV, "InNoSocket");
-	c_rsts = topo_counter(&self->t, SRV, "InRsts");
-	c_chall = topo_counter(&self->t, SRV, "ChallengeAcks");
-	c_ldrops = topo_counter(&self->t, SRV, "ListenDrops");
+	in_errs = xtcp_counter(t, SRV, "InErrs");
+	in_csum = xtcp_counter(t, SRV, "InCsumErrors");
+	in_segs = xtcp_counter(t, SRV, "InSegs");
+	c_no_sock = xtcp_counter(t, SRV, "InNoSocket");
+	c_rsts = xtcp_counter(t, SRV, "InRsts");
+	c_chall = xtcp_counter(t, SRV, "ChallengeAcks");
+	c_ldrops = xtcp_counter(t, SRV, "ListenDrops");
 	drops = softnet_drops();
 	t0 = xtcp_now_ms();
 
@@ -307,8 +286,8 @@ TEST_F_TIMEOUT(fz, random_and_mutated_segments, 3600)
 		if (rnd_n(20) == 0)
 			len = rnd_n(hl + 1);
 		h->check = 0;
-		h->check = xseg_csum(self->t.addr[CLI], self->t.addr[SRV],
-				     self->t.ipproto, buf, len);
+		h->check = xtcp_seg_csum(t->addr[CLI], t->addr[SRV],
+					 t->ipproto, buf, len);
 		/* Mutations after the checksum: most now fail it. */
 		switch (rnd_n(8)) {
 		case 0: {
@@ -330,22 +309,22 @@ TEST_F_TIMEOUT(fz, random_and_mutated_segments, 3600)
 		if (len < sizeof(*h) || (buf[12] >> 4) * 4 < (int)sizeof(*h) ||
 		    (size_t)(buf[12] >> 4) * 4 > len) {
 			malformed++;
-		} else if (!csum_ok(&self->t, buf, len)) {
+		} else if (!csum_ok(t, buf, len)) {
 			bad_csum++;
 		} else {
 			valid++;
 		}
 		per_target[tg]++;
-		if (raw_send(&self->t, self->raw, SRV, buf, len))
+		if (xtcp_raw_send(t, self->c.raw, SRV, buf, len))
 			send_fail++;
 	}
 	ms = xtcp_now_ms() - t0;
 	/* Let the softirq backlog drain. */
 	xtcp_sleep_ms(200);
 	drops = softnet_drops() - drops;
-	in_errs = topo_counter(&self->t, SRV, "InErrs") - in_errs;
-	in_csum = topo_counter(&self->t, SRV, "InCsumErrors") - in_csum;
-	in_segs = topo_counter(&self->t, SRV, "InSegs") - in_segs;
+	in_errs = xtcp_counter(t, SRV, "InErrs") - in_errs;
+	in_csum = xtcp_counter(t, SRV, "InCsumErrors") - in_csum;
+	in_segs = xtcp_counter(t, SRV, "InSegs") - in_segs;
 
 	TH_LOG("sent %ld segments in %lld ms (%lld/s): %ld valid, %ld bad checksum, %ld malformed, %ld oversized, %d target/flag combinations",
 	       sent, ms, ms ? sent * 1000 / ms : 0, valid, bad_csum, malformed,
@@ -354,10 +333,10 @@ TEST_F_TIMEOUT(fz, random_and_mutated_segments, 3600)
 		TH_LOG("  at %s: %ld", target_name[i], per_target[i]);
 	TH_LOG("counters: InSegs +%lld InErrs +%lld InCsumErrors +%lld InNoSocket +%lld InRsts +%lld ChallengeAcks +%lld ListenDrops +%lld; host backlog drops %lld, send failures %ld",
 	       in_segs, in_errs, in_csum,
-	       topo_counter(&self->t, SRV, "InNoSocket") - c_no_sock,
-	       topo_counter(&self->t, SRV, "InRsts") - c_rsts,
-	       topo_counter(&self->t, SRV, "ChallengeAcks") - c_chall,
-	       topo_counter(&self->t, SRV, "ListenDrops") - c_ldrops,
+	       xtcp_counter(t, SRV, "InNoSocket") - c_no_sock,
+	       xtcp_counter(t, SRV, "InRsts") - c_rsts,
+	       xtcp_counter(t, SRV, "ChallengeAcks") - c_chall,
+	       xtcp_counter(t, SRV, "ListenDrops") - c_ldrops,
 	       drops, send_fail);
 
 	if (total >= 256 * T_MAX)
@@ -377,28 +356,28 @@ TEST_F_TIMEOUT(fz, random_and_mutated_segments, 3600)
 	errors = 0;
 
 	/* The survivors close; everything but the TIME_WAIT bucket drains. */
-	close(self->cfd);
-	close(self->afd);
-	self->cfd = self->afd = -1;
-	EXPECT_TRUE(WAIT_FOR(10000,
-		topo_state(&self->t, SRV, "ESTABLISHED", NULL) == 0 &&
-		topo_state(&self->t, SRV, "SYN_RCVD", NULL) == 0 &&
-		topo_state(&self->t, SRV, "SYN_SENT", NULL) == 0 &&
-		topo_state(&self->t, SRV, "CLOSE_WAIT", NULL) == 0 &&
-		topo_state(&self->t, SRV, "FIN_WAIT_1", NULL) == 0 &&
-		topo_state(&self->t, SRV, "FIN_WAIT_2", NULL) == 0 &&
-		topo_state(&self->t, SRV, "LAST_ACK", NULL) == 0 &&
-		topo_state(&self->t, SRV, "CLOSING", NULL) == 0))
+	close(self->c.cfd);
+	close(self->c.afd);
+	self->c.cfd = self->c.afd = -1;
+	EXPECT_TRUE(XTCP_WAIT_FOR(10000,
+		xtcp_state_count(t, SRV, "ESTABLISHED", NULL) == 0 &&
+		xtcp_state_count(t, SRV, "SYN_RCVD", NULL) == 0 &&
+		xtcp_state_count(t, SRV, "SYN_SENT", NULL) == 0 &&
+		xtcp_state_count(t, SRV, "CLOSE_WAIT", NULL) == 0 &&
+		xtcp_state_count(t, SRV, "FIN_WAIT_1", NULL) == 0 &&
+		xtcp_state_count(t, SRV, "FIN_WAIT_2", NULL) == 0 &&
+		xtcp_state_count(t, SRV, "LAST_ACK", NULL) == 0 &&
+		xtcp_state_count(t, SRV, "CLOSING", NULL) == 0))
 		TH_LOG("sockets did not drain after the fuzz");
 
 	/* And the listener still works. */
-	self->cfd = xconnect_nb(&self->t);
-	ASSERT_GE(self->cfd, 0);
-	EXPECT_EQ(0, xconnect_wait(self->cfd, 5000));
-	self->afd = xaccept_wait(self->lfd, 5000);
-	EXPECT_GE(self->afd, 0);
-	EXPECT_EQ(5, write(self->cfd, "hello", 5));
-	EXPECT_EQ(5, recv(self->afd, buf, sizeof(buf), 0));
+	self->c.cfd = xtcp_connect(t, 0, SRV_PORT, true);
+	ASSERT_GE(self->c.cfd, 0);
+	EXPECT_EQ(0, xtcp_connect_wait(self->c.cfd, 5000));
+	self->c.afd = xtcp_accept_wait(self->c.lfd, 5000);
+	EXPECT_GE(self->c.afd, 0);
+	EXPECT_EQ(5, write(self->c.cfd, "hello", 5));
+	EXPECT_EQ(5, recv(self->c.afd, buf, sizeof(buf), 0));
 	(void)errors;
 }
 

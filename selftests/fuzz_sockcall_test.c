@@ -21,7 +21,7 @@
 #include <sys/socket.h>
 
 #include "kselftest_harness.h"
-#include "scenario.h"
+#include "xtcp_lib.h"
 
 #define SLOTS		12
 #define THREADS		4
@@ -311,7 +311,7 @@ static bool all_drained(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(st) / sizeof(st[0]); i++)
-		if (xtcp_state_count(st[i], NULL) != 0)
+		if (xtcp_state_count(NULL, BOTH, st[i], NULL) != 0)
 			return false;
 	return true;
 }
@@ -378,26 +378,26 @@ TEST_F_TIMEOUT(lane, random_calls_on_shared_sockets, 3600)
 
 	for (i = 0; i < SLOTS; i++)
 		slot_put(i, -1);
-	EXPECT_TRUE(WAIT_FOR(30000, all_drained()))
+	EXPECT_TRUE(XTCP_WAIT_FOR(30000, all_drained()))
 		TH_LOG("states did not drain: ESTABLISHED %ld FIN_WAIT_1 %ld FIN_WAIT_2 %ld TIME_WAIT %ld CLOSED %ld LAST_ACK %ld CLOSING %ld SYN_RCVD %ld",
-		       xtcp_state_count("ESTABLISHED", NULL),
-		       xtcp_state_count("FIN_WAIT_1", NULL),
-		       xtcp_state_count("FIN_WAIT_2", NULL),
-		       xtcp_state_count("TIME_WAIT", NULL),
-		       xtcp_state_count("CLOSED", NULL),
-		       xtcp_state_count("LAST_ACK", NULL),
-		       xtcp_state_count("CLOSING", NULL),
-		       xtcp_state_count("SYN_RCVD", NULL));
+		       xtcp_state_count(NULL, BOTH, "ESTABLISHED", NULL),
+		       xtcp_state_count(NULL, BOTH, "FIN_WAIT_1", NULL),
+		       xtcp_state_count(NULL, BOTH, "FIN_WAIT_2", NULL),
+		       xtcp_state_count(NULL, BOTH, "TIME_WAIT", NULL),
+		       xtcp_state_count(NULL, BOTH, "CLOSED", NULL),
+		       xtcp_state_count(NULL, BOTH, "LAST_ACK", NULL),
+		       xtcp_state_count(NULL, BOTH, "CLOSING", NULL),
+		       xtcp_state_count(NULL, BOTH, "SYN_RCVD", NULL));
 
 	/* The family still works in this namespace. */
 	{
 		int c, s, l;
 
-		ASSERT_EQ(0, xtcp_pair(family, &c, &s, &l));
+		ASSERT_EQ(0, xtcp_pair(NULL, family, &c, &s, &l));
 		EXPECT_EQ(3, write(c, "abc", 3));
 		fd = s;
-		EXPECT_TRUE(WAIT_FOR(2000, recv(fd, (char[8]){ 0 }, 8,
-						MSG_DONTWAIT) == 3));
+		EXPECT_TRUE(XTCP_WAIT_FOR(2000, recv(fd, (char[8]){ 0 }, 8,
+						     MSG_DONTWAIT) == 3));
 		close(c);
 		close(s);
 		close(l);

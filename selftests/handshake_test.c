@@ -16,6 +16,7 @@
 
 FIXTURE(hs)
 {
+	struct xtcp_topo t;
 	int family;
 	int rto_init_ms;
 	int msl_ms;
@@ -26,48 +27,45 @@ FIXTURE_SETUP(hs)
 	self->family = xtcp_family();
 	ASSERT_GT(self->family, 0) TH_LOG("xtcp.ko not loaded?");
 	/* A private namespace: counters and netem are the test's alone. */
-	ASSERT_EQ(0, xtcp_topo_setup(0));
-	self->rto_init_ms = xtcp_sysctl_get("rto_init_ms");
-	self->msl_ms = xtcp_sysctl_get("msl_ms");
+	ASSERT_EQ(0, xtcp_topo_setup(&self->t, false));
+	ASSERT_EQ(0, xtcp_topo_move(&self->t, CLI));
+	self->rto_init_ms = xtcp_sysctl_get(&self->t, CLI, "rto_init_ms");
+	self->msl_ms = xtcp_sysctl_get(&self->t, CLI, "msl_ms");
 	ASSERT_GT(self->rto_init_ms, 0);
 }
 
 FIXTURE_TEARDOWN(hs)
 {
-	xtcp_sysctl_set("rto_init_ms", self->rto_init_ms);
-	xtcp_sysctl_set("msl_ms", self->msl_ms);
-	xtcp_fault_clear();
-	xtcp_topo_teardown();
+	xtcp_sysctl_set(&self->t, BOTH, "rto_init_ms", self->rto_init_ms);
+	xtcp_sysctl_set(&self->t, BOTH, "msl_ms", self->msl_ms);
+	xtcp_fault_add(&self->t, BOTH, "clear");
+	xtcp_topo_teardown(&self->t);
 }
 
 /* Peer's ack = ISS + 1 both ways, and each side's IRS is the other's ISS. */
 TEST_F(hs, seq_ack_arithmetic)
 {
-	long long act = xtcp_counter("ActiveOpens");
-	long long pas = xtcp_counter("PassiveOpens");
-	long long est = xtcp_counter("CurrEstab");
+	struct xtcp_topo *t = &self->t;
+	long long act = xtcp_counter(t, BOTH, "ActiveOpens");
+	long long pas = xtcp_counter(t, BOTH, "PassiveOpens");
+	long long est = xtcp_counter(t, BOTH, "CurrEstab");
 	struct xtcp_info ci, si;
 	int c, s, l;
 
-	ASSERT_EQ(0, xtcp_pair(self->family, &c, &s, &l));
+	ASSERT_EQ(0, xtcp_pair(t, self->family, &c, &s, &l));
 	ASSERT_EQ(0, xtcp_get_info(c, &ci));
 	ASSERT_EQ(0, xtcp_get_info(s, &si));
 
 	EXPECT_EQ(XTCP_ESTABLISHED, ci.xtcpi_state);
 	EXPECT_EQ(XTCP_ESTABLISHED, si.xtcpi_state);
-	EXPECT_EQ(ci.xtcpi_iss, si.xtcpi_irs);
-	EXPECT_EQ(si.xtcpi_iss, ci.xtcpi_irs);
-	EXPECT_EQ(ci.xtcpi_iss + 1, ci.xtcpi_snd_una);
+	XTCP_EXPECT_SYNCED(ci, si);
 	EXPECT_EQ(ci.xtcpi_iss + 1, ci.xtcpi_snd_nxt);
-	EXPECT_EQ(ci.xtcpi_iss + 1, si.xtcpi_rcv_nxt);
-	EXPECT_EQ(si.xtcpi_iss + 1, si.xtcpi_snd_una);
-	EXPECT_EQ(si.xtcpi_iss + 1, ci.xtcpi_rcv_nxt);
 	EXPECT_NE(ci.xtcpi_iss, si.xtcpi_iss);
 	EXPECT_GT(ci.xtcpi_mss, 0);
 
-	EXPECT_EQ(act + 1, xtcp_counter("ActiveOpens"));
-	EXPECT_EQ(pas + 1, xtcp_counter("PassiveOpens"));
-	EXPECT_EQ(est + 2, xtcp_counter("CurrEstab"));
+	EXPECT_EQ(act + 1, xtcp_counter(t, BOTH, "ActiveOpens"));
+	EXPECT_EQ(pas + 1, xtcp_counter(t, BOTH, "PassiveOpens"));
+	EXPECT_EQ(est + 2, xtcp_counter(t, BOTH, "CurrEstab"));
 
 	close(c);
 	close(s);
@@ -77,17 +75,19 @@ TEST_F(hs, seq_ack_arithmetic)
 /* getsockname/getpeername/accept report the xtcp family and real ports. */
 TEST_F(hs, names_report_family)
 {
+	struct xtcp_topo *t = &self->t;
 	struct sockaddr_in a, b;
 	socklen_t len;
 	unsigned short port = 0;
 	int c, s, l;
 
-	l = xtcp_listen_on(self->family, 0, 4, 0, &port);
+	l = xtcp_listen(t, self->family, 0, 4, false, &port);
 	ASSERT_GE(l, 0);
-	c = xtcp_connect_to(AF_INET, port);	/* AF_INET-tagged is accepted */
+	c = xtcp_connect(t, AF_INET, port,
+			 false);	/* AF_INET-tagged is accepted */
 	if (c < 0) {
 		/* ... on an xtcp socket, that is. */
-		struct sockaddr_in in = xtcp_loopback(AF_INET, port);
+		struct sockaddr_in in = xtcp_addr(t, SRV, AF_INET, port);
 
 		c = socket(self->family, SOCK_STREAM, 0);
 		ASSERT_GE(c, 0);
@@ -120,30 +120,32 @@ TEST_F(hs, names_report_family)
 
 TEST_F(hs, closed_port_refused)
 {
-	long long nosock = xtcp_counter("InNoSocket");
-	long long rsts = xtcp_counter("OutRsts");
-	long long fails = xtcp_counter("AttemptFails");
+	struct xtcp_topo *t = &self->t;
+	long long nosock = xtcp_counter(t, BOTH, "InNoSocket");
+	long long rsts = xtcp_counter(t, BOTH, "OutRsts");
+	long long fails = xtcp_counter(t, BOTH, "AttemptFails");
 	unsigned short port = 0;
 	int l, c;
 
 	/* A port nobody listens on: bind and close a listener. */
-	l = xtcp_listen_on(self->family, 0, 1, 0, &port);
+	l = xtcp_listen(t, self->family, 0, 1, false, &port);
 	ASSERT_GE(l, 0);
 	close(l);
 
-	c = xtcp_connect_to(self->family, port);
+	c = xtcp_connect(t, self->family, port, false);
 	EXPECT_EQ(-1, c);
 	EXPECT_EQ(ECONNREFUSED, errno);
-	EXPECT_EQ(nosock + 1, xtcp_counter("InNoSocket"));
-	EXPECT_EQ(rsts + 1, xtcp_counter("OutRsts"));
-	EXPECT_EQ(fails + 1, xtcp_counter("AttemptFails"));
+	EXPECT_EQ(nosock + 1, xtcp_counter(t, BOTH, "InNoSocket"));
+	EXPECT_EQ(rsts + 1, xtcp_counter(t, BOTH, "OutRsts"));
+	EXPECT_EQ(fails + 1, xtcp_counter(t, BOTH, "AttemptFails"));
 }
 
 struct nb_result {
 	int r1, e1, pollout, soerr, r2, e2, r3, e3;
 };
 
-static void nb_connect(int family, struct nb_result *r)
+static void nb_connect(const struct xtcp_topo *t, int family,
+		       struct nb_result *r)
 {
 	struct pollfd p = { .events = POLLOUT };
 	unsigned short port = 0;
@@ -152,8 +154,8 @@ static void nb_connect(int family, struct nb_result *r)
 	int l, c, s;
 
 	memset(r, 0, sizeof(*r));
-	l = xtcp_listen_on(family, 0, 4, 0, &port);
-	a = xtcp_loopback(family, port);
+	l = xtcp_listen(t, family, 0, 4, false, &port);
+	a = xtcp_addr(t, SRV, family, port);
 	c = socket(family, SOCK_STREAM, 0);
 	xtcp_set_nonblock(c);
 	errno = 0;
@@ -181,8 +183,8 @@ TEST_F(hs, nonblocking_connect_like_tcp)
 {
 	struct nb_result t, x;
 
-	nb_connect(AF_INET, &t);
-	nb_connect(self->family, &x);
+	nb_connect(&self->t, AF_INET, &t);
+	nb_connect(&self->t, self->family, &x);
 	EXPECT_EQ(-1, x.r1);
 	EXPECT_EQ(EINPROGRESS, x.e1);
 	EXPECT_TRUE(x.pollout & POLLOUT);
@@ -201,16 +203,17 @@ TEST_F(hs, nonblocking_connect_like_tcp)
 /* Non-blocking connect to a closed port: SO_ERROR carries ECONNREFUSED. */
 TEST_F(hs, nonblocking_refused_so_error)
 {
+	struct xtcp_topo *t = &self->t;
 	struct pollfd p = { .events = POLLOUT };
 	unsigned short port = 0;
 	struct sockaddr_in a;
 	socklen_t len = sizeof(int);
 	int l, c, err = 0;
 
-	l = xtcp_listen_on(self->family, 0, 1, 0, &port);
+	l = xtcp_listen(t, self->family, 0, 1, false, &port);
 	ASSERT_GE(l, 0);
 	close(l);
-	a = xtcp_loopback(self->family, port);
+	a = xtcp_addr(t, SRV, self->family, port);
 	c = socket(self->family, SOCK_STREAM, 0);
 	ASSERT_EQ(0, xtcp_set_nonblock(c));
 	EXPECT_EQ(-1, connect(c, (struct sockaddr *)&a, sizeof(a)));
@@ -226,15 +229,16 @@ TEST_F(hs, nonblocking_refused_so_error)
 /* EALREADY while the SYN is outstanding (the SYN is dropped on the way). */
 TEST_F(hs, ealready_while_syn_sent)
 {
+	struct xtcp_topo *t = &self->t;
 	unsigned short port = 0;
 	struct sockaddr_in a;
 	int l, c;
 
-	l = xtcp_listen_on(self->family, 0, 4, 0, &port);
+	l = xtcp_listen(t, self->family, 0, 4, false, &port);
 	ASSERT_GE(l, 0);
-	if (xtcp_fault_add("out syn count=1"))
+	if (xtcp_fault_add(t, BOTH, "out syn count=1"))
 		SKIP(close(l); return, "no /proc/net/xtcp/faults");
-	a = xtcp_loopback(self->family, port);
+	a = xtcp_addr(t, SRV, self->family, port);
 	c = socket(self->family, SOCK_STREAM, 0);
 	ASSERT_EQ(0, xtcp_set_nonblock(c));
 	EXPECT_EQ(-1, connect(c, (struct sockaddr *)&a, sizeof(a)));
@@ -243,7 +247,8 @@ TEST_F(hs, ealready_while_syn_sent)
 	EXPECT_EQ(-1, connect(c, (struct sockaddr *)&a, sizeof(a)));
 	EXPECT_EQ(EALREADY, errno);
 	/* The retransmitted SYN gets through. */
-	EXPECT_TRUE(xtcp_wait_sock_state(c, XTCP_ESTABLISHED, 30000));
+	EXPECT_TRUE(XTCP_WAIT_FOR(30000,
+				  xtcp_sock_state(c) == XTCP_ESTABLISHED));
 	close(c);
 	close(l);
 }
@@ -253,9 +258,10 @@ struct errnos {
 	    bind_twice, bind_nonlocal, listen_connected, send_unconn;
 };
 
-static void collect_errnos(int family, struct errnos *e)
+static void collect_errnos(const struct xtcp_topo *t, int family,
+			   struct errnos *e)
 {
-	struct sockaddr_in a = xtcp_loopback(family, 0), b;
+	struct sockaddr_in a = xtcp_addr(t, SRV, family, 0), b;
 	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6 };
 	socklen_t len = sizeof(b);
 	unsigned short port = 0;
@@ -292,14 +298,14 @@ static void collect_errnos(int family, struct errnos *e)
 	bind(fd, (struct sockaddr *)&a, sizeof(a));
 	e->bind_twice = errno;
 
-	l = xtcp_listen_on(family, 0, 4, 0, &port);
+	l = xtcp_listen(t, family, 0, 4, false, &port);
 	fd2 = socket(family, SOCK_STREAM, 0);
 	a.sin_port = htons(port);
 	errno = 0;
 	bind(fd2, (struct sockaddr *)&a, sizeof(a));
 	e->bind_inuse = errno;
 
-	c = xtcp_connect_to(family, port);
+	c = xtcp_connect(t, family, port, false);
 	s = accept(l, NULL, NULL);
 	errno = 0;
 	connect(c, (struct sockaddr *)&a, sizeof(a));
@@ -319,8 +325,8 @@ TEST_F(hs, errnos_like_tcp)
 {
 	struct errnos t, x;
 
-	collect_errnos(AF_INET, &t);
-	collect_errnos(self->family, &x);
+	collect_errnos(&self->t, AF_INET, &t);
+	collect_errnos(&self->t, self->family, &x);
 	EXPECT_EQ(ENOTCONN, x.peer);
 	EXPECT_EQ(t.peer, x.peer);
 	EXPECT_EQ(t.recv, x.recv);
@@ -348,15 +354,15 @@ struct tw_result {
  * The server closes first, so its port sits in TIME_WAIT: bind() without
  * SO_REUSEADDR fails, with it succeeds (the old listener had it too).
  */
-static void tw_port(int family, struct tw_result *r)
+static void tw_port(const struct xtcp_topo *t, int family, struct tw_result *r)
 {
 	struct sockaddr_in a;
 	unsigned short port = 0;
 	int l, c, s, fd, one = 1;
 	char buf[4];
 
-	l = xtcp_listen_on(family, 0, 4, 1, &port);
-	c = xtcp_connect_to(family, port);
+	l = xtcp_listen(t, family, 0, 4, true, &port);
+	c = xtcp_connect(t, family, port, false);
 	s = accept(l, NULL, NULL);
 	close(l);
 	close(s);
@@ -364,7 +370,7 @@ static void tw_port(int family, struct tw_result *r)
 	close(c);
 	xtcp_sleep_ms(100);
 
-	a = xtcp_loopback(family, port);
+	a = xtcp_addr(t, SRV, family, port);
 	fd = socket(family, SOCK_STREAM, 0);
 	errno = 0;
 	bind(fd, (struct sockaddr *)&a, sizeof(a));
@@ -379,14 +385,14 @@ static void tw_port(int family, struct tw_result *r)
 
 TEST_F(hs, time_wait_port_vs_reuseaddr)
 {
-	long long created = xtcp_counter("TimeWaitCreated");
-	long tw = xtcp_state_count("TIME_WAIT", NULL);
+	long long created = xtcp_counter(&self->t, BOTH, "TimeWaitCreated");
+	long tw = xtcp_state_count(&self->t, BOTH, "TIME_WAIT", NULL);
 	struct tw_result t, x;
 
-	tw_port(AF_INET, &t);
-	tw_port(self->family, &x);
-	EXPECT_EQ(created + 1, xtcp_counter("TimeWaitCreated"));
-	EXPECT_EQ(tw + 1, xtcp_state_count("TIME_WAIT", NULL));
+	tw_port(&self->t, AF_INET, &t);
+	tw_port(&self->t, self->family, &x);
+	EXPECT_EQ(created + 1, xtcp_counter(&self->t, BOTH, "TimeWaitCreated"));
+	EXPECT_EQ(tw + 1, xtcp_state_count(&self->t, BOTH, "TIME_WAIT", NULL));
 	EXPECT_EQ(EADDRINUSE, x.inuse_errno);
 	EXPECT_EQ(0, x.reuse_ret);
 	EXPECT_EQ(0, x.listen_ret);
@@ -402,16 +408,17 @@ TEST_F(hs, time_wait_port_vs_reuseaddr)
  */
 TEST_F(hs, simultaneous_open)
 {
-	long long act = xtcp_counter("ActiveOpens");
+	struct xtcp_topo *t = &self->t;
+	long long act = xtcp_counter(t, BOTH, "ActiveOpens");
 	struct sockaddr_in a1, a2;
 	long trans0, est0;
 	int s1, s2;
 
-	trans0 = xtcp_transition_count("SYN_SENT", "SYN_RCVD");
-	est0 = xtcp_transition_count("SYN_RCVD", "ESTABLISHED");
+	trans0 = xtcp_transition_count(t, BOTH, "SYN_SENT", "SYN_RCVD");
+	est0 = xtcp_transition_count(t, BOTH, "SYN_RCVD", "ESTABLISHED");
 	s1 = socket(self->family, SOCK_STREAM, 0);
 	s2 = socket(self->family, SOCK_STREAM, 0);
-	a1 = xtcp_loopback(self->family, 0);
+	a1 = xtcp_addr(t, SRV, self->family, 0);
 	a2 = a1;
 	ASSERT_EQ(0, bind(s1, (struct sockaddr *)&a1, sizeof(a1)));
 	ASSERT_EQ(0, bind(s2, (struct sockaddr *)&a2, sizeof(a2)));
@@ -419,16 +426,20 @@ TEST_F(hs, simultaneous_open)
 	a2.sin_port = htons(xtcp_local_port(s2));
 	ASSERT_EQ(0, xtcp_set_nonblock(s1));
 	ASSERT_EQ(0, xtcp_set_nonblock(s2));
-	ASSERT_EQ(0, xtcp_topo_delay(500));
+	ASSERT_EQ(0, xtcp_topo_netem(t, "delay %dms", 500));
 	EXPECT_EQ(-1, connect(s1, (struct sockaddr *)&a2, sizeof(a2)));
 	EXPECT_EQ(EINPROGRESS, errno);
 	EXPECT_EQ(-1, connect(s2, (struct sockaddr *)&a1, sizeof(a1)));
 	EXPECT_EQ(EINPROGRESS, errno);
-	EXPECT_TRUE(xtcp_wait_sock_state(s1, XTCP_ESTABLISHED, 30000));
-	EXPECT_TRUE(xtcp_wait_sock_state(s2, XTCP_ESTABLISHED, 30000));
-	EXPECT_EQ(trans0 + 2, xtcp_transition_count("SYN_SENT", "SYN_RCVD"));
-	EXPECT_EQ(est0 + 2, xtcp_transition_count("SYN_RCVD", "ESTABLISHED"));
-	EXPECT_EQ(act + 2, xtcp_counter("ActiveOpens"));
+	EXPECT_TRUE(XTCP_WAIT_FOR(30000,
+				  xtcp_sock_state(s1) == XTCP_ESTABLISHED));
+	EXPECT_TRUE(XTCP_WAIT_FOR(30000,
+				  xtcp_sock_state(s2) == XTCP_ESTABLISHED));
+	EXPECT_EQ(trans0 + 2, xtcp_transition_count(t, BOTH, "SYN_SENT",
+						    "SYN_RCVD"));
+	EXPECT_EQ(est0 + 2, xtcp_transition_count(t, BOTH, "SYN_RCVD",
+						  "ESTABLISHED"));
+	EXPECT_EQ(act + 2, xtcp_counter(t, BOTH, "ActiveOpens"));
 	close(s1);
 	close(s2);
 }

@@ -14,49 +14,38 @@
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <net/if.h>
+#include <netinet/ip.h>
 #include <sys/time.h>
 
 #include "kselftest_harness.h"
-#include "scenario.h"
+#include "xtcp_lib.h"
 
 FIXTURE(net)
 {
-	struct topo t;
-	int lfd, cfd, afd;
+	struct xtcp_conn c;
 };
 
 XTCP_TOPO_VARIANTS(net);
 
 FIXTURE_SETUP(net)
 {
-	self->lfd = self->cfd = self->afd = -1;
-	ASSERT_EQ(0, topo_setup(&self->t, variant->veth));
-	ASSERT_EQ(0, topo_sysctl2(&self->t, "rto_min_ms", 100));
-	ASSERT_EQ(0, topo_sysctl2(&self->t, "rto_init_ms", 300));
+	ASSERT_EQ(0, xtcp_conn_setup(&self->c, variant->veth));
+	ASSERT_EQ(0, xtcp_sysctl_set(&self->c.t, BOTH, "rto_min_ms", 100));
+	ASSERT_EQ(0, xtcp_sysctl_set(&self->c.t, BOTH, "rto_init_ms", 300));
 }
 
 FIXTURE_TEARDOWN(net)
 {
-	if (self->afd >= 0)
-		close(self->afd);
-	if (self->cfd >= 0)
-		close(self->cfd);
-	if (self->lfd >= 0)
-		close(self->lfd);
-	topo_teardown(&self->t);
+	xtcp_conn_teardown(&self->c);
 }
 
-#define CNT(side, name)	topo_counter(&self->t, side, name)
+#define CNT(side, name)	xtcp_counter(&self->c.t, side, name)
 
-/* Connect and accept, both with deadlines; ASSERTs on failure. */
+/* Connect to the open listener and accept, both with deadlines of @ms. */
 #define ESTABLISH(ms) do {						\
-	self->cfd = xconnect_nb(&self->t);				\
-	ASSERT_GE(self->cfd, 0);					\
-	ASSERT_EQ(0, xconnect_wait(self->cfd, ms));			\
-	self->afd = xaccept_wait(self->lfd, ms);			\
-	ASSERT_GE(self->afd, 0) TH_LOG("accept: %s", strerror(errno));	\
-	EXPECT_EQ(XTCP_ESTABLISHED, xstate(self->cfd));			\
-	EXPECT_EQ(XTCP_ESTABLISHED, xstate(self->afd));			\
+	ASSERT_EQ(0, xtcp_conn_establish(&self->c, 8, ms));		\
+	EXPECT_EQ(XTCP_ESTABLISHED, xtcp_sock_state(self->c.cfd));	\
+	EXPECT_EQ(XTCP_ESTABLISHED, xtcp_sock_state(self->c.afd));	\
 } while (0)
 
 /* Both ends agree on the sequence numbers after the handshake. */
@@ -64,61 +53,57 @@ static void check_isn(struct __test_metadata *_metadata, int cfd, int afd)
 {
 	struct xtcp_info c, s;
 
-	ASSERT_EQ(0, xinfo(cfd, &c));
-	ASSERT_EQ(0, xinfo(afd, &s));
-	EXPECT_EQ(c.xtcpi_iss, s.xtcpi_irs);
-	EXPECT_EQ(s.xtcpi_iss, c.xtcpi_irs);
-	EXPECT_EQ(c.xtcpi_iss + 1, c.xtcpi_snd_una);
-	EXPECT_EQ(s.xtcpi_iss + 1, s.xtcpi_snd_una);
-	EXPECT_EQ(s.xtcpi_iss + 1, c.xtcpi_rcv_nxt);
-	EXPECT_EQ(c.xtcpi_iss + 1, s.xtcpi_rcv_nxt);
+	ASSERT_EQ(0, xtcp_get_info(cfd, &c));
+	ASSERT_EQ(0, xtcp_get_info(afd, &s));
+	XTCP_EXPECT_SYNCED(c, s);
 }
 
 TEST_F(net, syn_lost)
 {
-	struct topo *t = &self->t;
+	struct xtcp_topo *t = &self->c.t;
 	long long syn0, drop0, sdrop0, seen, fired;
 
-	self->lfd = xlisten(t, 8);
-	ASSERT_GE(self->lfd, 0);
-	ASSERT_EQ(0, topo_fault(t, CLI, "out syn dport=%d count=1", SRV_PORT));
+	self->c.lfd = xtcp_listen(t, 0, SRV_PORT, 8, true, NULL);
+	ASSERT_GE(self->c.lfd, 0);
+	ASSERT_EQ(0, xtcp_fault_add(t, CLI, "out syn dport=%d count=1",
+				    SRV_PORT));
 	syn0 = CNT(CLI, "SynRetrans");
 	drop0 = CNT(CLI, "FaultDrops");
 	sdrop0 = CNT(SRV, "FaultDrops");
 
 	ESTABLISH(20000);
-	check_isn(_metadata, self->cfd, self->afd);
+	check_isn(_metadata, self->c.cfd, self->c.afd);
 
 	EXPECT_EQ(1, CNT(CLI, "SynRetrans") - syn0);
 	EXPECT_EQ(1, CNT(CLI, "FaultDrops") - drop0);
 	if (t->veth)
 		EXPECT_EQ(0, CNT(SRV, "FaultDrops") - sdrop0);
-	ASSERT_EQ(0, topo_fault_stats(t, CLI, 1, &seen, &fired));
+	ASSERT_EQ(0, xtcp_fault_stats(t, CLI, 1, &seen, &fired));
 	EXPECT_EQ(2, seen);
 	EXPECT_EQ(1, fired);
 }
 
 TEST_F(net, synack_lost)
 {
-	struct topo *t = &self->t;
+	struct xtcp_topo *t = &self->c.t;
 	long long syn0, synack0, drop0, seen, fired;
 
 	/* Across namespaces the server's timer is the one that fires. */
 	if (t->veth)
-		ASSERT_EQ(0, topo_sysctl(t, CLI, "rto_init_ms", 20000));
-	self->lfd = xlisten(t, 8);
-	ASSERT_GE(self->lfd, 0);
-	ASSERT_EQ(0, topo_fault(t, SRV, "out synack sport=%d count=1",
-				SRV_PORT));
+		ASSERT_EQ(0, xtcp_sysctl_set(t, CLI, "rto_init_ms", 20000));
+	self->c.lfd = xtcp_listen(t, 0, SRV_PORT, 8, true, NULL);
+	ASSERT_GE(self->c.lfd, 0);
+	ASSERT_EQ(0, xtcp_fault_add(t, SRV, "out synack sport=%d count=1",
+				    SRV_PORT));
 	syn0 = CNT(CLI, "SynRetrans");
 	synack0 = CNT(SRV, "SynAckRetrans");
 	drop0 = CNT(SRV, "FaultDrops");
 
 	ESTABLISH(15000);
-	check_isn(_metadata, self->cfd, self->afd);
+	check_isn(_metadata, self->c.cfd, self->c.afd);
 
 	EXPECT_EQ(1, CNT(SRV, "FaultDrops") - drop0);
-	ASSERT_EQ(0, topo_fault_stats(t, SRV, 1, &seen, &fired));
+	ASSERT_EQ(0, xtcp_fault_stats(t, SRV, 1, &seen, &fired));
 	EXPECT_GE(seen, 2);
 	EXPECT_EQ(1, fired);
 	if (t->veth) {
@@ -133,34 +118,35 @@ TEST_F(net, synack_lost)
 
 TEST_F(net, third_ack_lost)
 {
-	struct topo *t = &self->t;
+	struct xtcp_topo *t = &self->c.t;
 	struct pollfd p;
 	long long synack0, drop0, seen, fired;
 
 	/* Long enough to see the server still waiting for the ACK. */
-	ASSERT_EQ(0, topo_sysctl(t, SRV, "rto_init_ms", 2000));
-	self->lfd = xlisten(t, 8);
-	ASSERT_GE(self->lfd, 0);
-	ASSERT_EQ(0, topo_fault(t, CLI, "out ack dport=%d count=1", SRV_PORT));
+	ASSERT_EQ(0, xtcp_sysctl_set(t, SRV, "rto_init_ms", 2000));
+	self->c.lfd = xtcp_listen(t, 0, SRV_PORT, 8, true, NULL);
+	ASSERT_GE(self->c.lfd, 0);
+	ASSERT_EQ(0, xtcp_fault_add(t, CLI, "out ack dport=%d count=1",
+				    SRV_PORT));
 	synack0 = CNT(SRV, "SynAckRetrans");
 	drop0 = CNT(CLI, "FaultDrops");
 
-	self->cfd = xconnect_nb(t);
-	ASSERT_GE(self->cfd, 0);
-	ASSERT_EQ(0, xconnect_wait(self->cfd, 15000));
-	EXPECT_EQ(XTCP_ESTABLISHED, xstate(self->cfd));
+	self->c.cfd = xtcp_connect(t, 0, SRV_PORT, true);
+	ASSERT_GE(self->c.cfd, 0);
+	ASSERT_EQ(0, xtcp_connect_wait(self->c.cfd, 15000));
+	EXPECT_EQ(XTCP_ESTABLISHED, xtcp_sock_state(self->c.cfd));
 
 	/* The server has nothing to accept until the SYN-ACK is repeated. */
-	p = (struct pollfd){ .fd = self->lfd, .events = POLLIN };
+	p = (struct pollfd){ .fd = self->c.lfd, .events = POLLIN };
 	EXPECT_EQ(0, poll(&p, 1, 0));
 
-	self->afd = xaccept_wait(self->lfd, 20000);
-	ASSERT_GE(self->afd, 0);
-	EXPECT_EQ(XTCP_ESTABLISHED, xstate(self->afd));
-	check_isn(_metadata, self->cfd, self->afd);
+	self->c.afd = xtcp_accept_wait(self->c.lfd, 20000);
+	ASSERT_GE(self->c.afd, 0);
+	EXPECT_EQ(XTCP_ESTABLISHED, xtcp_sock_state(self->c.afd));
+	check_isn(_metadata, self->c.cfd, self->c.afd);
 	EXPECT_GE(CNT(SRV, "SynAckRetrans") - synack0, 1);
 	EXPECT_EQ(1, CNT(CLI, "FaultDrops") - drop0);
-	ASSERT_EQ(0, topo_fault_stats(t, CLI, 1, &seen, &fired));
+	ASSERT_EQ(0, xtcp_fault_stats(t, CLI, 1, &seen, &fired));
 	EXPECT_GE(seen, 2);
 	EXPECT_EQ(1, fired);
 }
@@ -169,37 +155,38 @@ TEST_F(net, third_ack_lost)
 TEST_F(net, third_ack_lost_data_completes)
 {
 	struct pollfd p = { .events = POLLIN };
-	struct topo *t = &self->t;
+	struct xtcp_topo *t = &self->c.t;
 	long long synack0;
 	char buf[16] = "";
 
-	ASSERT_EQ(0, topo_sysctl(t, SRV, "rto_init_ms", 30000));
-	self->lfd = xlisten(t, 8);
-	ASSERT_GE(self->lfd, 0);
-	ASSERT_EQ(0, topo_fault(t, CLI, "out ack dport=%d count=1", SRV_PORT));
+	ASSERT_EQ(0, xtcp_sysctl_set(t, SRV, "rto_init_ms", 30000));
+	self->c.lfd = xtcp_listen(t, 0, SRV_PORT, 8, true, NULL);
+	ASSERT_GE(self->c.lfd, 0);
+	ASSERT_EQ(0, xtcp_fault_add(t, CLI, "out ack dport=%d count=1",
+				    SRV_PORT));
 	synack0 = CNT(SRV, "SynAckRetrans");
 
-	self->cfd = xconnect_nb(t);
-	ASSERT_GE(self->cfd, 0);
-	ASSERT_EQ(0, xconnect_wait(self->cfd, 15000));
-	ASSERT_EQ(5, send(self->cfd, "hello", 5, MSG_NOSIGNAL));
+	self->c.cfd = xtcp_connect(t, 0, SRV_PORT, true);
+	ASSERT_GE(self->c.cfd, 0);
+	ASSERT_EQ(0, xtcp_connect_wait(self->c.cfd, 15000));
+	ASSERT_EQ(5, send(self->c.cfd, "hello", 5, MSG_NOSIGNAL));
 
-	self->afd = xaccept_wait(self->lfd, 15000);
-	ASSERT_GE(self->afd, 0);
-	p.fd = self->afd;
+	self->c.afd = xtcp_accept_wait(self->c.lfd, 15000);
+	ASSERT_GE(self->c.afd, 0);
+	p.fd = self->c.afd;
 	ASSERT_EQ(1, poll(&p, 1, 10000));
-	EXPECT_EQ(5, recv(self->afd, buf, sizeof(buf), 0));
+	EXPECT_EQ(5, recv(self->c.afd, buf, sizeof(buf), 0));
 	EXPECT_STREQ("hello", buf);
 	EXPECT_EQ(0, CNT(SRV, "SynAckRetrans") - synack0);
 }
 
 /* Outgoing SYNs to SRV_PORT seen on @ifname: kernel timestamps in µs. */
-static int capture_open(const struct topo *t, const char *ifname)
+static int capture_open(const struct xtcp_topo *t, const char *ifname)
 {
 	struct sockaddr_ll ll = { .sll_family = AF_PACKET };
 	int fd, one = 1;
 
-	if (topo_enter(t, CLI))
+	if (xtcp_topo_enter(t, CLI))
 		return -1;
 	/* ETH_P_ALL: only such taps see outgoing packets. */
 	fd = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_ALL));
@@ -214,7 +201,7 @@ static int capture_open(const struct topo *t, const char *ifname)
 			fd = -1;
 		}
 	}
-	topo_leave(t);
+	xtcp_topo_leave(t);
 	return fd;
 }
 
@@ -224,17 +211,17 @@ static int capture_open(const struct topo *t, const char *ifname)
  * on; until then the packet is stamped when read. Send UDP probes until
  * one is stamped at its transmission.
  */
-static int capture_warm_up(const struct topo *t, int cap)
+static int capture_warm_up(const struct xtcp_topo *t, int cap)
 {
 	struct sockaddr_in dst = { .sin_family = AF_INET,
 				   .sin_port = htons(9) };
 	long long dl = xtcp_now_ms() + 10000;
 	int fd, ret = -1;
 
-	if (topo_enter(t, CLI))
+	if (xtcp_topo_enter(t, CLI))
 		return -1;
 	fd = socket(AF_INET, SOCK_DGRAM, 0);
-	topo_leave(t);
+	xtcp_topo_leave(t);
 	if (fd < 0)
 		return -1;
 	dst.sin_addr = t->addr[SRV];
@@ -269,7 +256,7 @@ static int capture_warm_up(const struct topo *t, int cap)
 }
 
 /* Read captured SYNs; fills @us and @seq, returns how many. */
-static int capture_syns(const struct topo *t, int fd, long long *us,
+static int capture_syns(const struct xtcp_topo *t, int fd, long long *us,
 			uint32_t *seq, int max)
 {
 	char buf[2048], cbuf[256];
@@ -328,17 +315,17 @@ static long long realtime_us(void)
 
 TEST_F_TIMEOUT(net, syn_retries_exhausted, 90)
 {
-	struct topo *t = &self->t;
+	struct xtcp_topo *t = &self->c.t;
 	const int retries = 3, rto = 400;
-	struct sockaddr_xtcp a = xaddr(t, SRV, SRV_PORT);
+	struct sockaddr_in a = xtcp_addr(t, SRV, 0, SRV_PORT);
 	long long syn0, fail0, drop0, seen, fired, us[16], end, lower;
 	uint32_t seq[16];
 	int cap, n, i, ret, err;
 
-	ASSERT_EQ(0, topo_sysctl(t, CLI, "syn_retries", retries));
-	ASSERT_EQ(0, topo_sysctl(t, CLI, "rto_init_ms", rto));
+	ASSERT_EQ(0, xtcp_sysctl_set(t, CLI, "syn_retries", retries));
+	ASSERT_EQ(0, xtcp_sysctl_set(t, CLI, "rto_init_ms", rto));
 	/* Dropped on arrival, so every SYN is on the client's wire. */
-	ASSERT_EQ(0, topo_fault(t, SRV, "in syn dport=%d", SRV_PORT));
+	ASSERT_EQ(0, xtcp_fault_add(t, SRV, "in syn dport=%d", SRV_PORT));
 	cap = capture_open(t, t->veth ? "v0" : "lo");
 	ASSERT_GE(cap, 0) TH_LOG("packet socket: %s", strerror(errno));
 	ASSERT_EQ(0, capture_warm_up(t, cap));
@@ -346,20 +333,20 @@ TEST_F_TIMEOUT(net, syn_retries_exhausted, 90)
 	fail0 = CNT(CLI, "AttemptFails");
 	drop0 = CNT(SRV, "FaultDrops");
 
-	self->cfd = xsocket(t, CLI);
-	ASSERT_GE(self->cfd, 0);
-	ret = connect(self->cfd, (struct sockaddr *)&a, sizeof(a));
+	self->c.cfd = xtcp_socket(t, CLI, 0);
+	ASSERT_GE(self->c.cfd, 0);
+	ret = connect(self->c.cfd, (struct sockaddr *)&a, sizeof(a));
 	err = errno;
 	end = realtime_us();
 	EXPECT_EQ(-1, ret);
 	EXPECT_EQ(ETIMEDOUT, err) TH_LOG("connect: %s", strerror(err));
-	EXPECT_EQ(XTCP_CLOSE, xstate(self->cfd));
+	EXPECT_EQ(XTCP_CLOSE, xtcp_sock_state(self->c.cfd));
 
 	/* Counted around the wake-up of connect(): allow a moment. */
-	EXPECT_TRUE(WAIT_FOR(5000, CNT(CLI, "AttemptFails") - fail0 == 1));
+	EXPECT_TRUE(XTCP_WAIT_FOR(5000, CNT(CLI, "AttemptFails") - fail0 == 1));
 	EXPECT_EQ(retries, CNT(CLI, "SynRetrans") - syn0);
 	EXPECT_EQ(retries + 1, CNT(SRV, "FaultDrops") - drop0);
-	ASSERT_EQ(0, topo_fault_stats(t, SRV, 1, &seen, &fired));
+	ASSERT_EQ(0, xtcp_fault_stats(t, SRV, 1, &seen, &fired));
 	EXPECT_EQ(retries + 1, seen);
 	EXPECT_EQ(retries + 1, fired);
 
@@ -391,43 +378,46 @@ TEST_F_TIMEOUT(net, syn_retries_exhausted, 90)
  */
 TEST_F_TIMEOUT(net, final_ack_lost, 60)
 {
-	struct topo *t = &self->t;
+	struct xtcp_topo *t = &self->c.t;
 	const int msl = 1500, fin_rto = 1500;
 	long long finr0, twc0, twx0, rst0, seen, fired, t_obs;
 	long tw_ent0 = 0, tw_ent = 0;
 	char c;
 
-	ASSERT_EQ(0, topo_sysctl(t, CLI, "msl_ms", msl));
-	ASSERT_EQ(0, topo_sysctl(t, SRV, "rto_min_ms", fin_rto));
-	ASSERT_EQ(0, topo_sysctl(t, SRV, "rto_init_ms", fin_rto));
-	self->lfd = xlisten(t, 8);
-	ASSERT_GE(self->lfd, 0);
+	ASSERT_EQ(0, xtcp_sysctl_set(t, CLI, "msl_ms", msl));
+	ASSERT_EQ(0, xtcp_sysctl_set(t, SRV, "rto_min_ms", fin_rto));
+	ASSERT_EQ(0, xtcp_sysctl_set(t, SRV, "rto_init_ms", fin_rto));
+	self->c.lfd = xtcp_listen(t, 0, SRV_PORT, 8, true, NULL);
+	ASSERT_GE(self->c.lfd, 0);
 	ESTABLISH(15000);
 
 	/* The client's next pure ACK to the server is its final one. */
-	ASSERT_EQ(0, topo_fault(t, CLI, "out ack dport=%d count=1", SRV_PORT));
+	ASSERT_EQ(0, xtcp_fault_add(t, CLI, "out ack dport=%d count=1",
+				    SRV_PORT));
 	finr0 = CNT(SRV, "FinRetrans");
 	rst0 = CNT(SRV, "InRsts");
 	twc0 = CNT(CLI, "TimeWaitCreated");
 	twx0 = CNT(CLI, "TimeWaitExpired");
-	topo_state(t, CLI, "TIME_WAIT", &tw_ent0);
+	xtcp_state_count(t, CLI, "TIME_WAIT", &tw_ent0);
 
-	close(self->cfd);
-	self->cfd = -1;
-	ASSERT_EQ(0, recv(self->afd, &c, 1, 0));	/* EOF: CLOSE_WAIT */
-	EXPECT_EQ(XTCP_CLOSE_WAIT, xstate(self->afd));
-	ASSERT_EQ(0, shutdown(self->afd, SHUT_WR));
-	EXPECT_EQ(XTCP_LAST_ACK, xstate(self->afd));
+	close(self->c.cfd);
+	self->c.cfd = -1;
+	ASSERT_EQ(0, recv(self->c.afd, &c, 1, 0));	/* EOF: CLOSE_WAIT */
+	EXPECT_EQ(XTCP_CLOSE_WAIT, xtcp_sock_state(self->c.afd));
+	ASSERT_EQ(0, shutdown(self->c.afd, SHUT_WR));
+	EXPECT_EQ(XTCP_LAST_ACK, xtcp_sock_state(self->c.afd));
 
-	ASSERT_TRUE(WAIT_FOR(10000, topo_state(t, CLI, "TIME_WAIT", NULL) == 1));
+	ASSERT_TRUE(XTCP_WAIT_FOR(10000, xtcp_state_count(t, CLI, "TIME_WAIT",
+							  NULL) == 1));
 	t_obs = xtcp_now_ms();
 
 	/* The FIN comes again and the re-ACK closes the server. */
-	ASSERT_TRUE(WAIT_FOR(20000, xstate(self->afd) == XTCP_CLOSE))
-		TH_LOG("server state %d", xstate(self->afd));
+	ASSERT_TRUE(XTCP_WAIT_FOR(20000,
+				  xtcp_sock_state(self->c.afd) == XTCP_CLOSE))
+		TH_LOG("server state %d", xtcp_sock_state(self->c.afd));
 	EXPECT_GE(CNT(SRV, "FinRetrans") - finr0, 1);
 	EXPECT_EQ(0, CNT(SRV, "InRsts") - rst0);
-	ASSERT_EQ(0, topo_fault_stats(t, CLI, 1, &seen, &fired));
+	ASSERT_EQ(0, xtcp_fault_stats(t, CLI, 1, &seen, &fired));
 	EXPECT_EQ(1, fired);
 	EXPECT_GE(seen, 2);	/* the lost ACK and the re-ACK */
 	EXPECT_EQ(1, CNT(CLI, "TimeWaitCreated") - twc0);
@@ -439,14 +429,16 @@ TEST_F_TIMEOUT(net, final_ack_lost, 60)
 	 */
 	while (xtcp_now_ms() < t_obs + 2 * msl + 300)
 		xtcp_sleep_ms(20);
-	EXPECT_EQ(1, topo_state(t, CLI, "TIME_WAIT", &tw_ent))
+	EXPECT_EQ(1, xtcp_state_count(t, CLI, "TIME_WAIT", &tw_ent))
 		TH_LOG("TIME_WAIT bucket expired without a restart");
 	EXPECT_EQ(1, tw_ent - tw_ent0);	/* entered once */
 	EXPECT_EQ(0, CNT(CLI, "TimeWaitExpired") - twx0);
 
-	ASSERT_TRUE(WAIT_FOR(20000, topo_state(t, CLI, "TIME_WAIT", NULL) == 0));
+	ASSERT_TRUE(XTCP_WAIT_FOR(20000, xtcp_state_count(t, CLI, "TIME_WAIT",
+							  NULL) == 0));
 	/* The counter may trail the state gauge by a moment. */
-	EXPECT_TRUE(WAIT_FOR(5000, CNT(CLI, "TimeWaitExpired") - twx0 == 1))
+	EXPECT_TRUE(XTCP_WAIT_FOR(5000, CNT(CLI,
+					    "TimeWaitExpired") - twx0 == 1))
 		TH_LOG("TimeWaitExpired +%lld, TimeWaitKilled %lld",
 		       CNT(CLI, "TimeWaitExpired") - twx0,
 		       CNT(CLI, "TimeWaitKilled"));

@@ -11,12 +11,11 @@
  * namespaces joined by veth.
  */
 #include "kselftest_harness.h"
-#include "scenario.h"
+#include "xtcp_lib.h"
 
 FIXTURE(net)
 {
-	struct topo t;
-	int lfd, cfd, afd, raw;
+	struct xtcp_conn c;
 	int cport;
 };
 
@@ -24,40 +23,25 @@ XTCP_TOPO_VARIANTS(net);
 
 FIXTURE_SETUP(net)
 {
-	self->lfd = self->cfd = self->afd = self->raw = -1;
-	ASSERT_EQ(0, topo_setup(&self->t, variant->veth));
-	ASSERT_EQ(0, topo_sysctl2(&self->t, "rto_min_ms", 100));
-	ASSERT_EQ(0, topo_sysctl2(&self->t, "rto_init_ms", 300));
+	ASSERT_EQ(0, xtcp_conn_setup(&self->c, variant->veth));
+	ASSERT_EQ(0, xtcp_sysctl_set(&self->c.t, BOTH, "rto_min_ms", 100));
+	ASSERT_EQ(0, xtcp_sysctl_set(&self->c.t, BOTH, "rto_init_ms", 300));
 	/* Crafted segments come from the server's side. */
-	self->raw = raw_socket(&self->t, SRV);
-	ASSERT_GE(self->raw, 0) TH_LOG("raw socket: %s", strerror(errno));
+	self->c.raw = xtcp_raw_socket(&self->c.t, SRV);
+	ASSERT_GE(self->c.raw, 0) TH_LOG("raw socket: %s", strerror(errno));
 }
 
 FIXTURE_TEARDOWN(net)
 {
-	if (self->raw >= 0)
-		close(self->raw);
-	if (self->afd >= 0)
-		close(self->afd);
-	if (self->cfd >= 0)
-		close(self->cfd);
-	if (self->lfd >= 0)
-		close(self->lfd);
-	topo_teardown(&self->t);
+	xtcp_conn_teardown(&self->c);
 }
 
-#define CNT(side, name)	topo_counter(&self->t, side, name)
+#define CNT(side, name)	xtcp_counter(&self->c.t, side, name)
 
 #define ESTABLISH() do {						\
-	self->lfd = xlisten(&self->t, 8);				\
-	ASSERT_GE(self->lfd, 0);					\
-	self->cfd = xconnect_nb(&self->t);				\
-	ASSERT_GE(self->cfd, 0);					\
-	ASSERT_EQ(0, xconnect_wait(self->cfd, 15000));			\
-	self->afd = xaccept_wait(self->lfd, 15000);			\
-	ASSERT_GE(self->afd, 0);					\
-	ASSERT_EQ(XTCP_ESTABLISHED, xstate(self->cfd));			\
-	self->cport = xport(self->cfd);					\
+	ASSERT_EQ(0, xtcp_conn_establish(&self->c, 8, 15000));		\
+	ASSERT_EQ(XTCP_ESTABLISHED, xtcp_sock_state(self->c.cfd));	\
+	self->cport = xtcp_local_port(self->c.cfd);			\
 	ASSERT_GT(self->cport, 0);					\
 } while (0)
 
@@ -68,63 +52,65 @@ static int to_client(FIXTURE_DATA(net) *self, uint32_t seq, uint32_t ack,
 	uint8_t buf[64];
 	size_t len;
 
-	len = xseg_build(&self->t, buf, SRV, CLI, SRV_PORT, self->cport, seq,
-			 ack, flags, NULL, 0);
-	return raw_send(&self->t, self->raw, CLI, buf, len);
+	len = xtcp_seg_build(&self->c.t, buf, SRV, CLI, SRV_PORT, self->cport,
+			     seq, ack, flags, NULL, 0);
+	return xtcp_raw_send(&self->c.t, self->c.raw, CLI, buf, len);
 }
 
 /* The connection still carries data both ways. */
 static void check_alive(struct __test_metadata *_metadata,
 			FIXTURE_DATA(net) *self)
 {
-	struct pollfd p = { .fd = self->afd, .events = POLLIN };
+	struct pollfd p = { .fd = self->c.afd, .events = POLLIN };
 	char buf[8] = "";
 
-	ASSERT_EQ(4, send(self->cfd, "ping", 4, MSG_NOSIGNAL));
+	ASSERT_EQ(4, send(self->c.cfd, "ping", 4, MSG_NOSIGNAL));
 	ASSERT_EQ(1, poll(&p, 1, 10000));
-	EXPECT_EQ(4, recv(self->afd, buf, sizeof(buf) - 1, 0));
+	EXPECT_EQ(4, recv(self->c.afd, buf, sizeof(buf) - 1, 0));
 	EXPECT_STREQ("ping", buf);
 }
 
 TEST_F(net, stale_synack_gets_rst)
 {
-	struct topo *t = &self->t;
+	struct xtcp_topo *t = &self->c.t;
 	struct xtcp_info info;
 	long long rst0, est0;
 	struct xseg rst;
 	uint32_t bad_ack;
 
 	/* Keep the SYN in flight long enough to inject the SYN-ACK. */
-	ASSERT_EQ(0, topo_sysctl(t, CLI, "rto_init_ms", 3000));
-	self->lfd = xlisten(t, 8);
-	ASSERT_GE(self->lfd, 0);
-	ASSERT_EQ(0, topo_fault(t, CLI, "out syn dport=%d count=1", SRV_PORT));
+	ASSERT_EQ(0, xtcp_sysctl_set(t, CLI, "rto_init_ms", 3000));
+	self->c.lfd = xtcp_listen(t, 0, SRV_PORT, 8, true, NULL);
+	ASSERT_GE(self->c.lfd, 0);
+	ASSERT_EQ(0, xtcp_fault_add(t, CLI, "out syn dport=%d count=1",
+				    SRV_PORT));
 	rst0 = CNT(CLI, "OutRsts");
 	est0 = CNT(CLI, "ActiveOpens");
 
-	self->cfd = xconnect_nb(t);
-	ASSERT_GE(self->cfd, 0);
-	self->cport = xport(self->cfd);
-	ASSERT_EQ(0, xinfo(self->cfd, &info));
+	self->c.cfd = xtcp_connect(t, 0, SRV_PORT, true);
+	ASSERT_GE(self->c.cfd, 0);
+	self->cport = xtcp_local_port(self->c.cfd);
+	ASSERT_EQ(0, xtcp_get_info(self->c.cfd, &info));
 	ASSERT_EQ(XTCP_SYN_SENT, info.xtcpi_state);
 
 	/* An old duplicate: acknowledges something we never sent. */
 	bad_ack = info.xtcpi_iss + 1000;
 	ASSERT_EQ(0, to_client(self, 12345, bad_ack, F_SYN | F_ACK));
-	ASSERT_EQ(0, raw_wait(self->raw, self->cport, SRV_PORT, F_RST, 5000,
-			      &rst)) TH_LOG("no RST for the stale SYN-ACK");
+	ASSERT_EQ(0, xtcp_raw_wait(self->c.raw, self->cport, SRV_PORT, F_RST,
+				   5000, &rst))
+		TH_LOG("no RST for the stale SYN-ACK");
 	/* RFC 9293: <SEQ=SEG.ACK><CTL=RST> */
 	EXPECT_EQ(bad_ack, ntohl(rst.seq));
 	EXPECT_EQ(0, rst.flags & F_ACK);
 	EXPECT_GE(CNT(CLI, "OutRsts") - rst0, 1);
-	EXPECT_EQ(XTCP_SYN_SENT, xstate(self->cfd));
-	EXPECT_EQ(0, so_error(self->cfd));
+	EXPECT_EQ(XTCP_SYN_SENT, xtcp_sock_state(self->c.cfd));
+	EXPECT_EQ(0, xtcp_so_error(self->c.cfd));
 
 	/* The retransmitted SYN then completes the handshake. */
-	EXPECT_EQ(0, xconnect_wait(self->cfd, 20000));
-	EXPECT_EQ(XTCP_ESTABLISHED, xstate(self->cfd));
-	self->afd = xaccept_wait(self->lfd, 10000);
-	EXPECT_GE(self->afd, 0);
+	EXPECT_EQ(0, xtcp_connect_wait(self->c.cfd, 20000));
+	EXPECT_EQ(XTCP_ESTABLISHED, xtcp_sock_state(self->c.cfd));
+	self->c.afd = xtcp_accept_wait(self->c.lfd, 10000);
+	EXPECT_GE(self->c.afd, 0);
 	EXPECT_EQ(1, CNT(CLI, "ActiveOpens") - est0);
 }
 
@@ -134,7 +120,7 @@ TEST_F(net, rst_off_window_ignored)
 	struct xtcp_info info;
 
 	ESTABLISH();
-	ASSERT_EQ(0, xinfo(self->cfd, &info));
+	ASSERT_EQ(0, xtcp_get_info(self->c.cfd, &info));
 	ch0 = CNT(CLI, "ChallengeAcks");
 	res0 = CNT(CLI, "EstabResets");
 	in0 = CNT(CLI, "InSegs");
@@ -142,9 +128,9 @@ TEST_F(net, rst_off_window_ignored)
 	ASSERT_EQ(0, to_client(self, info.xtcpi_rcv_nxt + 0x40000000, 0,
 			       F_RST));
 	ASSERT_EQ(0, to_client(self, info.xtcpi_rcv_nxt - 1, 0, F_RST));
-	ASSERT_TRUE(WAIT_FOR(5000, CNT(CLI, "InSegs") - in0 >= 2));
+	ASSERT_TRUE(XTCP_WAIT_FOR(5000, CNT(CLI, "InSegs") - in0 >= 2));
 	xtcp_sleep_ms(200);
-	EXPECT_EQ(XTCP_ESTABLISHED, xstate(self->cfd));
+	EXPECT_EQ(XTCP_ESTABLISHED, xtcp_sock_state(self->c.cfd));
 	EXPECT_EQ(0, CNT(CLI, "ChallengeAcks") - ch0);
 	EXPECT_EQ(0, CNT(CLI, "EstabResets") - res0);
 	check_alive(_metadata, self);
@@ -157,20 +143,20 @@ TEST_F(net, rst_in_window_challenged)
 	struct xseg ack;
 
 	ESTABLISH();
-	ASSERT_EQ(0, xinfo(self->cfd, &info));
+	ASSERT_EQ(0, xtcp_get_info(self->c.cfd, &info));
 	ASSERT_GT(info.xtcpi_rcv_wnd, 1);
 	ch0 = CNT(CLI, "ChallengeAcks");
 	res0 = CNT(CLI, "EstabResets");
 
 	ASSERT_EQ(0, to_client(self, info.xtcpi_rcv_nxt + 1, 0, F_RST));
 	/* The challenge ACK: our own sequence numbers, not a reset. */
-	ASSERT_EQ(0, raw_wait(self->raw, self->cport, SRV_PORT, F_ACK, 5000,
-			      &ack));
+	ASSERT_EQ(0, xtcp_raw_wait(self->c.raw, self->cport, SRV_PORT, F_ACK,
+				   5000, &ack));
 	EXPECT_EQ(0, ack.flags & (F_RST | F_SYN | F_FIN));
 	EXPECT_EQ(info.xtcpi_rcv_nxt, ntohl(ack.ack));
 	EXPECT_EQ(info.xtcpi_snd_nxt, ntohl(ack.seq));
-	EXPECT_TRUE(WAIT_FOR(5000, CNT(CLI, "ChallengeAcks") - ch0 == 1));
-	EXPECT_EQ(XTCP_ESTABLISHED, xstate(self->cfd));
+	EXPECT_TRUE(XTCP_WAIT_FOR(5000, CNT(CLI, "ChallengeAcks") - ch0 == 1));
+	EXPECT_EQ(XTCP_ESTABLISHED, xtcp_sock_state(self->c.cfd));
 	EXPECT_EQ(0, CNT(CLI, "EstabResets") - res0);
 	check_alive(_metadata, self);
 }
@@ -183,19 +169,19 @@ TEST_F(net, rst_exact_resets)
 	char c;
 
 	ESTABLISH();
-	ASSERT_EQ(0, xinfo(self->cfd, &info));
+	ASSERT_EQ(0, xtcp_get_info(self->c.cfd, &info));
 	res0 = CNT(CLI, "EstabResets");
 	inr0 = CNT(CLI, "InRsts");
 
 	ASSERT_EQ(0, to_client(self, info.xtcpi_rcv_nxt, 0, F_RST));
-	p = (struct pollfd){ .fd = self->cfd, .events = POLLIN };
+	p = (struct pollfd){ .fd = self->c.cfd, .events = POLLIN };
 	ASSERT_EQ(1, poll(&p, 1, 10000));
 	EXPECT_TRUE(p.revents & (POLLERR | POLLHUP));
 	errno = 0;
-	EXPECT_EQ(-1, recv(self->cfd, &c, 1, MSG_DONTWAIT));
+	EXPECT_EQ(-1, recv(self->c.cfd, &c, 1, MSG_DONTWAIT));
 	EXPECT_EQ(ECONNRESET, errno);
-	EXPECT_EQ(XTCP_CLOSE, xstate(self->cfd));
-	EXPECT_TRUE(WAIT_FOR(5000, CNT(CLI, "EstabResets") - res0 == 1));
+	EXPECT_EQ(XTCP_CLOSE, xtcp_sock_state(self->c.cfd));
+	EXPECT_TRUE(XTCP_WAIT_FOR(5000, CNT(CLI, "EstabResets") - res0 == 1));
 	EXPECT_GE(CNT(CLI, "InRsts") - inr0, 1);
 }
 
@@ -206,16 +192,16 @@ TEST_F(net, syn_in_established_challenged)
 	struct xseg ack;
 
 	ESTABLISH();
-	ASSERT_EQ(0, xinfo(self->cfd, &info));
+	ASSERT_EQ(0, xtcp_get_info(self->c.cfd, &info));
 	ch0 = CNT(CLI, "ChallengeAcks");
 
 	ASSERT_EQ(0, to_client(self, info.xtcpi_rcv_nxt + 100, 0, F_SYN));
-	ASSERT_EQ(0, raw_wait(self->raw, self->cport, SRV_PORT, F_ACK, 5000,
-			      &ack));
+	ASSERT_EQ(0, xtcp_raw_wait(self->c.raw, self->cport, SRV_PORT, F_ACK,
+				   5000, &ack));
 	EXPECT_EQ(0, ack.flags & (F_RST | F_SYN));
 	EXPECT_EQ(info.xtcpi_rcv_nxt, ntohl(ack.ack));
-	EXPECT_TRUE(WAIT_FOR(5000, CNT(CLI, "ChallengeAcks") - ch0 == 1));
-	EXPECT_EQ(XTCP_ESTABLISHED, xstate(self->cfd));
+	EXPECT_TRUE(XTCP_WAIT_FOR(5000, CNT(CLI, "ChallengeAcks") - ch0 == 1));
+	EXPECT_EQ(XTCP_ESTABLISHED, xtcp_sock_state(self->c.cfd));
 	check_alive(_metadata, self);
 }
 
@@ -225,7 +211,7 @@ TEST_F(net, syn_in_established_challenged)
  */
 TEST_F(net, malformed_dropped)
 {
-	struct topo *t = &self->t;
+	struct xtcp_topo *t = &self->c.t;
 	long long err0, csum0, rst0, noso0;
 	struct xtcp_info before, after;
 	uint8_t buf[128];
@@ -233,60 +219,63 @@ TEST_F(net, malformed_dropped)
 	size_t len;
 
 	ESTABLISH();
-	ASSERT_EQ(0, xinfo(self->cfd, &before));
+	ASSERT_EQ(0, xtcp_get_info(self->c.cfd, &before));
 	err0 = CNT(CLI, "InErrs");
 	csum0 = CNT(CLI, "InCsumErrors");
 	rst0 = CNT(CLI, "OutRsts");
 	noso0 = CNT(CLI, "InNoSocket");
 
 	/* Short header: 12 bytes of a valid segment. */
-	len = xseg_build(t, buf, SRV, CLI, SRV_PORT, self->cport,
-			 before.xtcpi_rcv_nxt, before.xtcpi_snd_nxt, F_ACK,
-			 NULL, 0);
-	ASSERT_EQ(0, raw_send(t, self->raw, CLI, buf, 12));
-	EXPECT_TRUE(WAIT_FOR(5000, CNT(CLI, "InErrs") - err0 == 1));
+	len = xtcp_seg_build(t, buf, SRV, CLI, SRV_PORT, self->cport,
+			     before.xtcpi_rcv_nxt, before.xtcpi_snd_nxt, F_ACK,
+			     NULL, 0);
+	ASSERT_EQ(0, xtcp_raw_send(t, self->c.raw, CLI, buf, 12));
+	EXPECT_TRUE(XTCP_WAIT_FOR(5000, CNT(CLI, "InErrs") - err0 == 1));
 
 	/* doff of 4 words, below the 5-word header. */
-	len = xseg_build(t, buf, SRV, CLI, SRV_PORT, self->cport,
-			 before.xtcpi_rcv_nxt, before.xtcpi_snd_nxt, F_ACK,
-			 NULL, 0);
+	len = xtcp_seg_build(t, buf, SRV, CLI, SRV_PORT, self->cport,
+			     before.xtcpi_rcv_nxt, before.xtcpi_snd_nxt, F_ACK,
+			     NULL, 0);
 	h->doff = 4 << 4;
 	h->check = 0;
-	h->check = xseg_csum(t->addr[SRV], t->addr[CLI], t->ipproto, buf, len);
-	ASSERT_EQ(0, raw_send(t, self->raw, CLI, buf, len));
-	EXPECT_TRUE(WAIT_FOR(5000, CNT(CLI, "InErrs") - err0 == 2));
+	h->check = xtcp_seg_csum(t->addr[SRV], t->addr[CLI], t->ipproto, buf,
+				 len);
+	ASSERT_EQ(0, xtcp_raw_send(t, self->c.raw, CLI, buf, len));
+	EXPECT_TRUE(XTCP_WAIT_FOR(5000, CNT(CLI, "InErrs") - err0 == 2));
 
 	/* doff of 15 words, beyond the 24 bytes sent. */
-	len = xseg_build(t, buf, SRV, CLI, SRV_PORT, self->cport,
-			 before.xtcpi_rcv_nxt, before.xtcpi_snd_nxt, F_ACK,
-			 "abcd", 4);
+	len = xtcp_seg_build(t, buf, SRV, CLI, SRV_PORT, self->cport,
+			     before.xtcpi_rcv_nxt, before.xtcpi_snd_nxt, F_ACK,
+			     "abcd", 4);
 	h->doff = 15 << 4;
 	h->check = 0;
-	h->check = xseg_csum(t->addr[SRV], t->addr[CLI], t->ipproto, buf, len);
-	ASSERT_EQ(0, raw_send(t, self->raw, CLI, buf, len));
-	EXPECT_TRUE(WAIT_FOR(5000, CNT(CLI, "InErrs") - err0 == 3));
+	h->check = xtcp_seg_csum(t->addr[SRV], t->addr[CLI], t->ipproto, buf,
+				 len);
+	ASSERT_EQ(0, xtcp_raw_send(t, self->c.raw, CLI, buf, len));
+	EXPECT_TRUE(XTCP_WAIT_FOR(5000, CNT(CLI, "InErrs") - err0 == 3));
 	EXPECT_EQ(0, CNT(CLI, "InCsumErrors") - csum0);
 
 	/* Bad checksum on data that would otherwise be accepted. */
-	len = xseg_build(t, buf, SRV, CLI, SRV_PORT, self->cport,
-			 before.xtcpi_rcv_nxt, before.xtcpi_snd_nxt,
-			 F_ACK | F_PSH, "evil", 4);
+	len = xtcp_seg_build(t, buf, SRV, CLI, SRV_PORT, self->cport,
+			     before.xtcpi_rcv_nxt, before.xtcpi_snd_nxt,
+			     F_ACK | F_PSH, "evil", 4);
 	h->check ^= htons(0x5a5a);
-	ASSERT_EQ(0, raw_send(t, self->raw, CLI, buf, len));
-	EXPECT_TRUE(WAIT_FOR(5000, CNT(CLI, "InCsumErrors") - csum0 == 1));
-	EXPECT_TRUE(WAIT_FOR(5000, CNT(CLI, "InErrs") - err0 == 4));
+	ASSERT_EQ(0, xtcp_raw_send(t, self->c.raw, CLI, buf, len));
+	EXPECT_TRUE(XTCP_WAIT_FOR(5000, CNT(CLI, "InCsumErrors") - csum0 == 1));
+	EXPECT_TRUE(XTCP_WAIT_FOR(5000, CNT(CLI, "InErrs") - err0 == 4));
 
 	/* Bad checksum to a port nobody listens on: dropped, not reset. */
-	len = xseg_build(t, buf, SRV, CLI, SRV_PORT, 7, 1, 0, F_SYN, NULL, 0);
+	len = xtcp_seg_build(t, buf, SRV, CLI, SRV_PORT, 7, 1, 0, F_SYN,
+			     NULL, 0);
 	h->check ^= htons(0x0101);
-	ASSERT_EQ(0, raw_send(t, self->raw, CLI, buf, len));
-	EXPECT_TRUE(WAIT_FOR(5000, CNT(CLI, "InCsumErrors") - csum0 == 2));
-	EXPECT_TRUE(WAIT_FOR(5000, CNT(CLI, "InErrs") - err0 == 5));
+	ASSERT_EQ(0, xtcp_raw_send(t, self->c.raw, CLI, buf, len));
+	EXPECT_TRUE(XTCP_WAIT_FOR(5000, CNT(CLI, "InCsumErrors") - csum0 == 2));
+	EXPECT_TRUE(XTCP_WAIT_FOR(5000, CNT(CLI, "InErrs") - err0 == 5));
 
 	xtcp_sleep_ms(200);
 	EXPECT_EQ(0, CNT(CLI, "OutRsts") - rst0);
 	EXPECT_EQ(0, CNT(CLI, "InNoSocket") - noso0);
-	ASSERT_EQ(0, xinfo(self->cfd, &after));
+	ASSERT_EQ(0, xtcp_get_info(self->c.cfd, &after));
 	EXPECT_EQ(XTCP_ESTABLISHED, after.xtcpi_state);
 	EXPECT_EQ(before.xtcpi_rcv_nxt, after.xtcpi_rcv_nxt);
 	EXPECT_EQ(before.xtcpi_snd_una, after.xtcpi_snd_una);
@@ -301,22 +290,23 @@ TEST_F(net, malformed_dropped)
  */
 TEST_F_TIMEOUT(net, backlog_overflow, 120)
 {
-	struct topo *t = &self->t;
+	struct xtcp_topo *t = &self->c.t;
 	const int n = 4;
 	long long ov0, dr0, ov, dr;
 	int fds[4], i, accepted = 0, afd;
 
-	ASSERT_EQ(0, topo_sysctl(t, CLI, "syn_retries", 10));
-	self->lfd = xlisten(t, 1);
-	ASSERT_GE(self->lfd, 0);
+	ASSERT_EQ(0, xtcp_sysctl_set(t, CLI, "syn_retries", 10));
+	self->c.lfd = xtcp_listen(t, 0, SRV_PORT, 1, true, NULL);
+	ASSERT_GE(self->c.lfd, 0);
 	ov0 = CNT(SRV, "ListenOverflows");
 	dr0 = CNT(SRV, "ListenDrops");
 
 	for (i = 0; i < n; i++) {
-		fds[i] = xconnect_nb(t);
+		fds[i] = xtcp_connect(t, 0, SRV_PORT, true);
 		ASSERT_GE(fds[i], 0);
 	}
-	EXPECT_TRUE(WAIT_FOR(15000, CNT(SRV, "ListenOverflows") - ov0 >= 1));
+	EXPECT_TRUE(XTCP_WAIT_FOR(15000,
+			CNT(SRV, "ListenOverflows") - ov0 >= 1));
 	ov = CNT(SRV, "ListenOverflows") - ov0;
 	dr = CNT(SRV, "ListenDrops") - dr0;
 	EXPECT_GE(ov, 1);
@@ -324,7 +314,7 @@ TEST_F_TIMEOUT(net, backlog_overflow, 120)
 
 	/* Drain: every client ends up accepted. */
 	while (accepted < n) {
-		afd = xaccept_wait(self->lfd, 60000);
+		afd = xtcp_accept_wait(self->c.lfd, 60000);
 		if (afd < 0)
 			break;
 		accepted++;
@@ -332,7 +322,7 @@ TEST_F_TIMEOUT(net, backlog_overflow, 120)
 	}
 	EXPECT_EQ(n, accepted);
 	for (i = 0; i < n; i++) {
-		EXPECT_EQ(0, xconnect_wait(fds[i], 10000));
+		EXPECT_EQ(0, xtcp_connect_wait(fds[i], 10000));
 		close(fds[i]);
 	}
 }

@@ -112,18 +112,18 @@ TEST_F(xtcp, closed_gauge_follows_sockets)
 	long before, during, after, entered0 = 0, entered1 = 0;
 	int fds[5], i;
 
-	before = xtcp_state_count("CLOSED", &entered0);
+	before = xtcp_state_count(NULL, BOTH, "CLOSED", &entered0);
 	ASSERT_GE(before, 0);
 	for (i = 0; i < 5; i++) {
 		fds[i] = socket(self->family, SOCK_STREAM, 0);
 		ASSERT_GE(fds[i], 0);
 	}
-	during = xtcp_state_count("CLOSED", &entered1);
+	during = xtcp_state_count(NULL, BOTH, "CLOSED", &entered1);
 	EXPECT_EQ(before + 5, during);
 	EXPECT_EQ(entered0 + 5, entered1);
 	for (i = 0; i < 5; i++)
 		close(fds[i]);
-	after = xtcp_state_count("CLOSED", NULL);
+	after = xtcp_state_count(NULL, BOTH, "CLOSED", NULL);
 	EXPECT_EQ(before, after);
 }
 

@@ -14,7 +14,7 @@
 #include <sys/epoll.h>
 
 #include "kselftest_harness.h"
-#include "scenario.h"
+#include "xtcp_lib.h"
 
 /* The byte at offset @off of stream @seed. */
 static inline uint8_t pattern(uint64_t off, uint32_t seed)
@@ -134,8 +134,7 @@ static int pump(struct end *e, int n, long long deadline_ms, char *why,
 
 FIXTURE(xfer)
 {
-	struct topo t;
-	int lfd, cfd, afd;
+	struct xtcp_conn c;
 };
 
 FIXTURE_VARIANT(xfer)
@@ -192,19 +191,14 @@ FIXTURE_VARIANT_ADD(xfer, veth_mix_5pct)
 
 FIXTURE_SETUP(xfer)
 {
-	self->lfd = self->cfd = self->afd = -1;
-	ASSERT_EQ(0, topo_setup(&self->t, variant->veth));
-	ASSERT_EQ(0, topo_sysctl2(&self->t, "rto_min_ms", 40));
-	ASSERT_EQ(0, topo_sysctl2(&self->t, "rto_init_ms", 300));
-	if (variant->netem) {
-		sh("modprobe sch_netem");
-		ASSERT_EQ(0, sh("ip netns exec %s tc qdisc add dev v0 root netem %s limit 10000",
-				self->t.name[CLI], variant->netem));
-		ASSERT_EQ(0, sh("ip netns exec %s tc qdisc add dev v1 root netem %s limit 10000",
-				self->t.name[SRV], variant->netem));
-	}
-	self->lfd = xlisten(&self->t, 16);
-	ASSERT_GE(self->lfd, 0);
+	ASSERT_EQ(0, xtcp_conn_setup(&self->c, variant->veth));
+	ASSERT_EQ(0, xtcp_sysctl_set(&self->c.t, BOTH, "rto_min_ms", 40));
+	ASSERT_EQ(0, xtcp_sysctl_set(&self->c.t, BOTH, "rto_init_ms", 300));
+	if (variant->netem)
+		ASSERT_EQ(0, xtcp_topo_netem(&self->c.t, "%s limit 10000",
+					     variant->netem));
+	self->c.lfd = xtcp_listen(&self->c.t, 0, SRV_PORT, 16, true, NULL);
+	ASSERT_GE(self->c.lfd, 0);
 }
 
 /*
@@ -212,42 +206,33 @@ FIXTURE_SETUP(xfer)
  * close would leave orphans retransmitting FIN into a deleted link for
  * minutes, each holding a module reference.
  */
-static void abort_close(int fd)
+static void abort_close(int *fd)
 {
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 
-	if (fd < 0)
+	if (*fd < 0)
 		return;
-	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	close(fd);
+	setsockopt(*fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(*fd);
+	*fd = -1;
 }
 
 FIXTURE_TEARDOWN(xfer)
 {
-	abort_close(self->afd);
-	abort_close(self->cfd);
-	if (self->lfd >= 0)
-		close(self->lfd);
-	topo_teardown(&self->t);
+	abort_close(&self->c.afd);
+	abort_close(&self->c.cfd);
+	xtcp_conn_teardown(&self->c);
 }
 
-#define CNT(side, name)	topo_counter(&self->t, side, name)
-#define CNT2(name)	(CNT(CLI, name) + (self->t.veth ? CNT(SRV, name) : 0))
-
-#define establish(_md, self) do {					\
-	(self)->cfd = xconnect_nb(&(self)->t);				\
-	ASSERT_GE((self)->cfd, 0);					\
-	ASSERT_EQ(0, xconnect_wait((self)->cfd, 10000));		\
-	(self)->afd = xaccept_wait((self)->lfd, 10000);			\
-	ASSERT_GE((self)->afd, 0);					\
-} while (0)
+#define CNT(side, name)	xtcp_counter(&self->c.t, side, name)
+#define CNT2(name)	CNT(BOTH, name)
 
 static void transfer(struct __test_metadata *_metadata,
 		     FIXTURE_DATA(xfer) * self, size_t len, int secs)
 {
 	struct end e[2] = {
-		{ .fd = self->cfd, .seed_out = 1, .seed_in = 2, .len = len },
-		{ .fd = self->afd, .seed_out = 2, .seed_in = 1, .len = len },
+		{ .fd = self->c.cfd, .seed_out = 1, .seed_in = 2, .len = len },
+		{ .fd = self->c.afd, .seed_out = 2, .seed_in = 1, .len = len },
 	};
 	char why[128] = "";
 
@@ -274,17 +259,17 @@ TEST_F_TIMEOUT(xfer, both_ways, 600)
 	size_t i;
 
 	for (i = 0; i < sizeof(small) / sizeof(small[0]); i++) {
-		establish(_metadata, self);
+		ASSERT_EQ(0, xtcp_conn_establish(&self->c, 0, 10000));
 		transfer(_metadata, self, small[i], 120);
-		close(self->cfd);
-		close(self->afd);
-		self->cfd = self->afd = -1;
+		close(self->c.cfd);
+		close(self->c.afd);
+		self->c.cfd = self->c.afd = -1;
 	}
 
-	establish(_metadata, self);
+	ASSERT_EQ(0, xtcp_conn_establish(&self->c, 0, 10000));
 	transfer(_metadata, self, variant->len, 400);
-	ASSERT_EQ(0, xinfo(self->cfd, &ci));
-	ASSERT_EQ(0, xinfo(self->afd, &si));
+	ASSERT_EQ(0, xtcp_get_info(self->c.cfd, &ci));
+	ASSERT_EQ(0, xtcp_get_info(self->c.afd, &si));
 	TH_LOG("cli: rtt %u us rto %u us cwnd %u ssthresh %u retrans %u fast %u rto %u ooo %u ws %u/%u",
 	       ci.xtcpi_rtt, ci.xtcpi_rto, ci.xtcpi_snd_cwnd,
 	       ci.xtcpi_snd_ssthresh, ci.xtcpi_total_retrans,
@@ -316,26 +301,24 @@ TEST_F_TIMEOUT(xfer, both_ways, 600)
  */
 #define MISC_FIXTURE(name)						\
 	FIXTURE(name) {							\
-		struct topo t;						\
-		int lfd, cfd, afd;					\
+		struct xtcp_conn c;					\
 	}
 
 #define MISC_SETUP(veth) do {						\
-	self->lfd = self->cfd = self->afd = -1;				\
-	ASSERT_EQ(0, topo_setup(&self->t, (veth)));			\
-	ASSERT_EQ(0, topo_sysctl2(&self->t, "rto_min_ms", 40));		\
-	ASSERT_EQ(0, topo_sysctl2(&self->t, "rto_init_ms", 300));	\
-	ASSERT_EQ(0, topo_sysctl2(&self->t, "rto_max_ms", 1000));	\
-	self->lfd = xlisten(&self->t, 256);				\
-	ASSERT_GE(self->lfd, 0);					\
+	struct xtcp_topo *t = &self->c.t;				\
+									\
+	ASSERT_EQ(0, xtcp_conn_setup(&self->c, (veth)));		\
+	ASSERT_EQ(0, xtcp_sysctl_set(t, BOTH, "rto_min_ms", 40));	\
+	ASSERT_EQ(0, xtcp_sysctl_set(t, BOTH, "rto_init_ms", 300));	\
+	ASSERT_EQ(0, xtcp_sysctl_set(t, BOTH, "rto_max_ms", 1000));	\
+	self->c.lfd = xtcp_listen(t, 0, SRV_PORT, 256, true, NULL);	\
+	ASSERT_GE(self->c.lfd, 0);					\
 } while (0)
 
 #define MISC_TEARDOWN() do {						\
-	abort_close(self->afd);						\
-	abort_close(self->cfd);						\
-	if (self->lfd >= 0)						\
-		close(self->lfd);					\
-	topo_teardown(&self->t);					\
+	abort_close(&self->c.afd);					\
+	abort_close(&self->c.cfd);					\
+	xtcp_conn_teardown(&self->c);					\
 } while (0)
 
 MISC_FIXTURE(misc);
@@ -365,11 +348,11 @@ TEST_F_TIMEOUT(misc, zero_window_recovers, 300)
 	size_t sent = 0, got = 0;
 	uint64_t hs = FNV_INIT, hr = FNV_INIT;
 
-	close(self->lfd);
-	self->lfd = -1;
+	close(self->c.lfd);
+	self->c.lfd = -1;
 	{
-		int fd = xsocket(&self->t, SRV), one = 1;
-		struct sockaddr_xtcp a = xaddr(&self->t, SRV, SRV_PORT);
+		int fd = xtcp_socket(&self->c.t, SRV, 0), one = 1;
+		struct sockaddr_in a = xtcp_addr(&self->c.t, SRV, 0, SRV_PORT);
 
 		ASSERT_GE(fd, 0);
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -377,41 +360,43 @@ TEST_F_TIMEOUT(misc, zero_window_recovers, 300)
 					sizeof(rcvbuf)));
 		ASSERT_EQ(0, bind(fd, (struct sockaddr *)&a, sizeof(a)));
 		ASSERT_EQ(0, listen(fd, 4));
-		self->lfd = fd;
+		self->c.lfd = fd;
 	}
-	establish(_metadata, self);
+	ASSERT_EQ(0, xtcp_conn_establish(&self->c, 0, 10000));
 	for (i = 0; i < LEN; i++)
 		buf[i] = pattern(i, 7);
 	hs = fnv(hs, buf, LEN);
-	fcntl(self->cfd, F_SETFL, O_NONBLOCK);
+	fcntl(self->c.cfd, F_SETFL, O_NONBLOCK);
 
 	/* Fill until the send buffer is full and the peer's window is 0. */
-	ASSERT_TRUE(WAIT_FOR(60000, ({
-		ssize_t r = send(self->cfd, buf + sent, LEN - sent, MSG_NOSIGNAL);
+	ASSERT_TRUE(XTCP_WAIT_FOR(60000, ({
+		ssize_t r = send(self->c.cfd, buf + sent, LEN - sent,
+				 MSG_NOSIGNAL);
 
 		if (r > 0)
 			sent += r;
-		xinfo(self->cfd, &ci);
+		xtcp_get_info(self->c.cfd, &ci);
 		ci.xtcpi_snd_wnd == 0 && sent < LEN;
 	}))) TH_LOG("window never closed: sent %zu snd_wnd %u", sent,
 		    ci.xtcpi_snd_wnd);
 	/* Shut: the sender probes, and the connection survives. */
-	ASSERT_TRUE(WAIT_FOR(60000,
+	ASSERT_TRUE(XTCP_WAIT_FOR(60000,
 			     CNT(CLI, "ZeroWindowProbes") - probes0 >= 2));
-	EXPECT_EQ(XTCP_ESTABLISHED, xstate(self->cfd));
+	EXPECT_EQ(XTCP_ESTABLISHED, xtcp_sock_state(self->c.cfd));
 
 	/* The reader resumes; the rest flows. */
-	fcntl(self->afd, F_SETFL, O_NONBLOCK);
-	ASSERT_TRUE(WAIT_FOR(120000, ({
+	fcntl(self->c.afd, F_SETFL, O_NONBLOCK);
+	ASSERT_TRUE(XTCP_WAIT_FOR(120000, ({
 		ssize_t r;
 		static uint8_t in[65536];
 
 		if (sent < LEN) {
-			r = send(self->cfd, buf + sent, LEN - sent, MSG_NOSIGNAL);
+			r = send(self->c.cfd, buf + sent, LEN - sent,
+				 MSG_NOSIGNAL);
 			if (r > 0)
 				sent += r;
 		}
-		while ((r = recv(self->afd, in, sizeof(in), 0)) > 0) {
+		while ((r = recv(self->c.afd, in, sizeof(in), 0)) > 0) {
 			hr = fnv(hr, in, r);
 			got += r;
 		}
@@ -429,31 +414,33 @@ TEST_F_TIMEOUT(link, keepalive_dead_peer, 120)
 	struct pollfd p;
 	char c;
 
-	establish(_metadata, self);
+	ASSERT_EQ(0, xtcp_conn_establish(&self->c, 0, 10000));
 	p0 = CNT(CLI, "KeepAliveProbes");
 	t0 = CNT(CLI, "KeepAliveTimeouts");
-	ASSERT_EQ(0, setsockopt(self->cfd, SOL_XTCP, XTCP_KEEPIDLE, &idle,
+	ASSERT_EQ(0, setsockopt(self->c.cfd, SOL_XTCP, XTCP_KEEPIDLE, &idle,
 				sizeof(idle)));
-	ASSERT_EQ(0, setsockopt(self->cfd, SOL_XTCP, XTCP_KEEPINTVL, &idle,
+	ASSERT_EQ(0, setsockopt(self->c.cfd, SOL_XTCP, XTCP_KEEPINTVL, &idle,
 				sizeof(idle)));
-	ASSERT_EQ(0, setsockopt(self->cfd, SOL_XTCP, XTCP_KEEPCNT, &cnt,
+	ASSERT_EQ(0, setsockopt(self->c.cfd, SOL_XTCP, XTCP_KEEPCNT, &cnt,
 				sizeof(cnt)));
-	ASSERT_EQ(0, getsockopt(self->cfd, SOL_XTCP, XTCP_KEEPCNT, &val, &len));
+	ASSERT_EQ(0, getsockopt(self->c.cfd, SOL_XTCP, XTCP_KEEPCNT, &val,
+				&len));
 	EXPECT_EQ(3, val);
-	ASSERT_EQ(0, setsockopt(self->cfd, SOL_SOCKET, SO_KEEPALIVE, &one,
+	ASSERT_EQ(0, setsockopt(self->c.cfd, SOL_SOCKET, SO_KEEPALIVE, &one,
 				sizeof(one)));
 
 	/* The peer answers probes while the link is up. */
-	ASSERT_TRUE(WAIT_FOR(30000, CNT(CLI, "KeepAliveProbes") - p0 >= 2));
-	EXPECT_EQ(XTCP_ESTABLISHED, xstate(self->cfd));
+	ASSERT_TRUE(XTCP_WAIT_FOR(30000, CNT(CLI,
+					     "KeepAliveProbes") - p0 >= 2));
+	EXPECT_EQ(XTCP_ESTABLISHED, xtcp_sock_state(self->c.cfd));
 
 	/* Cut the link silently: the peer's side drops everything. */
-	ASSERT_EQ(0, sh("ip -n %s link set v1 down", self->t.name[SRV]));
-	p.fd = self->cfd;
+	ASSERT_EQ(0, xtcp_sh("ip -n %s link set v1 down", self->c.t.name[SRV]));
+	p.fd = self->c.cfd;
 	p.events = POLLIN;
-	ASSERT_TRUE(WAIT_FOR(60000, poll(&p, 1, 0) == 1 &&
+	ASSERT_TRUE(XTCP_WAIT_FOR(60000, poll(&p, 1, 0) == 1 &&
 				    (p.revents & POLLERR)));
-	EXPECT_EQ(-1, recv(self->cfd, &c, 1, MSG_DONTWAIT));
+	EXPECT_EQ(-1, recv(self->c.cfd, &c, 1, MSG_DONTWAIT));
 	EXPECT_EQ(ETIMEDOUT, errno);
 	EXPECT_EQ(1, CNT(CLI, "KeepAliveTimeouts") - t0);
 	EXPECT_GE(CNT(CLI, "KeepAliveProbes") - p0, 2 + 3);
@@ -481,13 +468,13 @@ TEST_F_TIMEOUT(crowd, epoll_200_clients_echo, 300)
 	ASSERT_NE(NULL, c);
 	ep = epoll_create1(0);
 	ASSERT_GE(ep, 0);
-	fcntl(self->lfd, F_SETFL, O_NONBLOCK);
+	fcntl(self->c.lfd, F_SETFL, O_NONBLOCK);
 	ev.events = EPOLLIN | EPOLLET;
 	ev.data.u32 = 2 * N;
-	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, self->lfd, &ev));
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, self->c.lfd, &ev));
 
 	for (i = 0; i < N; i++) {
-		c[i].fd = xconnect_nb(&self->t);
+		c[i].fd = xtcp_connect(&self->c.t, 0, SRV_PORT, true);
 		ASSERT_GE(c[i].fd, 0);
 		c[i].client = true;
 		ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
@@ -507,7 +494,8 @@ TEST_F_TIMEOUT(crowd, epoll_200_clients_echo, 300)
 			if (id == 2 * N) {	/* accept everything pending */
 				int fd;
 
-				while ((fd = accept(self->lfd, NULL, NULL)) >= 0) {
+				while ((fd = accept(self->c.lfd, NULL,
+						    NULL)) >= 0) {
 					struct conn *s = &c[N + nconn];
 
 					ASSERT_LT(nconn, N);

@@ -16,7 +16,7 @@
 #include <netinet/ip.h>
 
 #include "kselftest_harness.h"
-#include "scenario.h"
+#include "xtcp_lib.h"
 
 #define SYN_BACKLOG	64
 #define FLOOD_MIN_SYNS	(20 * SYN_BACKLOG)
@@ -24,7 +24,7 @@
 
 FIXTURE(flood)
 {
-	struct topo t;
+	struct xtcp_topo t;
 	int lfd, raw;
 };
 
@@ -33,17 +33,18 @@ FIXTURE_SETUP(flood)
 	int one = 1;
 
 	self->lfd = self->raw = -1;
-	ASSERT_EQ(0, topo_setup(&self->t, true));
-	ASSERT_EQ(0, topo_sysctl(&self->t, SRV, "max_syn_backlog", SYN_BACKLOG));
-	ASSERT_EQ(0, topo_sysctl(&self->t, SRV, "rto_init_ms", 200));
-	ASSERT_EQ(0, topo_sysctl(&self->t, SRV, "rto_min_ms", 100));
-	ASSERT_EQ(0, topo_sysctl(&self->t, SRV, "synack_retries", 1));
+	ASSERT_EQ(0, xtcp_topo_setup(&self->t, true));
+	ASSERT_EQ(0, xtcp_sysctl_set(&self->t, SRV, "max_syn_backlog",
+				     SYN_BACKLOG));
+	ASSERT_EQ(0, xtcp_sysctl_set(&self->t, SRV, "rto_init_ms", 200));
+	ASSERT_EQ(0, xtcp_sysctl_set(&self->t, SRV, "rto_min_ms", 100));
+	ASSERT_EQ(0, xtcp_sysctl_set(&self->t, SRV, "synack_retries", 1));
 	/* Neighbour resolution of the spoofed sources fails fast. */
-	sh("ip netns exec %s sysctl -qw net.ipv4.neigh.v1.mcast_solicit=1",
-	   self->t.name[SRV]);
-	self->lfd = xlisten(&self->t, 1024);
+	xtcp_sh("ip netns exec %s sysctl -qw net.ipv4.neigh.v1.mcast_solicit=1",
+		self->t.name[SRV]);
+	self->lfd = xtcp_listen(&self->t, 0, SRV_PORT, 1024, true, NULL);
 	ASSERT_GE(self->lfd, 0);
-	self->raw = raw_socket(&self->t, CLI);
+	self->raw = xtcp_raw_socket(&self->t, CLI);
 	ASSERT_GE(self->raw, 0);
 	ASSERT_EQ(0, setsockopt(self->raw, IPPROTO_IP, IP_HDRINCL, &one,
 				sizeof(one)));
@@ -55,7 +56,7 @@ FIXTURE_TEARDOWN(flood)
 		close(self->raw);
 	if (self->lfd >= 0)
 		close(self->lfd);
-	topo_teardown(&self->t);
+	xtcp_topo_teardown(&self->t);
 }
 
 static long env_long(const char *name, long dflt)
@@ -76,9 +77,9 @@ TEST_F_TIMEOUT(flood, syn_flood_is_bounded, 600)
 	uint32_t rs = 12345;
 	int cfd, afd;
 
-	drops0 = topo_counter(&self->t, SRV, "ListenDrops");
-	ovf0 = topo_counter(&self->t, SRV, "ListenOverflows");
-	topo_state(&self->t, SRV, "SYN_RCVD", &entered0);
+	drops0 = xtcp_counter(&self->t, SRV, "ListenDrops");
+	ovf0 = xtcp_counter(&self->t, SRV, "ListenOverflows");
+	xtcp_state_count(&self->t, SRV, "SYN_RCVD", &entered0);
 
 	memset(pkt, 0, sizeof(pkt));
 	ip->version = 4;
@@ -104,32 +105,34 @@ TEST_F_TIMEOUT(flood, syn_flood_is_bounded, 600)
 			ip->saddr = src.s_addr;
 			ip->id = rs;
 			ip->check = 0;
-			xseg_build(&self->t, (uint8_t *)h, CLI, SRV, 0, 0, 0, 0,
-				   0, NULL, 0);
+			xtcp_seg_build(&self->t, (uint8_t *)h, CLI, SRV, 0, 0,
+				       0, 0, 0, NULL, 0);
 			h->sport = htons(1024 + (rs >> 16) % 60000);
 			h->dport = htons(SRV_PORT);
 			h->seq = htonl(rs * 2654435761u);
 			h->flags = F_SYN;
 			h->check = 0;
-			h->check = xseg_csum(src, self->t.addr[SRV],
-					     self->t.ipproto, h, sizeof(*h));
-			if (raw_send(&self->t, self->raw, SRV, pkt, sizeof(pkt)))
+			h->check = xtcp_seg_csum(src, self->t.addr[SRV],
+						 self->t.ipproto, h,
+						 sizeof(*h));
+			if (xtcp_raw_send(&self->t, self->raw, SRV, pkt,
+					  sizeof(pkt)))
 				fail++;
 			else
 				sent++;
 		}
 		if (ms >= next_sample) {
-			cur = topo_state(&self->t, SRV, "SYN_RCVD", NULL);
+			cur = xtcp_state_count(&self->t, SRV, "SYN_RCVD", NULL);
 			if (cur > max_synrcvd)
 				max_synrcvd = cur;
 			next_sample = ms + 50;
 		}
 	}
-	cur = topo_state(&self->t, SRV, "SYN_RCVD", &entered);
+	cur = xtcp_state_count(&self->t, SRV, "SYN_RCVD", &entered);
 	if (cur > max_synrcvd)
 		max_synrcvd = cur;
-	drops = topo_counter(&self->t, SRV, "ListenDrops") - drops0;
-	ovf = topo_counter(&self->t, SRV, "ListenOverflows") - ovf0;
+	drops = xtcp_counter(&self->t, SRV, "ListenDrops") - drops0;
+	ovf = xtcp_counter(&self->t, SRV, "ListenOverflows") - ovf0;
 	TH_LOG("flood: %ld SYNs in %lld ms (%lld SYN/s), %ld send failures",
 	       sent, ms, ms ? sent * 1000 / ms : 0, fail);
 	TH_LOG("listener: %ld request entries created, at most %ld at once (bound %d), ListenDrops +%lld, ListenOverflows +%lld",
@@ -144,13 +147,13 @@ TEST_F_TIMEOUT(flood, syn_flood_is_bounded, 600)
 	EXPECT_GE(entered - entered0 + drops, sent * 9 / 10);
 
 	/* The entries expire... */
-	EXPECT_TRUE(WAIT_FOR(20000, topo_state(&self->t, SRV, "SYN_RCVD",
-					       NULL) == 0));
+	EXPECT_TRUE(XTCP_WAIT_FOR(20000,
+		xtcp_state_count(&self->t, SRV, "SYN_RCVD", NULL) == 0));
 	/* ...and a real client gets in. */
-	cfd = xconnect_nb(&self->t);
+	cfd = xtcp_connect(&self->t, 0, SRV_PORT, true);
 	ASSERT_GE(cfd, 0);
-	EXPECT_EQ(0, xconnect_wait(cfd, 10000));
-	afd = xaccept_wait(self->lfd, 5000);
+	EXPECT_EQ(0, xtcp_connect_wait(cfd, 10000));
+	afd = xtcp_accept_wait(self->lfd, 5000);
 	EXPECT_GE(afd, 0);
 	EXPECT_EQ(2, write(cfd, "ok", 2));
 	if (afd >= 0) {

@@ -20,7 +20,7 @@
 #include <netinet/ip.h>
 
 #include "kselftest_harness.h"
-#include "scenario.h"
+#include "xtcp_lib.h"
 
 #define CONNS	16
 
@@ -35,7 +35,7 @@ static long refcnt(void)
  */
 static long settled_refcnt(void)
 {
-	WAIT_FOR(120000, refcnt() == 0);
+	XTCP_WAIT_FOR(120000, refcnt() == 0);
 	return refcnt();
 }
 
@@ -52,7 +52,7 @@ static int reload(void)
 
 FIXTURE(td)
 {
-	struct topo t;
+	struct xtcp_topo t;
 	bool have_topo;
 };
 
@@ -65,16 +65,16 @@ FIXTURE_SETUP(td)
 FIXTURE_TEARDOWN(td)
 {
 	if (self->have_topo)
-		topo_teardown(&self->t);
+		xtcp_topo_teardown(&self->t);
 	reload();
 }
 
-static void spoofed_syns(const struct topo *t, int n)
+static void spoofed_syns(const struct xtcp_topo *t, int n)
 {
 	uint8_t pkt[sizeof(struct iphdr) + sizeof(struct xseg)];
 	struct iphdr *ip = (struct iphdr *)pkt;
 	struct xseg *h = (struct xseg *)(ip + 1);
-	int raw = raw_socket(t, CLI), one = 1, i;
+	int raw = xtcp_raw_socket(t, CLI), one = 1, i;
 	struct in_addr src;
 
 	if (raw < 0)
@@ -96,9 +96,9 @@ static void spoofed_syns(const struct topo *t, int n)
 		h->doff = 5 << 4;
 		h->flags = F_SYN;
 		h->window = htons(65535);
-		h->check = xseg_csum(src, t->addr[SRV], t->ipproto, h,
-				     sizeof(*h));
-		raw_send(t, raw, SRV, pkt, sizeof(pkt));
+		h->check = xtcp_seg_csum(src, t->addr[SRV], t->ipproto, h,
+					 sizeof(*h));
+		xtcp_raw_send(t, raw, SRV, pkt, sizeof(pkt));
 	}
 	close(raw);
 }
@@ -111,41 +111,40 @@ TEST_F_TIMEOUT(td, netns_delete_under_load, 600)
 	long tw, est, synrcvd;
 	long init_states[3], v;
 
-	init_states[0] = xtcp_state_count("ESTABLISHED", NULL);
-	init_states[1] = xtcp_state_count("TIME_WAIT", NULL);
-	init_states[2] = xtcp_state_count("CLOSED", NULL);
-	ASSERT_EQ(0, topo_setup(&self->t, true));
+	init_states[0] = xtcp_state_count(NULL, BOTH, "ESTABLISHED", NULL);
+	init_states[1] = xtcp_state_count(NULL, BOTH, "TIME_WAIT", NULL);
+	init_states[2] = xtcp_state_count(NULL, BOTH, "CLOSED", NULL);
+	ASSERT_EQ(0, xtcp_topo_setup(&self->t, true));
 	self->have_topo = true;
-	ASSERT_EQ(0, topo_sysctl2(&self->t, "msl_ms", 600000));
-	ASSERT_EQ(0, topo_sysctl2(&self->t, "rto_init_ms", 100));
-	ASSERT_EQ(0, topo_sysctl2(&self->t, "rto_min_ms", 50));
-	ASSERT_EQ(0, topo_sysctl2(&self->t, "rto_max_ms", 400));
-	ASSERT_EQ(0, topo_sysctl2(&self->t, "synack_retries", 5));
-	lfd = xlisten(&self->t, 64);
+	ASSERT_EQ(0, xtcp_sysctl_set(&self->t, BOTH, "msl_ms", 600000));
+	ASSERT_EQ(0, xtcp_sysctl_set(&self->t, BOTH, "rto_init_ms", 100));
+	ASSERT_EQ(0, xtcp_sysctl_set(&self->t, BOTH, "rto_min_ms", 50));
+	ASSERT_EQ(0, xtcp_sysctl_set(&self->t, BOTH, "rto_max_ms", 400));
+	ASSERT_EQ(0, xtcp_sysctl_set(&self->t, BOTH, "synack_retries", 5));
+	lfd = xtcp_listen(&self->t, 0, SRV_PORT, 64, true, NULL);
 	ASSERT_GE(lfd, 0);
 	for (i = 0; i < CONNS; i++) {
-		c[i] = xconnect_nb(&self->t);
+		c[i] = xtcp_connect(&self->t, 0, SRV_PORT, true);
 		ASSERT_GE(c[i], 0);
-		ASSERT_EQ(0, xconnect_wait(c[i], 5000));
-		s[i] = xaccept_wait(lfd, 5000);
+		ASSERT_EQ(0, xtcp_connect_wait(c[i], 5000));
+		s[i] = xtcp_accept_wait(lfd, 5000);
 		ASSERT_GE(s[i], 0);
 	}
 	/* A quarter closed cleanly into TIME_WAIT (on either side). */
 	for (i = 0; i < CONNS / 4; i++) {
 		close(i & 1 ? s[i] : c[i]);
-		ASSERT_TRUE(WAIT_FOR(5000, xstate(i & 1 ? c[i] : s[i]) ==
-					   XTCP_CLOSE_WAIT));
+		ASSERT_TRUE(XTCP_WAIT_FOR(5000,
+			xtcp_sock_state(i & 1 ? c[i] : s[i]) ==
+			XTCP_CLOSE_WAIT));
 		close(i & 1 ? c[i] : s[i]);
 		c[i] = s[i] = -1;
 	}
-	ASSERT_TRUE(WAIT_FOR(5000,
-		topo_state(&self->t, CLI, "TIME_WAIT", NULL) +
-		topo_state(&self->t, SRV, "TIME_WAIT", NULL) == CONNS / 4));
+	ASSERT_TRUE(XTCP_WAIT_FOR(5000,
+		xtcp_state_count(&self->t, BOTH, "TIME_WAIT", NULL) ==
+		CONNS / 4));
 	/* Now a lossy, slow link, data in flight on the rest. */
-	ASSERT_EQ(0, sh("ip netns exec %s tc qdisc add dev v0 root netem loss 30%% delay 20ms",
-			self->t.name[CLI])) TH_LOG("netem unavailable");
-	ASSERT_EQ(0, sh("ip netns exec %s tc qdisc add dev v1 root netem loss 30%% delay 20ms",
-			self->t.name[SRV]));
+	ASSERT_EQ(0, xtcp_topo_netem(&self->t, "loss 30%% delay 20ms"))
+		TH_LOG("netem unavailable");
 	for (i = CONNS / 4; i < CONNS; i++) {
 		xtcp_set_nonblock(c[i]);
 		xtcp_set_nonblock(s[i]);
@@ -156,11 +155,9 @@ TEST_F_TIMEOUT(td, netns_delete_under_load, 600)
 	}
 	spoofed_syns(&self->t, 8);
 	xtcp_sleep_ms(300);
-	tw = topo_state(&self->t, CLI, "TIME_WAIT", NULL) +
-	     topo_state(&self->t, SRV, "TIME_WAIT", NULL);
-	est = topo_state(&self->t, CLI, "ESTABLISHED", NULL) +
-	      topo_state(&self->t, SRV, "ESTABLISHED", NULL);
-	synrcvd = topo_state(&self->t, SRV, "SYN_RCVD", NULL);
+	tw = xtcp_state_count(&self->t, BOTH, "TIME_WAIT", NULL);
+	est = xtcp_state_count(&self->t, BOTH, "ESTABLISHED", NULL);
+	synrcvd = xtcp_state_count(&self->t, SRV, "SYN_RCVD", NULL);
 	mid = refcnt();
 	TH_LOG("before the delete: %ld established, %ld TIME_WAIT, %ld SYN_RCVD; module refcnt %ld (baseline %ld)",
 	       est, tw, synrcvd, mid, base);
@@ -173,15 +170,16 @@ TEST_F_TIMEOUT(td, netns_delete_under_load, 600)
 		close(s[i]);
 	}
 	close(lfd);
-	topo_teardown(&self->t);
+	xtcp_topo_teardown(&self->t);
 	self->have_topo = false;
 
-	EXPECT_TRUE(WAIT_FOR(120000, refcnt() == base))
+	EXPECT_TRUE(XTCP_WAIT_FOR(120000, refcnt() == base))
 		TH_LOG("module refcnt %ld, baseline %ld", refcnt(), base);
-	v = xtcp_state_count("ESTABLISHED", NULL);
+	v = xtcp_state_count(NULL, BOTH, "ESTABLISHED", NULL);
 	EXPECT_EQ(init_states[0], v);
-	EXPECT_EQ(init_states[1], xtcp_state_count("TIME_WAIT", NULL));
-	EXPECT_EQ(init_states[2], xtcp_state_count("CLOSED", NULL));
+	EXPECT_EQ(init_states[1], xtcp_state_count(NULL, BOTH, "TIME_WAIT",
+						   NULL));
+	EXPECT_EQ(init_states[2], xtcp_state_count(NULL, BOTH, "CLOSED", NULL));
 	/* Nothing left that would keep the module or crash on unload. */
 	EXPECT_EQ(0, system("rmmod xtcp"));
 	EXPECT_EQ(0, reload());
@@ -218,15 +216,15 @@ TEST_F_TIMEOUT(td, rmmod_under_traffic, 600)
 	int lfd, cfd, afd, i;
 	ssize_t n;
 
-	ASSERT_EQ(0, topo_setup(&self->t, false));
+	ASSERT_EQ(0, xtcp_topo_setup(&self->t, false));
 	self->have_topo = true;
-	ASSERT_EQ(0, topo_sysctl2(&self->t, "msl_ms", 600000));
-	lfd = xlisten(&self->t, 4);
+	ASSERT_EQ(0, xtcp_sysctl_set(&self->t, BOTH, "msl_ms", 600000));
+	lfd = xtcp_listen(&self->t, 0, SRV_PORT, 4, true, NULL);
 	ASSERT_GE(lfd, 0);
-	cfd = xconnect_nb(&self->t);
+	cfd = xtcp_connect(&self->t, 0, SRV_PORT, true);
 	ASSERT_GE(cfd, 0);
-	ASSERT_EQ(0, xconnect_wait(cfd, 5000));
-	afd = xaccept_wait(lfd, 5000);
+	ASSERT_EQ(0, xtcp_connect_wait(cfd, 5000));
+	afd = xtcp_accept_wait(lfd, 5000);
 	ASSERT_GE(afd, 0);
 	fcntl(cfd, F_SETFL, fcntl(cfd, F_GETFL) & ~O_NONBLOCK);
 	p.fd = cfd;
@@ -250,20 +248,21 @@ TEST_F_TIMEOUT(td, rmmod_under_traffic, 600)
 			xtcp_sleep_ms(1);
 	}
 	pthread_join(th, NULL);
-	EXPECT_EQ(XTCP_ESTABLISHED, xstate(afd));
+	EXPECT_EQ(XTCP_ESTABLISHED, xtcp_sock_state(afd));
 	close(cfd);
-	EXPECT_TRUE(WAIT_FOR(10000, (n = recv(afd, buf, sizeof(buf), 0),
+	EXPECT_TRUE(XTCP_WAIT_FOR(10000, (n = recv(afd, buf, sizeof(buf), 0),
 				     n > 0 ? (got += n, false) : n == 0)));
 	TH_LOG("rmmod refused 5 times during a transfer; %ld bytes sent, %ld received meanwhile",
 	       p.bytes, got);
 
 	/* Close into TIME_WAIT, in a namespace that stays alive. */
-	EXPECT_TRUE(WAIT_FOR(5000, xstate(afd) == XTCP_CLOSE_WAIT));
+	EXPECT_TRUE(XTCP_WAIT_FOR(5000,
+				  xtcp_sock_state(afd) == XTCP_CLOSE_WAIT));
 	close(afd);
 	close(lfd);
-	EXPECT_TRUE(WAIT_FOR(5000, topo_state(&self->t, CLI, "TIME_WAIT",
-					      NULL) == 1));
-	EXPECT_TRUE(WAIT_FOR(10000, refcnt() == base));
+	EXPECT_TRUE(XTCP_WAIT_FOR(5000,
+		xtcp_state_count(&self->t, CLI, "TIME_WAIT", NULL) == 1));
+	EXPECT_TRUE(XTCP_WAIT_FOR(10000, refcnt() == base));
 	EXPECT_EQ(0, system("rmmod xtcp"));
 	EXPECT_NE(0, access("/sys/module/xtcp", F_OK));
 	EXPECT_EQ(0, reload());

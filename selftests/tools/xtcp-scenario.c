@@ -9,12 +9,12 @@
  *        xtcp-scenario -l                   list the scenarios
  *
  * Every run builds two fresh network namespaces joined by veth (client
- * 10.99.0.1, server 10.99.0.2, server port 5000; scenario.h), shrinks the
- * timers with the namespaces' sysctls, runs the scenario, checks what must
- * have happened ("ok - ..." or "FAIL - ..." lines) and prints each side's
- * non-zero counters. The namespaces start from zero, so the counters are
- * the scenario's deltas. Exit status: 0 every check held, 1 a check
- * failed, 4 the scenario cannot run here (e.g. no netem).
+ * 10.99.0.1, server 10.99.0.2, server port 5000; lib/xtcp_lib.h),
+ * shrinks the timers with the namespaces' sysctls, runs the scenario,
+ * checks what must have happened ("ok - ..." or "FAIL - ..." lines) and
+ * prints each side's non-zero counters. The namespaces start from zero,
+ * so the counters are the scenario's deltas. Exit status: 0 every check
+ * held, 1 a check failed, 4 the scenario cannot run here (e.g. no netem).
  * -q prints only the checks and failures. -x CMD runs the shell command
  * CMD once the namespaces exist and before the scenario starts, with
  * XTCP_CLIENT_NS and XTCP_SERVER_NS naming them (the veth ends are v0 and
@@ -22,6 +22,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,12 +30,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "scenario.h"
+#include "xtcp_lib.h"
 
 #define EXIT_SKIP	4
 #define DEADLINE_MS	20000
 
-static struct topo T;
+static struct xtcp_topo T;
 static bool quiet;
 static int failures;
 static const char * const side_name[2] = { "client", "server" };
@@ -69,20 +70,20 @@ static void expect(bool ok, const char *fmt, ...)
 
 static long long ctr(int side, const char *name)
 {
-	return topo_counter(&T, side, name);
+	return xtcp_counter(&T, side, name);
 }
 
 /* Current population of @state ("SYN_RCVD", ...) on @side. */
 static long cur(int side, const char *state)
 {
-	return topo_state(&T, side, state, NULL);
+	return xtcp_state_count(&T, side, state, NULL);
 }
 
 static long entered(int side, const char *state)
 {
 	long e = -1;
 
-	topo_state(&T, side, state, &e);
+	xtcp_state_count(&T, side, state, &e);
 	return e;
 }
 
@@ -91,7 +92,7 @@ static void expect_ctr(int side, const char *name, long long want)
 {
 	long long v = 0;
 
-	WAIT_FOR(DEADLINE_MS, (v = ctr(side, name)) >= want);
+	XTCP_WAIT_FOR(DEADLINE_MS, (v = ctr(side, name)) >= want);
 	expect(v == want, "%s %s == %lld (got %lld)", side_name[side], name,
 	       want, v);
 }
@@ -100,7 +101,7 @@ static void expect_ctr_min(int side, const char *name, long long want)
 {
 	long long v = 0;
 
-	WAIT_FOR(DEADLINE_MS, (v = ctr(side, name)) >= want);
+	XTCP_WAIT_FOR(DEADLINE_MS, (v = ctr(side, name)) >= want);
 	expect(v >= want, "%s %s >= %lld (got %lld)", side_name[side], name,
 	       want, v);
 }
@@ -109,7 +110,7 @@ static void expect_cur(int side, const char *state, long want)
 {
 	long v = 0;
 
-	WAIT_FOR(DEADLINE_MS, (v = cur(side, state)) == want);
+	XTCP_WAIT_FOR(DEADLINE_MS, (v = cur(side, state)) == want);
 	expect(v == want, "%s: %ld socket(s) in %s (got %ld)", side_name[side],
 	       want, state, v);
 }
@@ -125,15 +126,15 @@ static void expect_entered(int side, const char *state, long want)
 /* Shrunk timers: RTO 300 ms, 2 x MSL 600 ms. */
 static void timers(int rto_ms, int msl_ms)
 {
-	if (topo_sysctl2(&T, "rto_min_ms", 50) ||
-	    topo_sysctl2(&T, "rto_init_ms", rto_ms) ||
-	    topo_sysctl2(&T, "msl_ms", msl_ms))
+	if (xtcp_sysctl_set(&T, BOTH, "rto_min_ms", 50) ||
+	    xtcp_sysctl_set(&T, BOTH, "rto_init_ms", rto_ms) ||
+	    xtcp_sysctl_set(&T, BOTH, "msl_ms", msl_ms))
 		expect(false, "set the timer sysctls");
 }
 
 static void fault(int side, const char *rule)
 {
-	int err = topo_fault(&T, side, "%s", rule);
+	int err = xtcp_fault_add(&T, side, "%s", rule);
 
 	say("%s fault rule: drop %s", side_name[side], rule);
 	expect(!err, "%s accepts fault rule '%s'", side_name[side], rule);
@@ -150,16 +151,16 @@ static int establish(int lfd, int *cfd, int *sfd)
 	int err;
 
 	*sfd = -1;
-	*cfd = xconnect_nb(&T);
+	*cfd = xtcp_connect(&T, 0, SRV_PORT, true);
 	if (*cfd < 0) {
 		expect(false, "client connect() starts (errno %d)", errno);
 		return -1;
 	}
 	say("client connect()s to 10.99.0.2:%d from port %d", SRV_PORT,
-	    xport(*cfd));
-	err = xconnect_wait(*cfd, DEADLINE_MS);
+	    xtcp_local_port(*cfd));
+	err = xtcp_connect_wait(*cfd, DEADLINE_MS);
 	expect(err == 0, "client connect() succeeds (%s)", strerror(err));
-	*sfd = xaccept_wait(lfd, DEADLINE_MS);
+	*sfd = xtcp_accept_wait(lfd, DEADLINE_MS);
 	expect(*sfd >= 0, "server accept() returns the connection");
 	if (err || *sfd < 0)
 		return -1;
@@ -175,12 +176,12 @@ static int establish(int lfd, int *cfd, int *sfd)
  */
 static void wait_ack_sent(int side, long long before)
 {
-	WAIT_FOR(DEADLINE_MS, topo_counter(&T, side, "OutSegs") > before);
+	XTCP_WAIT_FOR(DEADLINE_MS, xtcp_counter(&T, side, "OutSegs") > before);
 }
 
 static bool xfer(int from, int to, int to_side, const char *msg)
 {
-	long long out = topo_counter(&T, to_side, "OutSegs");
+	long long out = xtcp_counter(&T, to_side, "OutSegs");
 	char buf[64] = "";
 	ssize_t n;
 
@@ -213,7 +214,7 @@ static ssize_t recv_wait(int fd, char *buf, size_t len, int ms)
 /* The client closes first; the server reads EOF and closes. */
 static void orderly_close(int cfd, int sfd, bool wait_tw, int nr_tw)
 {
-	long long out = topo_counter(&T, SRV, "OutSegs");
+	long long out = xtcp_counter(&T, SRV, "OutSegs");
 	char buf[16];
 
 	say("client close()s: FIN");
@@ -234,7 +235,7 @@ static int plain(int with_loss_cb(void))
 {
 	int lfd, cfd, sfd;
 
-	lfd = xlisten(&T, 16);
+	lfd = xtcp_listen(&T, 0, SRV_PORT, 16, true, NULL);
 	expect(lfd >= 0, "server listens on 10.99.0.2:%d", SRV_PORT);
 	if (lfd < 0)
 		return -1;
@@ -289,7 +290,7 @@ static int sc_synack_loss(void)
 {
 	timers(300, 250);
 	/* A slow client: the server's SYN-ACK retransmission comes first. */
-	topo_sysctl(&T, CLI, "rto_init_ms", 5000);
+	xtcp_sysctl_set(&T, CLI, "rto_init_ms", 5000);
 	if (plain(synack_loss_rule))
 		return -1;
 	expect_ctr(SRV, "FaultDrops", 1);
@@ -321,7 +322,7 @@ static int sc_half_close(void)
 	char buf[64] = "";
 
 	timers(300, 250);
-	lfd = xlisten(&T, 16);
+	lfd = xtcp_listen(&T, 0, SRV_PORT, 16, true, NULL);
 	if (lfd < 0 || establish(lfd, &cfd, &sfd))
 		return -1;
 	say("client sends \"request\" and shutdown(SHUT_WR)s: FIN");
@@ -355,7 +356,7 @@ static int sc_last_ack_loss(void)
 	char buf[16];
 
 	timers(300, 250);
-	lfd = xlisten(&T, 16);
+	lfd = xtcp_listen(&T, 0, SRV_PORT, 16, true, NULL);
 	if (lfd < 0 || establish(lfd, &cfd, &sfd))
 		return -1;
 	exchange(cfd, sfd);
@@ -379,20 +380,20 @@ static int sc_last_ack_loss(void)
 
 static int sc_time_wait(void)
 {
-	struct sockaddr_xtcp a;
+	struct sockaddr_in a;
 	int lfd, cfd, sfd, fd, port, ret;
 
 	timers(300, 1000);
-	lfd = xlisten(&T, 16);
+	lfd = xtcp_listen(&T, 0, SRV_PORT, 16, true, NULL);
 	if (lfd < 0 || establish(lfd, &cfd, &sfd))
 		return -1;
-	port = xport(cfd);
+	port = xtcp_local_port(cfd);
 	exchange(cfd, sfd);
 	orderly_close(cfd, sfd, false, 1);
 	close(lfd);
 
-	a = xaddr(&T, CLI, port);
-	fd = xsocket(&T, CLI);
+	a = xtcp_addr(&T, CLI, 0, port);
+	fd = xtcp_socket(&T, CLI, 0);
 	ret = bind(fd, (struct sockaddr *)&a, sizeof(a));
 	expect(ret < 0 && errno == EADDRINUSE,
 	       "bind() to client port %d fails with EADDRINUSE during TIME_WAIT",
@@ -400,13 +401,13 @@ static int sc_time_wait(void)
 	close(fd);
 	if (!quiet) {
 		say("the client's sockets now (the bucket is state 06):");
-		topo_enter(&T, CLI);
+		xtcp_topo_enter(&T, CLI);
 		system("cat /proc/net/xtcp/sockets");
-		topo_leave(&T);
+		xtcp_topo_leave(&T);
 	}
 	say("waiting 2 x MSL = 2 s");
 	expect_ctr(CLI, "TimeWaitExpired", 1);
-	fd = xsocket(&T, CLI);
+	fd = xtcp_socket(&T, CLI, 0);
 	expect(!bind(fd, (struct sockaddr *)&a, sizeof(a)),
 	       "bind() to port %d succeeds after TIME_WAIT", port);
 	close(fd);
@@ -417,22 +418,22 @@ static int sc_time_wait(void)
 
 static int sc_port_exhaustion(void)
 {
-	struct sockaddr_xtcp sa = xaddr(&T, SRV, SRV_PORT);
+	struct sockaddr_in sa = xtcp_addr(&T, SRV, 0, SRV_PORT);
 	int lfd, cfd, sfd, i, err = 0;
 	char path[] = "/proc/sys/net/ipv4/ip_local_port_range";
 	FILE *f;
 
 	timers(300, 60000);
-	topo_enter(&T, CLI);
+	xtcp_topo_enter(&T, CLI);
 	f = fopen(path, "w");
 	if (f) {
 		fprintf(f, "40000 %d\n", 40000 + EXHAUST_PORTS - 1);
 		fclose(f);
 	}
-	topo_leave(&T);
+	xtcp_topo_leave(&T);
 	say("client's ephemeral ports: 40000-%d; 2 x MSL = 120 s",
 	    40000 + EXHAUST_PORTS - 1);
-	lfd = xlisten(&T, 16);
+	lfd = xtcp_listen(&T, 0, SRV_PORT, 16, true, NULL);
 	if (lfd < 0)
 		return -1;
 	for (i = 0; i < EXHAUST_PORTS; i++) {
@@ -441,7 +442,7 @@ static int sc_port_exhaustion(void)
 		orderly_close(cfd, sfd, false, i + 1);
 	}
 	expect_cur(CLI, "TIME_WAIT", EXHAUST_PORTS);
-	cfd = xsocket(&T, CLI);
+	cfd = xtcp_socket(&T, CLI, 0);
 	if (connect(cfd, (struct sockaddr *)&sa, sizeof(sa)))
 		err = errno;
 	say("connection %d: connect() -> %s", EXHAUST_PORTS + 1,
@@ -461,7 +462,7 @@ static int sc_close_wait_leak(void)
 	int lfd, cfd, sfd[LEAK_CONNS], i;
 
 	timers(300, 250);
-	lfd = xlisten(&T, 16);
+	lfd = xtcp_listen(&T, 0, SRV_PORT, 16, true, NULL);
 	if (lfd < 0)
 		return -1;
 	for (i = 0; i < LEAK_CONNS; i++) {
@@ -474,9 +475,9 @@ static int sc_close_wait_leak(void)
 	expect_cur(CLI, "FIN_WAIT_2", LEAK_CONNS);
 	if (!quiet) {
 		say("the server's sockets (state 08 is CLOSE_WAIT):");
-		topo_enter(&T, SRV);
+		xtcp_topo_enter(&T, SRV);
 		system("cat /proc/net/xtcp/sockets");
-		topo_leave(&T);
+		xtcp_topo_leave(&T);
 	}
 	say("the server finally close()s them");
 	for (i = 0; i < LEAK_CONNS; i++)
@@ -490,11 +491,7 @@ static int sc_close_wait_leak(void)
 /* Delay both directions so that segments sent together cross. */
 static int netem(void)
 {
-	sh("modprobe sch_netem");
-	if (sh("ip netns exec %s tc qdisc add dev v0 root netem delay 300ms",
-	       T.name[CLI]) ||
-	    sh("ip netns exec %s tc qdisc add dev v1 root netem delay 300ms",
-	       T.name[SRV])) {
+	if (xtcp_topo_netem(&T, "delay 300ms")) {
 		printf("# SKIP: cannot add a netem qdisc (tc, sch_netem)\n");
 		return -1;
 	}
@@ -504,8 +501,8 @@ static int netem(void)
 
 static int bound_socket(int side, int port)
 {
-	struct sockaddr_xtcp a = xaddr(&T, side, port);
-	int fd = xsocket(&T, side);
+	struct sockaddr_in a = xtcp_addr(&T, side, 0, port);
+	int fd = xtcp_socket(&T, side, 0);
 
 	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)))
 		return -1;
@@ -515,7 +512,7 @@ static int bound_socket(int side, int port)
 
 static int sc_simultaneous_open(void)
 {
-	struct sockaddr_xtcp ca, sa;
+	struct sockaddr_in ca, sa;
 	int cfd, sfd, e1, e2;
 
 	timers(3000, 250);
@@ -525,13 +522,13 @@ static int sc_simultaneous_open(void)
 	sfd = bound_socket(SRV, SRV_PORT);
 	if (cfd < 0 || sfd < 0)
 		return -1;
-	ca = xaddr(&T, CLI, 6001);
-	sa = xaddr(&T, SRV, SRV_PORT);
+	ca = xtcp_addr(&T, CLI, 0, 6001);
+	sa = xtcp_addr(&T, SRV, 0, SRV_PORT);
 	say("no listener: both sides connect() to each other at once");
 	connect(cfd, (struct sockaddr *)&sa, sizeof(sa));
 	connect(sfd, (struct sockaddr *)&ca, sizeof(ca));
-	e1 = xconnect_wait(cfd, DEADLINE_MS);
-	e2 = xconnect_wait(sfd, DEADLINE_MS);
+	e1 = xtcp_connect_wait(cfd, DEADLINE_MS);
+	e2 = xtcp_connect_wait(sfd, DEADLINE_MS);
 	expect(!e1 && !e2, "both connect()s succeed (%s, %s)", strerror(e1),
 	       strerror(e2));
 	expect_entered(CLI, "SYN_RCVD", 1);
@@ -548,7 +545,7 @@ static int sc_simultaneous_close(void)
 	int lfd, cfd, sfd;
 
 	timers(3000, 250);
-	lfd = xlisten(&T, 16);
+	lfd = xtcp_listen(&T, 0, SRV_PORT, 16, true, NULL);
 	if (lfd < 0 || establish(lfd, &cfd, &sfd))
 		return -1;
 	close(lfd);
@@ -574,21 +571,21 @@ static int sc_stale_syn(void)
 	int lfd, raw;
 
 	timers(300, 250);
-	topo_sysctl(&T, SRV, "synack_retries", 1);
-	lfd = xlisten(&T, 16);
-	raw = raw_socket(&T, CLI);
+	xtcp_sysctl_set(&T, SRV, "synack_retries", 1);
+	lfd = xtcp_listen(&T, 0, SRV_PORT, 16, true, NULL);
+	raw = xtcp_raw_socket(&T, CLI);
 	if (lfd < 0 || raw < 0)
 		return -1;
 	say("an old duplicate SYN (port 40000, seq 1000) reaches the listener");
-	len = xseg_build(&T, seg, CLI, SRV, 40000, SRV_PORT, 1000, 0, F_SYN,
-			 NULL, 0);
-	expect(!raw_send(&T, raw, SRV, seg, len), "the stale SYN is sent");
+	len = xtcp_seg_build(&T, seg, CLI, SRV, 40000, SRV_PORT, 1000, 0, F_SYN,
+			     NULL, 0);
+	expect(!xtcp_raw_send(&T, raw, SRV, seg, len), "the stale SYN is sent");
 	/* The client has no such connection: it answers the SYN-ACK with RST. */
 	expect_ctr_min(CLI, "InNoSocket", 1);
 	expect_ctr_min(CLI, "OutRsts", 1);
 	say("the server keeps SYN_RCVD until its SYN-ACK retries run out");
 	expect_cur(SRV, "SYN_RCVD", 0);
-	expect(xaccept_wait(lfd, 100) < 0, "server accept()s nothing");
+	expect(xtcp_accept_wait(lfd, 100) < 0, "server accept()s nothing");
 	close(raw);
 	close(lfd);
 	return 0;
@@ -602,7 +599,7 @@ static int sc_rst_close(void)
 	ssize_t n;
 
 	timers(300, 250);
-	lfd = xlisten(&T, 16);
+	lfd = xtcp_listen(&T, 0, SRV_PORT, 16, true, NULL);
 	if (lfd < 0 || establish(lfd, &cfd, &sfd))
 		return -1;
 	exchange(cfd, sfd);
@@ -650,10 +647,10 @@ static void dump_counters(int side)
 	long long v;
 	FILE *f;
 
-	if (topo_enter(&T, side))
+	if (xtcp_topo_enter(&T, side))
 		return;
 	f = fopen("/proc/net/xtcp/snmp", "r");
-	topo_leave(&T);
+	xtcp_topo_leave(&T);
 	if (!f)
 		return;
 	printf("%s counters:\n", side_name[side]);
@@ -716,8 +713,8 @@ int main(int argc, char **argv)
 		usage();
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (topo_setup(&T, true)) {
-		topo_teardown(&T);
+	if (xtcp_topo_setup(&T, true)) {
+		xtcp_topo_teardown(&T);
 		printf("# SKIP: cannot build the two namespaces\n");
 		return EXIT_SKIP;
 	}
@@ -731,7 +728,7 @@ int main(int argc, char **argv)
 		ret = ret == -1 ? -1 : WIFEXITED(ret) ? WEXITSTATUS(ret) : 128;
 		expect(ret == 0, "-x command succeeds (status %d)", ret);
 		if (ret) {
-			topo_teardown(&T);
+			xtcp_topo_teardown(&T);
 			return 1;
 		}
 	}
@@ -742,7 +739,7 @@ int main(int argc, char **argv)
 		dump_counters(CLI);
 		dump_counters(SRV);
 	}
-	topo_teardown(&T);
+	xtcp_topo_teardown(&T);
 	if (ret == EXIT_SKIP)
 		return EXIT_SKIP;
 	return failures ? 1 : 0;

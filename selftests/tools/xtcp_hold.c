@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../xtcp_lib.h"
+#include "xtcp_lib.h"
 
 int main(int argc, char **argv)
 {
