@@ -97,7 +97,8 @@ modules-debug:
 
 check-debug: deps
 	$(MAKE) modules-debug selftests
-	CHECK_KERNELS=debug CHECK_TIMEOUT=$${CHECK_TIMEOUT:-5400} scripts/check
+	CHECK_KERNELS=debug CHECK_SHARDS=$${CHECK_SHARDS:-2} \
+	CHECK_TIMEOUT=$${CHECK_TIMEOUT:-3600} scripts/check
 
 demo: deps
 	$(MAKE) modules-$(KERNEL) selftests
