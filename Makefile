@@ -10,7 +10,9 @@
 #   make KVER=<release> a kernel release   -> build/<release>/xtcp.ko
 #   make KDIR=<dir>     a kernel build dir -> build/custom/xtcp.ko
 #   make W=1 C=2 ...    passed to Kbuild (extra warnings, sparse)
-#   make selftests      build the selftests into build/selftests/
+#   make selftests      build the selftests into build/selftests/ (lib.mk),
+#                       and install them with the kernel's kselftest
+#                       Makefile into build/kselftest/ (run_kselftest.sh)
 #   make deps           install build and test dependencies (scripts/deps)
 #   make check          deps, build, run the selftests in the VM on each series
 #   make check-debug    build (once) the sanitizer kernel from Debian sid's
@@ -81,8 +83,26 @@ endif
 $(addprefix modules-,$(SERIES)): modules-%:
 	$(call kbuild,$(OUT_ROOT)/$*,$$(scripts/kernels $* kdir),modules)
 
+# The kselftest machinery of linux-source (scripts/deps puts it in
+# .cache/ksft/linux) as a kernel tree of this checkout's own in build/linux,
+# with selftests/ linked in as tools/testing/selftests/net/xtcp; the
+# kernel's install puts the target, run_kselftest.sh and kselftest-list.txt
+# into build/kselftest/.
+KSFT_SRC := $(CURDIR)/.cache/ksft/linux
+KTREE := $(OUT_ROOT)/linux
+KSFT_TOPFILES := Makefile lib.mk kselftest kselftest.h kselftest_harness.h \
+	kselftest_install.sh run_kselftest.sh
+
 selftests:
 	$(MAKE) -C selftests
+	@mkdir -p $(KTREE)/tools/testing/selftests/net
+	@cp -rs --remove-destination $(KSFT_SRC)/scripts $(KTREE)/
+	@cp -rs --remove-destination \
+		$(addprefix $(KSFT_SRC)/tools/testing/selftests/,$(KSFT_TOPFILES)) \
+		$(KTREE)/tools/testing/selftests/
+	@ln -sfn $(CURDIR)/selftests $(KTREE)/tools/testing/selftests/net/xtcp
+	$(MAKE) -C $(KTREE)/tools/testing/selftests TARGETS=net/xtcp \
+		O=$(OUT_ROOT)/ksft KSFT_INSTALL_PATH=$(OUT_ROOT)/kselftest install
 
 deps:
 	scripts/deps

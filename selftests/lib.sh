@@ -7,7 +7,7 @@
 #
 # A test is a list of cases; each prints one TAP line, and ksft_exit ends
 # the test with the plan, a "# Totals:" line like kselftest_harness.h's
-# and the exit status run_tests expects (0 pass, 1 fail, 4 all skipped):
+# and the exit status the kselftest runner expects (0 pass, 1 fail, 4 all skipped):
 #
 #	check DESC CMD [ARGS...]	case passes if CMD succeeds
 #	check_fail DESC CMD [ARGS...]	case passes if CMD fails
@@ -28,14 +28,34 @@
 #	xtcp_ko				path of xtcp.ko for the running kernel
 #	selftest_tool NAME		path of the built selftests/tools/NAME
 #
+# Every test starts with xtcp loaded (it is reloaded if an earlier test was
+# killed with the module out) and deletes its namespaces at exit, also when
+# the runner's timeout kills it (SIGTERM).
+#
 # Tests that set their own EXIT trap should call ksft_cleanup in it.
 
 KSFT_PASS=0
 KSFT_FAIL=1
 KSFT_SKIP=4
 
-KSFT_TOP=${KSFT_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
-KSFT_BIN=${KSFT_BIN:-$KSFT_TOP/build/selftests}
+# Where things are.  Run from the source tree (lib.mk's run_tests, or
+# linked into a kernel tree as net/xtcp) KSFT_TOP is lib.sh's parent;
+# installed (make install, run_kselftest.sh) it is the tree named in
+# xtcp-top, which the build writes next to the test binaries.  KSFT_BIN
+# holds the built binaries: next to lib.sh when built or installed there,
+# else build/selftests.
+_ksft_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+if [ -z "${KSFT_TOP:-}" ]; then
+	if [ -f "$_ksft_dir/../scripts/kernels" ]; then
+		KSFT_TOP=$(dirname "$_ksft_dir")
+	elif [ -r "$_ksft_dir/xtcp-top" ]; then
+		KSFT_TOP=$(cat "$_ksft_dir/xtcp-top")
+	fi
+fi
+if [ -z "${KSFT_BIN:-}" ]; then
+	KSFT_BIN=$KSFT_TOP/build/selftests
+	[ ! -e "$_ksft_dir/xtcp-top" ] || KSFT_BIN=$_ksft_dir
+fi
 
 _ksft_n=0
 _ksft_pass=0
@@ -113,6 +133,8 @@ ksft_cleanup() {
 	_ksft_netns=()
 }
 trap ksft_cleanup EXIT
+# The runner's timeout sends SIGTERM: clean up then too.
+trap 'exit $KSFT_FAIL' TERM
 
 netns_create() {
 	ip netns del "$1" 2>/dev/null
@@ -173,15 +195,30 @@ xtcp_ko() {
 		echo "$KSFT_TOP/build/$r/xtcp.ko"
 		return 0
 	fi
-	echo "xtcp_ko: no xtcp.ko built for $r" >&2
+	# installed with the kernel's modules (make install, dkms)
+	if r=$(modinfo -n xtcp 2>/dev/null) && [ -f "$r" ]; then
+		echo "$r"
+		return 0
+	fi
+	echo "xtcp_ko: no xtcp.ko built for $(uname -r)" >&2
 	return 1
 }
 
-selftest_tool() {
-	if [ -x "$KSFT_BIN/tools/$1" ]; then
-		echo "$KSFT_BIN/tools/$1"
-	else
-		echo "selftest_tool: $KSFT_BIN/tools/$1 not built" >&2
-		return 1
-	fi
+selftest_tool() {	# installed, the tools sit beside the tests
+	local f
+	for f in "$KSFT_BIN/tools/$1" "$KSFT_BIN/$1"; do
+		if [ -x "$f" ]; then
+			echo "$f"
+			return 0
+		fi
+	done
+	echo "selftest_tool: $KSFT_BIN/tools/$1 not built" >&2
+	return 1
 }
+
+# A test killed by the runner's timeout may have left xtcp unloaded: every
+# test starts with it loaded, when its xtcp.ko can be found.
+if [ ! -d /sys/module/xtcp ] && _ksft_ko=$(xtcp_ko 2>/dev/null); then
+	echo "# lib.sh: xtcp not loaded; insmod $_ksft_ko"
+	insmod "$_ksft_ko" || echo "# lib.sh: insmod failed"
+fi

@@ -2,7 +2,10 @@
 /*
  * The selftests' helper library; the contracts are in xtcp_lib.h.
  */
+#include <dirent.h>
+#include <errno.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <time.h>
 #include <netinet/ip.h>
@@ -59,6 +62,40 @@ int xtcp_sh(const char *fmt, ...)
 	va_end(ap);
 	strncat(cmd, " >/dev/null 2>&1", sizeof(cmd) - strlen(cmd) - 1);
 	return system(cmd) == 0 ? 0 : -1;
+}
+
+/*
+ * Every test program (*_test) starts on a clean system, whichever runner
+ * runs it: an earlier test killed by its timeout may have left xtcp
+ * unloaded (reloaded from $XTCP_KO, as set in the test VM) or its
+ * namespaces behind (xtc<pid>, xts<pid> of a process that is gone).
+ * The tools are left alone: module.sh runs them with xtcp unloaded.
+ */
+__attribute__((constructor)) static void xtcp_lib_fixture(void)
+{
+	const char *name = program_invocation_short_name;
+	const char *ko = getenv("XTCP_KO");
+	size_t n = strlen(name);
+	struct dirent *e;
+	DIR *d;
+	char c;
+	int pid;
+
+	if (n < 5 || strcmp(name + n - 5, "_test"))
+		return;
+	if (access("/sys/module/xtcp", F_OK) && ko && *ko) {
+		fprintf(stderr, "# xtcp not loaded; insmod %s\n", ko);
+		xtcp_sh("insmod %s", ko);
+	}
+	d = opendir("/run/netns");
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (sscanf(e->d_name, "xt%*1[cs]%d%c", &pid, &c) == 1 &&
+		    kill(pid, 0) && errno == ESRCH)
+			xtcp_sh("ip netns del %s", e->d_name);
+	}
+	closedir(d);
 }
 
 /* ---- the topology --------------------------------------------------- */
