@@ -5,11 +5,16 @@
  * with RST and the connection stays in SYN_SENT; RFC 5961 RST handling
  * (off-window ignored, in-window challenged, exact resets) and a SYN in
  * ESTABLISHED challenged; malformed segments counted and dropped; a full
- * backlog counted.
+ * backlog counted.  Issue 11's off-path attacks, each also run at Linux TCP
+ * as the control in the same case: a SYN to a TIME_WAIT bucket without a
+ * listener is re-ACKed and the bucket stays (with one, the bucket gives
+ * way), a RST never kills a bucket under rfc1337=1.
  *
  * Every case runs over loopback in one fresh namespace and across two
  * namespaces joined by veth.
  */
+#include <netinet/ip.h>
+
 #include "kselftest_harness.h"
 #include "xtcp_lib.h"
 
@@ -68,6 +73,132 @@ static void check_alive(struct __test_metadata *_metadata,
 	ASSERT_EQ(1, poll(&p, 1, 10000));
 	EXPECT_EQ(4, recv(self->c.afd, buf, sizeof(buf) - 1, 0));
 	EXPECT_STREQ("ping", buf);
+}
+
+/* ---- xtcp and Linux TCP side by side -------------------------------- */
+
+/* @t, but its crafted segments and raw sockets are of protocol @proto. */
+static struct xtcp_topo topo_proto(const struct xtcp_topo *t, int proto)
+{
+	struct xtcp_topo pt = *t;
+
+	pt.ipproto = proto;
+	return pt;
+}
+
+static const char *proto_name(int family)
+{
+	return family == AF_INET ? "tcp" : "xtcp";
+}
+
+/* Write @val to the file @path in @side's namespace; 0 or -1. */
+static int write_in(const struct xtcp_topo *t, int side, const char *path,
+		    const char *val)
+{
+	int fd, ret = -1;
+
+	if (xtcp_topo_enter(t, side))
+		return -1;
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	xtcp_topo_leave(t);
+	if (fd < 0)
+		return -1;
+	if (write(fd, val, strlen(val)) == (ssize_t)strlen(val))
+		ret = 0;
+	close(fd);
+	return ret;
+}
+
+/*
+ * Linux TCP sockets (request socks included) in /proc/net/tcp of @side
+ * with local port @port in state @st (hex, as the file prints it: 03
+ * SYN_RECV, 06 TIME_WAIT).
+ */
+static int tcp_count(const struct xtcp_topo *t, int side, int port, int st)
+{
+	unsigned int lport, state;
+	char line[512];
+	int n = 0;
+	FILE *f;
+
+	if (xtcp_topo_enter(t, side))
+		return -1;
+	f = fopen("/proc/net/tcp", "r");
+	xtcp_topo_leave(t);
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, " %*d: %*x:%x %*x:%*x %x", &lport, &state) == 2 &&
+		    (int)lport == port && (int)state == st)
+			n++;
+	fclose(f);
+	return n;
+}
+
+/* TIME_WAIT population of @side for @family, on @port for TCP. */
+static long tw_count(const struct xtcp_topo *t, int side, int family,
+		     int port)
+{
+	if (family == AF_INET)
+		return tcp_count(t, side, port, 6);
+	return xtcp_state_count(t, side, "TIME_WAIT", NULL);
+}
+
+/* Empty a raw socket's receive queue. */
+static void raw_drain(int raw)
+{
+	char buf[2048];
+
+	while (recv(raw, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		;
+}
+
+/*
+ * Read a raw socket's queue (waiting up to @ms for the first match): the
+ * last segment from @sport to @dport, with its payload length; with @fin,
+ * the last one carrying FIN. 0 if one was found.
+ */
+static int raw_last(int raw, int sport, int dport, bool fin, int ms,
+		    struct xseg *out, uint32_t *plen)
+{
+	long long dl = xtcp_now_ms() + ms;
+	bool found = false;
+	uint8_t buf[2048];
+
+	for (;;) {
+		const struct iphdr *ip = (const struct iphdr *)buf;
+		struct pollfd p = { .fd = raw, .events = POLLIN };
+		const struct xseg *h;
+		long long left = dl - xtcp_now_ms();
+		ssize_t n;
+
+		if (poll(&p, 1, found ? 0 : (left > 0 ? left : 0)) != 1)
+			return found ? 0 : -1;
+		n = recv(raw, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n < (ssize_t)sizeof(*ip) ||
+		    n < (ssize_t)(ip->ihl * 4 + sizeof(*h)))
+			continue;
+		h = (const struct xseg *)(buf + ip->ihl * 4);
+		if (ntohs(h->sport) != sport || ntohs(h->dport) != dport ||
+		    (fin && !(h->flags & F_FIN)))
+			continue;
+		memcpy(out, h, sizeof(*out));
+		*plen = n - ip->ihl * 4 - (h->doff >> 4) * 4;
+		found = true;
+	}
+}
+
+/* A crafted segment from @from:@sport to @to:@dport of @pt's protocol. */
+static int craft(const struct xtcp_topo *pt, int raw, int from, int to,
+		 int sport, int dport, uint32_t seq, uint32_t ack,
+		 uint8_t flags, const char *data)
+{
+	uint8_t buf[128];
+	size_t len;
+
+	len = xtcp_seg_build(pt, buf, from, to, sport, dport, seq, ack, flags,
+			     data, data ? strlen(data) : 0);
+	return xtcp_raw_send(pt, raw, to, buf, len);
 }
 
 TEST_F(net, stale_synack_gets_rst)
@@ -280,6 +411,123 @@ TEST_F(net, malformed_dropped)
 	EXPECT_EQ(before.xtcpi_rcv_nxt, after.xtcpi_rcv_nxt);
 	EXPECT_EQ(before.xtcpi_snd_una, after.xtcpi_snd_una);
 	check_alive(_metadata, self);
+}
+
+/* ---- issue 11: TIME_WAIT and SYN, rfc1337; TCP as the control ------- */
+
+static int set_rfc1337(const struct xtcp_topo *t, int family, int val)
+{
+	if (family == AF_INET)
+		return write_in(t, SRV, "/proc/sys/net/ipv4/tcp_rfc1337",
+				val ? "1" : "0");
+	return xtcp_sysctl_set(t, SRV, "rfc1337", val);
+}
+
+/*
+ * The server closes first, so TIME_WAIT is on its side, on SRV_PORT. A
+ * SYN from the client's 4-tuple above the bucket's RCV.NXT then arrives:
+ * with @listener still open it ends the bucket and is answered SYN-ACK;
+ * without, it is answered with an ACK of RCV.NXT and the bucket stays.
+ * That ACK reaches the client's stack, which has no socket and answers
+ * RST at exactly RCV.NXT: rfc1337=1 keeps it from ending the bucket, in
+ * both stacks, so only the SYN could. Then, without a listener: an exact
+ * RST leaves the bucket under rfc1337=1, and ends it under rfc1337=0.
+ */
+static void tw_syn_case(struct __test_metadata *_metadata,
+			FIXTURE_DATA(net) *self, int family, bool listener)
+{
+	struct xtcp_topo *t = &self->c.t;
+	struct xtcp_topo pt = topo_proto(t, family == AF_INET ? IPPROTO_TCP :
+					    t->ipproto);
+	long long reused0, killed0;
+	int lfd, cfd, afd, sniff, raw, cport;
+	uint32_t rnxt, syn, plen;
+	struct pollfd p;
+	struct xseg h;
+	char c;
+
+	TH_LOG("%s, %s listener", proto_name(family), listener ? "with" : "no");
+	ASSERT_EQ(0, set_rfc1337(t, family, 1));
+	sniff = xtcp_raw_socket(&pt, SRV);	/* what reaches the server */
+	raw = xtcp_raw_socket(&pt, CLI);	/* the client's 4-tuple */
+	ASSERT_GE(sniff, 0);
+	ASSERT_GE(raw, 0);
+	lfd = xtcp_listen(t, family, SRV_PORT, 8, true, NULL);
+	ASSERT_GE(lfd, 0);
+	cfd = xtcp_connect(t, family, SRV_PORT, false);
+	ASSERT_GE(cfd, 0);
+	afd = xtcp_accept_wait(lfd, 10000);
+	ASSERT_GE(afd, 0);
+	cport = xtcp_local_port(cfd);
+
+	close(afd);
+	p = (struct pollfd){ .fd = cfd, .events = POLLIN };
+	ASSERT_EQ(1, poll(&p, 1, 10000));
+	ASSERT_EQ(0, recv(cfd, &c, 1, 0));
+	close(cfd);
+	ASSERT_TRUE(XTCP_WAIT_FOR(10000,
+				  tw_count(t, SRV, family, SRV_PORT) == 1));
+	/* The bucket's RCV.NXT: just past the client's FIN. */
+	ASSERT_EQ(0, raw_last(sniff, cport, SRV_PORT, true, 5000, &h, &plen));
+	rnxt = ntohl(h.seq) + plen + 1;
+
+	if (!listener)
+		close(lfd);
+	reused0 = xtcp_counter(t, SRV, "TimeWaitReused");
+	killed0 = xtcp_counter(t, SRV, "TimeWaitKilled");
+	raw_drain(raw);
+	syn = rnxt + 100000;
+	ASSERT_EQ(0, craft(&pt, raw, CLI, SRV, cport, SRV_PORT, syn, 0, F_SYN,
+			   NULL));
+	if (listener) {
+		ASSERT_EQ(0, xtcp_raw_wait(raw, SRV_PORT, cport, F_SYN | F_ACK,
+					   5000, &h));
+		EXPECT_EQ(syn + 1, ntohl(h.ack));
+		EXPECT_TRUE(XTCP_WAIT_FOR(5000,
+				tw_count(t, SRV, family, SRV_PORT) == 0));
+		if (family != AF_INET)
+			EXPECT_EQ(1, xtcp_counter(t, SRV, "TimeWaitReused") -
+				     reused0);
+		close(lfd);
+		goto out;
+	}
+
+	ASSERT_EQ(0, xtcp_raw_wait(raw, SRV_PORT, cport, F_ACK, 5000, &h));
+	EXPECT_EQ(0, h.flags & (F_SYN | F_RST | F_FIN));
+	EXPECT_EQ(rnxt, ntohl(h.ack));
+	xtcp_sleep_ms(300);
+	EXPECT_EQ(1, tw_count(t, SRV, family, SRV_PORT));
+
+	/* rfc1337=1: a RST at exactly RCV.NXT does not end it either. */
+	ASSERT_EQ(0, craft(&pt, raw, CLI, SRV, cport, SRV_PORT, rnxt, 0, F_RST,
+			   NULL));
+	xtcp_sleep_ms(300);
+	EXPECT_EQ(1, tw_count(t, SRV, family, SRV_PORT));
+	/* rfc1337=0: the same RST ends it. */
+	ASSERT_EQ(0, set_rfc1337(t, family, 0));
+	ASSERT_EQ(0, craft(&pt, raw, CLI, SRV, cport, SRV_PORT, rnxt, 0, F_RST,
+			   NULL));
+	EXPECT_TRUE(XTCP_WAIT_FOR(5000,
+				  tw_count(t, SRV, family, SRV_PORT) == 0));
+	if (family != AF_INET) {
+		EXPECT_EQ(0, xtcp_counter(t, SRV, "TimeWaitReused") - reused0);
+		EXPECT_EQ(1, xtcp_counter(t, SRV, "TimeWaitKilled") - killed0);
+	}
+out:
+	close(raw);
+	close(sniff);
+}
+
+TEST_F(net, tw_syn_without_listener_acked)
+{
+	tw_syn_case(_metadata, self, 0, false);
+	tw_syn_case(_metadata, self, AF_INET, false);
+}
+
+TEST_F(net, tw_syn_with_listener_reused)
+{
+	tw_syn_case(_metadata, self, 0, true);
+	tw_syn_case(_metadata, self, AF_INET, true);
 }
 
 /*
