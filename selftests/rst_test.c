@@ -9,7 +9,9 @@
  * as the control in the same case: a SYN to a TIME_WAIT bucket without a
  * listener is re-ACKed and the bucket stays (with one, the bucket gives
  * way), a RST never kills a bucket under rfc1337=1; a RST at exactly the
- * request's RCV.NXT removes a listener's request entry.
+ * request's RCV.NXT removes a listener's request entry; a data segment
+ * whose ACK is older than SND.UNA - MAX.SND.WND is dropped with a
+ * challenge ACK instead of reaching the application.
  *
  * Every case runs over loopback in one fresh namespace and across two
  * namespaces joined by veth.
@@ -414,7 +416,7 @@ TEST_F(net, malformed_dropped)
 	check_alive(_metadata, self);
 }
 
-/* ---- issue 11: TIME_WAIT, request entries; TCP as the control ------- */
+/* ---- issue 11: TIME_WAIT, request entries, old ACKs; TCP as control -- */
 
 static int set_rfc1337(const struct xtcp_topo *t, int family, int val)
 {
@@ -644,6 +646,100 @@ TEST_F(net, request_rst_removes_entry)
 {
 	req_rst_case(_metadata, self, 0, variant->veth);
 	req_rst_case(_metadata, self, AF_INET, variant->veth);
+}
+
+/*
+ * An established connection has carried "ping" and "pong". A data
+ * segment at the client's RCV.NXT whose ACK is older than SND.UNA minus
+ * any window the peer offered is dropped with a challenge ACK (RFC 5961
+ * 5.2): its bytes never reach the application. The same bytes with the
+ * current ACK are delivered, which shows the crafted segment is otherwise
+ * acceptable. The sequence numbers come from the wire, for both stacks.
+ */
+static void old_ack_case(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(net) *self, int family)
+{
+	struct xtcp_topo *t = &self->c.t;
+	struct xtcp_topo pt = topo_proto(t, family == AF_INET ? IPPROTO_TCP :
+					    t->ipproto);
+	struct linger abort_close = { .l_onoff = 1, .l_linger = 0 };
+	int lfd, cfd, afd, sniff, raw, cport;
+	uint32_t rnxt, una, plen;
+	struct xtcp_info info;
+	long long ch0 = 0;
+	char buf[16] = "";
+	struct pollfd p;
+	struct xseg h;
+
+	TH_LOG("%s", proto_name(family));
+	sniff = xtcp_raw_socket(&pt, CLI);	/* what reaches the client */
+	raw = xtcp_raw_socket(&pt, SRV);	/* the server's 4-tuple */
+	ASSERT_GE(sniff, 0);
+	ASSERT_GE(raw, 0);
+	lfd = xtcp_listen(t, family, SRV_PORT, 8, true, NULL);
+	ASSERT_GE(lfd, 0);
+	cfd = xtcp_connect(t, family, SRV_PORT, false);
+	ASSERT_GE(cfd, 0);
+	afd = xtcp_accept_wait(lfd, 10000);
+	ASSERT_GE(afd, 0);
+	cport = xtcp_local_port(cfd);
+	ASSERT_EQ(4, send(cfd, "ping", 4, MSG_NOSIGNAL));
+	ASSERT_EQ(4, recv(afd, buf, 4, MSG_WAITALL));
+	ASSERT_EQ(4, send(afd, "pong", 4, MSG_NOSIGNAL));
+	ASSERT_EQ(4, recv(cfd, buf, 4, MSG_WAITALL));
+	xtcp_sleep_ms(300);	/* delayed ACKs out */
+
+	ASSERT_EQ(0, raw_last(sniff, SRV_PORT, cport, false, 5000, &h, &plen));
+	rnxt = ntohl(h.seq) + plen;
+	una = ntohl(h.ack);
+	if (family != AF_INET) {
+		ASSERT_EQ(0, xtcp_get_info(cfd, &info));
+		EXPECT_EQ(info.xtcpi_rcv_nxt, rnxt);
+		EXPECT_EQ(info.xtcpi_snd_una, una);
+		ch0 = xtcp_counter(t, CLI, "ChallengeAcks");
+	}
+
+	raw_drain(raw);
+	ASSERT_EQ(0, craft(&pt, raw, SRV, CLI, SRV_PORT, cport, rnxt,
+			   una - 0x7fff0000, F_ACK | F_PSH, "evil"));
+	/* The challenge ACK: the client's own numbers. */
+	ASSERT_EQ(0, xtcp_raw_wait(raw, cport, SRV_PORT, F_ACK, 5000, &h));
+	EXPECT_EQ(0, h.flags & (F_SYN | F_RST | F_FIN));
+	EXPECT_EQ(rnxt, ntohl(h.ack));
+	EXPECT_EQ(una, ntohl(h.seq));
+	if (family != AF_INET)
+		EXPECT_EQ(1, xtcp_counter(t, CLI, "ChallengeAcks") - ch0);
+	errno = 0;
+	EXPECT_EQ(-1, recv(cfd, buf, sizeof(buf), MSG_DONTWAIT));
+	EXPECT_EQ(EAGAIN, errno);
+
+	ASSERT_EQ(0, craft(&pt, raw, SRV, CLI, SRV_PORT, cport, rnxt, una,
+			   F_ACK | F_PSH, "good"));
+	p = (struct pollfd){ .fd = cfd, .events = POLLIN };
+	ASSERT_EQ(1, poll(&p, 1, 5000));
+	memset(buf, 0, sizeof(buf));
+	EXPECT_EQ(4, recv(cfd, buf, sizeof(buf) - 1, MSG_DONTWAIT));
+	EXPECT_STREQ("good", buf);
+
+	/*
+	 * The client now holds 4 bytes the server never sent: end both
+	 * with RST, or their FINs would be retransmitted for minutes.
+	 */
+	ASSERT_EQ(0, setsockopt(afd, SOL_SOCKET, SO_LINGER, &abort_close,
+				sizeof(abort_close)));
+	ASSERT_EQ(0, setsockopt(cfd, SOL_SOCKET, SO_LINGER, &abort_close,
+				sizeof(abort_close)));
+	close(afd);
+	close(cfd);
+	close(lfd);
+	close(raw);
+	close(sniff);
+}
+
+TEST_F(net, old_ack_data_dropped)
+{
+	old_ack_case(_metadata, self, 0);
+	old_ack_case(_metadata, self, AF_INET);
 }
 
 /*
