@@ -36,11 +36,25 @@
  * While no namespace has a rule it is a patched-out static branch; with
  * rules it walks an RCU list and counts with atomics. Writers serialize on
  * a per-namespace mutex.
+ *
+ * Opening for writing takes CAP_NET_ADMIN in the user namespace that owns
+ * the network namespace (file_ns_capable(); checked again on each write,
+ * still against the opener, so a descriptor handed to a privileged writer
+ * confers nothing). Root of an unprivileged user namespace owns its
+ * network namespaces and may write there; the rules only ever touch that
+ * namespace's segments. The static
+ * branch, though, is global, and switching it patches kernel text on every
+ * CPU: it is a deferred key, switched off only XTCP_FAULT_HOOK_DELAY after
+ * the last rule anywhere went, so an add/delete loop patches text at most
+ * about twice per delay, not twice per loop. FaultHookOn counts, in the
+ * namespace whose rule did it, each time the branch is switched on.
  */
 
 #include <linux/atomic.h>
 #include <linux/capability.h>
 #include <linux/ctype.h>
+#include <linux/fs.h>
+#include <linux/jump_label_ratelimit.h>
 #include <linux/kernel.h>
 #include <linux/limits.h>
 #include <linux/mutex.h>
@@ -136,7 +150,11 @@ struct xtcp_faults {
 	struct rcu_head rcu;
 };
 
-DEFINE_STATIC_KEY_FALSE(xtcp_fault_active);
+#define XTCP_FAULT_HOOK_DELAY	HZ
+
+DEFINE_STATIC_KEY_DEFERRED_FALSE(xtcp_fault_active, XTCP_FAULT_HOOK_DELAY);
+/* Orders the "was it off?" check with the increment, across namespaces. */
+static DEFINE_MUTEX(xtcp_fault_hook_lock);
 
 static enum xtcp_fault_kind xtcp_fault_classify(u8 flags,
 						unsigned int payload_len)
@@ -304,7 +322,16 @@ static void xtcp_fault_unlink(struct xtcp_faults *f,
 	list_del_rcu(&r->list);
 	WRITE_ONCE(f->nr_rules, f->nr_rules - 1);
 	kfree_rcu(r, rcu);
-	static_branch_dec(&xtcp_fault_active);
+	static_branch_slow_dec_deferred(&xtcp_fault_active);
+}
+
+static void xtcp_fault_hook_get(struct net *net)
+{
+	mutex_lock(&xtcp_fault_hook_lock);
+	if (!static_key_enabled(&xtcp_fault_active.key))
+		XTCP_INC_STATS(net, FAULT_HOOK_ON);
+	static_branch_deferred_inc(&xtcp_fault_active);
+	mutex_unlock(&xtcp_fault_hook_lock);
 }
 
 static void xtcp_fault_clear(struct xtcp_faults *f)
@@ -316,7 +343,8 @@ static void xtcp_fault_clear(struct xtcp_faults *f)
 		xtcp_fault_unlink(f, r);
 }
 
-static int xtcp_fault_add(struct xtcp_faults *f, char *line)
+static int xtcp_fault_add(struct net *net, struct xtcp_faults *f,
+			  char *line)
 {
 	struct xtcp_fault_rule *r;
 	int err;
@@ -335,7 +363,7 @@ static int xtcp_fault_add(struct xtcp_faults *f, char *line)
 		goto err_free;
 	}
 	r->id = ++f->next_id;
-	static_branch_inc(&xtcp_fault_active);
+	xtcp_fault_hook_get(net);
 	list_add_tail_rcu(&r->list, &f->rules);
 	WRITE_ONCE(f->nr_rules, f->nr_rules + 1);
 	mutex_unlock(&f->lock);
@@ -370,8 +398,14 @@ static int xtcp_fault_del(struct xtcp_faults *f, char *line)
 	return err;
 }
 
+/* May the opener of @file change @net's rules? */
+static bool xtcp_fault_may_write(struct file *file, struct net *net)
+{
+	return file_ns_capable(file, net->user_ns, CAP_NET_ADMIN);
+}
+
 /* @buf is a NUL-terminated kernel copy of the @size bytes written. */
-static int xtcp_fault_write(struct file *file, char *buf, size_t size)
+static int xtcp_fault_cmd(struct file *file, char *buf, size_t size)
 {
 	struct seq_file *seq = file->private_data;
 	struct net *net = seq_file_single_net(seq);
@@ -379,7 +413,7 @@ static int xtcp_fault_write(struct file *file, char *buf, size_t size)
 	size_t len = strlen(buf);
 	char *cmd, *rest;
 
-	if (!ns_capable(net->user_ns, CAP_NET_ADMIN))
+	if (!xtcp_fault_may_write(file, net))
 		return -EPERM;
 	/* One line, at most one trailing newline, no embedded NUL. */
 	if (len != size || len > XTCP_FAULT_MAX_LINE)
@@ -407,7 +441,7 @@ static int xtcp_fault_write(struct file *file, char *buf, size_t size)
 	/* A rule: parse it again from its first word. */
 	if (rest)
 		rest[-1] = ' ';
-	return xtcp_fault_add(f, cmd);
+	return xtcp_fault_add(net, f, cmd);
 }
 
 static int xtcp_fault_show(struct seq_file *seq, void *v)
@@ -434,10 +468,64 @@ static int xtcp_fault_show(struct seq_file *seq, void *v)
 	return 0;
 }
 
+/*
+ * The file as proc_create_net_single_write() would make it, with the
+ * capability checked when it is opened for writing: the opener's, in the
+ * user namespace owning the network namespace (file_ns_capable()).
+ */
+static int xtcp_fault_open(struct inode *inode, struct file *file)
+{
+	struct net *net = maybe_get_net(pde_data(inode));
+	int err;
+
+	if (!net)
+		return -ENXIO;
+	err = -EPERM;
+	if (!(file->f_mode & FMODE_WRITE) || xtcp_fault_may_write(file, net))
+		err = single_open(file, xtcp_fault_show, net);
+	if (err)
+		put_net(net);
+	return err;
+}
+
+static int xtcp_fault_release(struct inode *inode, struct file *file)
+{
+	struct seq_file *seq = file->private_data;
+
+	put_net(seq_file_single_net(seq));
+	return single_release(inode, file);
+}
+
+static ssize_t xtcp_fault_write(struct file *file, const char __user *ubuf,
+				size_t size, loff_t *pos)
+{
+	char *buf;
+	int ret;
+
+	if (size == 0 || size > PAGE_SIZE - 1)
+		return -EINVAL;
+	buf = memdup_user_nul(ubuf, size);
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+	ret = xtcp_fault_cmd(file, buf, size);
+	kfree(buf);
+	return ret ? ret : size;
+}
+
+static const struct proc_ops xtcp_fault_ops = {
+	.proc_open	= xtcp_fault_open,
+	.proc_read	= seq_read,
+	.proc_lseek	= seq_lseek,
+	.proc_write	= xtcp_fault_write,
+	.proc_release	= xtcp_fault_release,
+};
+
 int xtcp_fault_net_init(struct net *net, struct proc_dir_entry *dir)
 {
 	struct xtcp_net *xn = xtcp_pernet(net);
 	struct xtcp_faults *f;
+	kuid_t uid;
+	kgid_t gid;
 
 	f = kzalloc(sizeof(*f), GFP_KERNEL);
 	if (!f)
@@ -446,15 +534,24 @@ int xtcp_fault_net_init(struct net *net, struct proc_dir_entry *dir)
 	INIT_LIST_HEAD(&f->rules);
 	WRITE_ONCE(xn->faults, f);
 
-	f->pde = proc_create_net_single_write("faults", 0644, dir,
-					      xtcp_fault_show,
-					      xtcp_fault_write, NULL);
+	f->pde = proc_create_data("faults", 0644, dir, &xtcp_fault_ops, net);
 	if (!f->pde) {
 		WRITE_ONCE(xn->faults, NULL);
 		mutex_destroy(&f->lock);
 		kfree_rcu(f, rcu);
 		return -ENOMEM;
 	}
+	/*
+	 * Owned by the namespace's root, as its directory and sysctls are,
+	 * so root of the owning user namespace may open it at all. Made
+	 * together with its user namespace (unshare -Urn), a namespace has
+	 * no root mapped yet: the file stays the global root's, as the
+	 * kernel's own /proc/net entries do.
+	 */
+	uid = make_kuid(net->user_ns, 0);
+	gid = make_kgid(net->user_ns, 0);
+	if (uid_valid(uid) && gid_valid(gid))
+		proc_set_user(f->pde, uid, gid);
 	return 0;
 }
 
@@ -475,4 +572,10 @@ void xtcp_fault_net_exit(struct net *net)
 	mutex_destroy(&f->lock);
 	/* A segment in flight may still be looking at the empty list. */
 	kfree_rcu(f, rcu);
+}
+
+/* Module unload, after every namespace: no switch-off may still be due. */
+void xtcp_fault_exit(void)
+{
+	static_key_deferred_flush(&xtcp_fault_active);
 }

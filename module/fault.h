@@ -7,7 +7,7 @@
 #ifndef _XTCP_FAULT_H
 #define _XTCP_FAULT_H
 
-#include <linux/jump_label.h>
+#include <linux/jump_label_ratelimit.h>
 #include <linux/types.h>
 
 struct net;
@@ -18,8 +18,11 @@ enum xtcp_fault_dir {
 	XTCP_FAULT_OUT,
 };
 
-/* Enabled while at least one rule exists in any network namespace. */
-DECLARE_STATIC_KEY_FALSE(xtcp_fault_active);
+/*
+ * Enabled while at least one rule exists in any network namespace, and for
+ * up to a second after the last one went (a deferred key: see fault.c).
+ */
+extern struct static_key_false_deferred xtcp_fault_active;
 
 bool __xtcp_fault_should_drop(struct net *net, enum xtcp_fault_dir dir,
 			      u8 flags, unsigned int payload_len,
@@ -45,7 +48,7 @@ static inline bool xtcp_fault_should_drop(struct net *net,
 					  unsigned int payload_len,
 					  __be16 sport, __be16 dport)
 {
-	if (!static_branch_unlikely(&xtcp_fault_active))
+	if (!static_branch_unlikely(&xtcp_fault_active.key))
 		return false;
 	return __xtcp_fault_should_drop(net, dir, flags, payload_len,
 					sport, dport);
@@ -55,5 +58,7 @@ static inline bool xtcp_fault_should_drop(struct net *net,
 int xtcp_fault_net_init(struct net *net, struct proc_dir_entry *dir);
 /* Removes the file and frees every rule; safe if init failed or never ran. */
 void xtcp_fault_net_exit(struct net *net);
+/* Module unload, after the namespaces: waits for a deferred switch-off. */
+void xtcp_fault_exit(void);
 
 #endif /* _XTCP_FAULT_H */

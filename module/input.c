@@ -149,19 +149,20 @@ static int xtcp_v4_rcv(struct sk_buff *skb)
 
 	n = xtcp_ehash_lookup(net, iph->saddr, th->source, iph->daddr,
 			      th->dest);
-	if (n && n->kind == XTCP_EH_TW) {
-		if (xtcp_tw_rcv(container_of(n, struct xtcp_tw, eh), skb))
-			return 0;
-		n = NULL;	/* a new SYN reused the 4-tuple */
-	}
-	if (n) {
+	if (n && n->kind == XTCP_EH_SOCK) {
 		sk = &container_of(n, struct xtcp_sock, eh)->inet.sk;
 		xtcp_rcv_sk(sk, skb);
 		sock_put(sk);
 		return 0;
 	}
-
-	sk = xtcp_lhash_lookup(net, iph->daddr, th->dest);
+	if (n) {
+		/* NULL: consumed; else a new SYN reused the 4-tuple. */
+		sk = xtcp_tw_rcv(container_of(n, struct xtcp_tw, eh), skb);
+		if (!sk)
+			return 0;
+	} else {
+		sk = xtcp_lhash_lookup(net, iph->daddr, th->dest);
+	}
 	if (sk) {
 		xtcp_listen_rcv(sk, skb);
 		sock_put(sk);

@@ -141,6 +141,7 @@ err_input:
 	xtcp_input_unregister();
 err_netns:
 	unregister_pernet_subsys(&xtcp_net_ops);
+	xtcp_fault_exit();
 err_tw:
 	xtcp_tw_exit();
 err_hash:
@@ -153,6 +154,7 @@ static void __exit xtcp_exit(void)
 	xtcp_socket_unregister();
 	xtcp_input_unregister();
 	unregister_pernet_subsys(&xtcp_net_ops);
+	xtcp_fault_exit();
 	xtcp_tw_exit();
 	xtcp_hash_exit();
 }

@@ -6,8 +6,9 @@
  * the headers. A transmission hands IP a clone whose header goes into
  * that headroom (no payload copy); if an earlier clone of the same skb is
  * still in a device queue, a copy instead, so two transmissions never
- * share a header. The checksum is left to the device or the core's
- * fallback (CHECKSUM_PARTIAL), as TCP does.
+ * share a header. The checksum is left to the device (CHECKSUM_PARTIAL)
+ * only if the route's device can checksum any protocol (NETIF_F_HW_CSUM);
+ * otherwise it is computed here.
  * Each segment passes the fault hook just before IP; a dropped segment is
  * treated exactly like one lost on the wire.
  */
@@ -97,9 +98,11 @@ static void xtcp_csum(struct sk_buff *skb, struct xtcphdr *th, __be32 saddr,
 }
 
 /*
- * Leave the checksum to the device (lo and veth never compute it) or to
- * the core's software fallback, as TCP does: the field holds the folded
- * pseudo-header sum.
+ * Leave the checksum to the device (lo and veth never compute it): the
+ * field holds the folded pseudo-header sum. Only for a device that
+ * checksums an arbitrary protocol: one with just NETIF_F_IP_CSUM handles
+ * TCP and UDP, and the core's fallback (skb_csum_hwoffload_help()) would
+ * pass it our segment because the checksum sits at TCP's offset.
  */
 static void xtcp_csum_partial(struct sk_buff *skb, struct xtcphdr *th,
 			      __be32 saddr, __be32 daddr)
@@ -110,6 +113,20 @@ static void xtcp_csum_partial(struct sk_buff *skb, struct xtcphdr *th,
 	skb->csum_start = skb_transport_header(skb) - skb->head;
 	skb->csum_offset = offsetof(struct xtcphdr, check);
 	trace_xtcp_segment_out(th, saddr, daddr, skb->len - xtcp_hdr_doff(th));
+}
+
+/* Does the device of @sk's cached route checksum any protocol? */
+static bool xtcp_dev_csum(struct sock *sk)
+{
+	const struct dst_entry *dst;
+	bool hw;
+
+	rcu_read_lock();
+	dst = __sk_dst_get(sk);
+	hw = dst && dst->dev &&
+	     (READ_ONCE(dst->dev->features) & NETIF_F_HW_CSUM);
+	rcu_read_unlock();
+	return hw;
 }
 
 /* Count the segment and ask the fault rules; true: hand it to IP. */
@@ -209,7 +226,11 @@ static void xtcp_transmit(struct sock *sk, u32 seq, u8 flags,
 	}
 	if (flags & XTCP_FLAG_ACK)
 		xtcp_timer_ack_sent(sk);
-	xtcp_csum_partial(skb, th, inet->inet_saddr, inet->inet_daddr);
+	/* No route yet (a first SYN): software, whatever the device. */
+	if (xtcp_dev_csum(sk))
+		xtcp_csum_partial(skb, th, inet->inet_saddr, inet->inet_daddr);
+	else
+		xtcp_csum(skb, th, inet->inet_saddr, inet->inet_daddr);
 
 	if (!xtcp_out_ok(sock_net(sk), th, len)) {
 		kfree_skb(skb);

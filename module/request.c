@@ -68,6 +68,15 @@ static void xtcp_request_unlink(struct xtcp_sock *lxs,
 	lxs->syn_queue_len--;
 }
 
+/* @req, unlinked, is gone: account SYN_RCVD -> CLOSED, drop the queue's ref. */
+static void xtcp_request_closed(struct net *net, struct xtcp_request *req)
+{
+	xtcp_trace_request(req, TCP_SYN_RECV, TCP_CLOSE);
+	xtcp_state_account(net, TCP_SYN_RECV, TCP_CLOSE);
+	xtcp_state_gone(net, TCP_CLOSE);
+	xtcp_request_put(req);
+}
+
 static u32 xtcp_synack_timeout_us(struct net *net, u8 backoff)
 {
 	const struct xtcp_sysctl *sc = &xtcp_pernet(net)->sysctl;
@@ -101,12 +110,8 @@ static enum hrtimer_restart xtcp_request_timer(struct hrtimer *timer)
 	}
 	spin_unlock(&lxs->queue_lock);
 
-	if (drop) {
-		xtcp_trace_request(req, TCP_SYN_RECV, TCP_CLOSE);
-		xtcp_state_account(net, TCP_SYN_RECV, TCP_CLOSE);
-		xtcp_state_gone(net, TCP_CLOSE);
-		xtcp_request_put(req);
-	}
+	if (drop)
+		xtcp_request_closed(net, req);
 	if (!resend) {
 		xtcp_request_put(req);	/* the timer's reference */
 		return HRTIMER_NORESTART;
@@ -372,13 +377,48 @@ reset:
 	kfree_skb(skb);
 }
 
+/*
+ * A RST for a request entry (RFC 9293 3.10.7.4, SYN-RECEIVED: a passive
+ * open returns to LISTEN). Only an exact one counts: its sequence number
+ * is RCV.NXT (irs + 1) and an ACK it carries acknowledges our SYN; any
+ * other RST is ignored, so a blind attacker must guess 32 bits (RFC 5961
+ * 3.2; Linux accepts any RST in the request's window). Consumes @skb.
+ */
+static void xtcp_conn_reset(struct sock *lsk, struct sk_buff *skb)
+{
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	struct xtcp_sock *lxs = xtcp_sk(lsk);
+	struct net *net = sock_net(lsk);
+	struct xtcp_request *req;
+
+	spin_lock_bh(&lxs->queue_lock);
+	req = lxs->listening ? xtcp_request_find(lxs, skb) : NULL;
+	if (!req || cb->seq != req->irs + 1 ||
+	    ((cb->flags & XTCP_FLAG_ACK) && cb->ack_seq != req->iss + 1)) {
+		spin_unlock_bh(&lxs->queue_lock);
+		kfree_skb(skb);
+		return;
+	}
+	xtcp_request_unlink(lxs, req);
+	spin_unlock_bh(&lxs->queue_lock);
+
+	XTCP_INC_STATS(net, IN_RSTS);
+	XTCP_INC_STATS(net, REQUEST_RESETS);
+	if (hrtimer_try_to_cancel(&req->timer) == 1)
+		xtcp_request_put(req);
+	xtcp_request_closed(net, req);
+	consume_skb(skb);
+}
+
 /* A segment for a listener, in softirq; consumes @skb. */
 void xtcp_listen_rcv(struct sock *lsk, struct sk_buff *skb)
 {
 	u8 flags = XTCP_SKB_CB(skb)->flags;
 
-	if (flags & XTCP_FLAG_RST)
-		goto drop;
+	if (flags & XTCP_FLAG_RST) {
+		xtcp_conn_reset(lsk, skb);
+		return;
+	}
 	if (flags & XTCP_FLAG_SYN) {
 		if (flags & XTCP_FLAG_ACK) {
 			xtcp_send_reset_reply(sock_net(lsk), skb);
@@ -416,12 +456,9 @@ void xtcp_listen_stop(struct sock *lsk)
 
 	list_for_each_entry_safe(req, tmp, &reqs, node) {
 		list_del(&req->node);
-		xtcp_trace_request(req, TCP_SYN_RECV, TCP_CLOSE);
-		xtcp_state_account(net, TCP_SYN_RECV, TCP_CLOSE);
-		xtcp_state_gone(net, TCP_CLOSE);
 		if (hrtimer_try_to_cancel(&req->timer) == 1)
 			xtcp_request_put(req);
-		xtcp_request_put(req);
+		xtcp_request_closed(net, req);
 	}
 
 	list_for_each_entry_safe(cxs, ctmp, &children, accept_node) {

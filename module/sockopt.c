@@ -17,6 +17,50 @@
 #include "timer.h"
 #include "xtcp.h"
 
+/*
+ * The IP-level options xtcp honours: ip_queue_xmit() sends with the
+ * socket's TOS, TTL and DF bit, bind() honours IP_FREEBIND; none of them
+ * holds anything that must be undone at close. The rest of ip_setsockopt()
+ * is refused. A multicast join would succeed on an xtcp socket (it is no
+ * connection socket to ip_setsockopt()), and nothing drops the group at
+ * close(): xtcp's release is not inet_release(). IP_ADD_MEMBERSHIP and
+ * IP_DROP_MEMBERSHIP fail with EPROTO, IP_MULTICAST_IF and _TTL with
+ * EINVAL, as on TCP; the source and group_req joins, which TCP accepts
+ * (and drops at close), fail with EPROTO too. Everything else, which xtcp
+ * would accept and ignore (IP_PKTINFO, IP_RECVERR, IP_OPTIONS,
+ * IP_TRANSPARENT, IP_LOCAL_PORT_RANGE, ...), is ENOPROTOOPT.
+ */
+static int xtcp_ip_setsockopt_allowed(int optname)
+{
+	switch (optname) {
+	case IP_TOS:
+	case IP_TTL:
+	case IP_MTU_DISCOVER:
+	case IP_FREEBIND:
+		return 0;
+	case IP_MULTICAST_IF:
+	case IP_MULTICAST_TTL:
+		return -EINVAL;		/* TCP: not for SOCK_STREAM */
+	case IP_ADD_MEMBERSHIP:
+	case IP_DROP_MEMBERSHIP:
+	case IP_ADD_SOURCE_MEMBERSHIP:
+	case IP_DROP_SOURCE_MEMBERSHIP:
+	case IP_BLOCK_SOURCE:
+	case IP_UNBLOCK_SOURCE:
+	case IP_MSFILTER:
+	case MCAST_JOIN_GROUP:
+	case MCAST_LEAVE_GROUP:
+	case MCAST_JOIN_SOURCE_GROUP:
+	case MCAST_LEAVE_SOURCE_GROUP:
+	case MCAST_BLOCK_SOURCE:
+	case MCAST_UNBLOCK_SOURCE:
+	case MCAST_MSFILTER:
+		return -EPROTO;		/* TCP's answer */
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
 int xtcp_setsockopt(struct socket *sock, int level, int optname,
 		    sockptr_t optval, unsigned int optlen)
 {
@@ -24,8 +68,13 @@ int xtcp_setsockopt(struct socket *sock, int level, int optname,
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	int val, err = 0;
 
+	if (level == SOL_IP) {
+		err = xtcp_ip_setsockopt_allowed(optname);
+		return err ? : ip_setsockopt(sk, level, optname, optval,
+					     optlen);
+	}
 	if (level != SOL_XTCP)
-		return ip_setsockopt(sk, level, optname, optval, optlen);
+		return -ENOPROTOOPT;
 	if (optlen < sizeof(int))
 		return -EINVAL;
 	if (copy_from_sockptr(&val, optval, sizeof(val)))

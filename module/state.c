@@ -538,8 +538,15 @@ static bool xtcp_ack(struct sock *sk, const struct sk_buff *skb)
 		xtcp_establish_simultaneous(sk, cb->ack_seq);
 	}
 
-	/* RFC 5961 5.2: an ACK of data never sent is answered and dropped. */
-	if (xtcp_after(cb->ack_seq, xs->snd_nxt)) {
+	/*
+	 * RFC 5961 5.2: acceptable is SND.UNA - MAX.SND.WND =< SEG.ACK =<
+	 * SND.NXT. An ACK of data never sent, or one older than any window
+	 * the peer ever offered (a blind injection, as tcp_ack()'s "too
+	 * old"), is answered with a rate-limited challenge ACK and the
+	 * segment, data and all, is dropped.
+	 */
+	if (xtcp_after(cb->ack_seq, xs->snd_nxt) ||
+	    xtcp_before(cb->ack_seq, xs->snd_una - xs->max_window)) {
 		xtcp_send_challenge_ack(sk);
 		return false;
 	}

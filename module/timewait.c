@@ -5,8 +5,10 @@
  * When a socket reaches TIME_WAIT it is replaced in the established table
  * by a bucket from its own cache, and the socket itself closes. The bucket
  * re-ACKs a retransmitted FIN (restarting its 2 x MSL), dies on an
- * acceptable RST unless rfc1337 is set, may be reused by a new SYN above
- * its sequence space, and keeps the local port for bind().
+ * acceptable RST unless rfc1337 is set, and keeps the local port for
+ * bind(). A new SYN above its sequence space ends it only if a listener
+ * is there to take the new incarnation; otherwise the bucket stays and
+ * re-ACKs, as Linux TCP does.
  *
  * A bucket is removed exactly once, by whoever unhashes it first (timer,
  * RST, new SYN, namespace exit); that caller does the accounting.
@@ -34,7 +36,7 @@ enum xtcp_tw_verdict {
 	XTCP_TW_DROP,		/* nothing to say */
 	XTCP_TW_ACK,		/* (re-)acknowledge: old duplicate or FIN */
 	XTCP_TW_KILL,		/* an acceptable RST ends the bucket */
-	XTCP_TW_SYN,		/* a new incarnation: hand the SYN to LISTEN */
+	XTCP_TW_SYN,		/* a new incarnation, if a listener takes it */
 };
 
 static void xtcp_tw_free_rcu(struct rcu_head *head)
@@ -174,49 +176,64 @@ static enum xtcp_tw_verdict xtcp_tw_state_process(struct xtcp_tw *tw,
 	return XTCP_TW_ACK;
 }
 
+static void xtcp_tw_send_ack(struct xtcp_tw *tw)
+{
+	struct xtcp_ctl_seg seg = {
+		.saddr	= tw->eh.laddr,
+		.daddr	= tw->eh.raddr,
+		.sport	= tw->eh.lport,
+		.dport	= tw->eh.rport,
+		.seq	= tw->snd_nxt,
+		.ack	= tw->rcv_nxt,
+		.window	= tw->rcv_wnd,
+		.flags	= XTCP_FLAG_ACK,
+	};
+
+	xtcp_ctl_send(xtcp_tw_net(tw), &seg);
+}
+
 /*
- * A segment hit @tw (referenced by the lookup, released here). Returns
- * false if the segment must go on to a listener (a reused 4-tuple), true
- * if it was consumed.
+ * A segment hit @tw (referenced by the lookup, released here). Returns the
+ * listener (with a reference) that must take @skb, a SYN of a new
+ * incarnation of the 4-tuple; the bucket is gone then. Returns NULL if the
+ * segment was consumed.
  */
-bool xtcp_tw_rcv(struct xtcp_tw *tw, struct sk_buff *skb)
+struct sock *xtcp_tw_rcv(struct xtcp_tw *tw, struct sk_buff *skb)
 {
 	struct net *net = xtcp_tw_net(tw);
-	struct xtcp_ctl_seg seg;
-	bool consumed = true;
+	struct sock *lsk = NULL;
 
 	switch (xtcp_tw_state_process(tw, skb)) {
+	case XTCP_TW_SYN:
+		/*
+		 * Without a listener the old connection's port is still
+		 * protected: keep the bucket and tell the peer where it
+		 * stands (RFC 9293 3.6.1; tcp_v4_rcv()'s TCP_TW_SYN).
+		 */
+		lsk = xtcp_lhash_lookup(net, tw->eh.laddr, tw->eh.lport);
+		if (!lsk) {
+			xtcp_tw_send_ack(tw);
+			break;
+		}
+		trace_xtcp_tw_reuse(tw);
+		if (xtcp_tw_deschedule(tw))
+			XTCP_INC_STATS(net, TIME_WAIT_REUSED);
+		break;
 	case XTCP_TW_ACK:
-		seg = (struct xtcp_ctl_seg){
-			.saddr	= tw->eh.laddr,
-			.daddr	= tw->eh.raddr,
-			.sport	= tw->eh.lport,
-			.dport	= tw->eh.rport,
-			.seq	= tw->snd_nxt,
-			.ack	= tw->rcv_nxt,
-			.window	= tw->rcv_wnd,
-			.flags	= XTCP_FLAG_ACK,
-		};
-		xtcp_ctl_send(net, &seg);
+		xtcp_tw_send_ack(tw);
 		break;
 	case XTCP_TW_KILL:
 		trace_xtcp_tw_kill(tw);
 		if (xtcp_tw_deschedule(tw))
 			XTCP_INC_STATS(net, TIME_WAIT_KILLED);
 		break;
-	case XTCP_TW_SYN:
-		trace_xtcp_tw_reuse(tw);
-		if (xtcp_tw_deschedule(tw))
-			XTCP_INC_STATS(net, TIME_WAIT_REUSED);
-		consumed = false;
-		break;
 	case XTCP_TW_DROP:
 		break;
 	}
-	if (consumed)
+	if (!lsk)
 		consume_skb(skb);
 	xtcp_tw_put(tw);
-	return consumed;
+	return lsk;
 }
 
 s64 xtcp_tw_expires_ms(struct xtcp_tw *tw)

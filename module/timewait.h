@@ -42,7 +42,7 @@ int xtcp_tw_init(void);
 void xtcp_tw_exit(void);
 
 void xtcp_time_wait(struct sock *sk);
-bool xtcp_tw_rcv(struct xtcp_tw *tw, struct sk_buff *skb);
+struct sock *xtcp_tw_rcv(struct xtcp_tw *tw, struct sk_buff *skb);
 void xtcp_tw_put(struct xtcp_tw *tw);
 void xtcp_tw_purge(struct net *net);
 s64 xtcp_tw_expires_ms(struct xtcp_tw *tw);

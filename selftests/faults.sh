@@ -5,7 +5,11 @@
 # rules are listed back in canonical form with ids and counters, malformed
 # lines fail with EINVAL and change nothing, "del" and "clear" work, the
 # rule count is capped (ENOSPC), rules are per network namespace, and a
-# namespace or module going away with rules installed is clean.
+# namespace or module going away with rules installed is clean. Writing
+# takes CAP_NET_ADMIN of the opener in the user namespace owning the
+# network namespace (root of an unprivileged user namespace may write in
+# its own), and add/delete loops switch the global hook on at most about
+# once a second.
 # Documentation/faults.md describes the grammar.
 #
 # Unloads and reloads xtcp.ko at the end; leaves it loaded.
@@ -181,14 +185,88 @@ check "del in fb of fa's id: ENOENT" \
 check "init namespace untouched" test "$(cat $F | wc -l)" = 0
 check "fa cleared" expect fa OK 'clear\n'
 
-# Only CAP_NET_ADMIN may write; anyone may read.
+# Only the namespace's root with CAP_NET_ADMIN may write (EACCES for
+# others: the file is 0644; EPERM when opening without the capability);
+# anyone may read.
+unpriv() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 if command -v setpriv >/dev/null; then
 	check_fail "unprivileged write refused" \
-		setpriv --reuid=65534 --regid=65534 --clear-groups \
-		bash -c "echo 'out syn' > $F"
-	check "unprivileged read allowed" \
-		setpriv --reuid=65534 --regid=65534 --clear-groups cat $F
+		unpriv bash -c "echo 'out syn' > $F"
+	check "and it wrote nothing" test "$(cat $F | wc -l)" = 0
+	check "unprivileged read allowed" unpriv cat $F
 fi
+
+# The opener's capability counts, not the writer's (file_ns_capable()):
+# opening for writing without CAP_NET_ADMIN fails, so no descriptor can be
+# handed to a writer that has it.
+capwrite=$(selftest_tool xtcp_capwrite)
+check "opened without CAP_NET_ADMIN, written with it: EPERM" \
+	test "$(ip netns exec fa "$capwrite" $F 'out syn' 2>/dev/null)" = EPERM
+check "and it wrote nothing" test "$(nrules fa)" = 0
+check "opened and written with CAP_NET_ADMIN: OK" \
+	expect fa OK 'out syn\n'
+expect fa OK 'clear\n' >/dev/null
+
+# Root of a user namespace owns the network namespaces it creates and may
+# set rules there; root of a user namespace that does not own the network
+# namespace may not. The file belongs to the namespace's root if that root
+# is mapped when the namespace is made: after "unshare -Ur", not with
+# "unshare -Urn" at once (then it stays the global root's, EACCES, as the
+# kernel's own /proc/net entries do).
+if command -v unshare >/dev/null && unpriv unshare -Ur unshare -n true 2>/dev/null; then
+	check "unshare -Ur, unshare -n: the file belongs to the namespace's root" \
+		unpriv unshare -Ur unshare -n bash -c "test \$(stat -c %u $F) = 0"
+	check "and root of the new namespaces may set rules there" \
+		unpriv unshare -Ur unshare -n bash -c \
+		"echo 'out syn' > $F && echo 'in ack count=2' > $F && test \$(wc -l < $F) = 2"
+	check "a nested user namespace's root may not (EPERM), and wrote nothing" \
+		unpriv unshare -Ur unshare -n bash -c \
+		"echo 'out syn' > $F &&
+		 unshare -Ur bash -c \"echo 'in syn' > $F\" 2>&1 |
+			grep -q 'Operation not permitted' &&
+		 test \$(wc -l < $F) = 1"
+	check "unshare -Urn at once: the file stays the global root's (EACCES)" \
+		unpriv unshare -Urn bash -c \
+		"bash -c \"echo 'out syn' > $F\" 2>&1 | grep -q 'Permission denied'"
+else
+	check_skip "root of a user namespace may set rules in its own" \
+		"no unprivileged user namespaces"
+fi
+
+# The hook is a global static key; switching it patches kernel text. It
+# goes off only a second after the last rule anywhere, so an add/delete
+# loop switches it on at most 2 + (seconds the loop took) times, however
+# fast; without the deferral it would be once per pair.
+netns_create fd
+check "FaultHookOn is counted" xtcp_counter FaultHookOn fd
+# A second or so after the last rule the hook is off: a rule switches it on.
+hook_switches_on() {
+	local before after
+
+	before=$(xtcp_counter FaultHookOn fd)
+	sleep 2
+	expect fd OK 'out syn\n' || return 1
+	after=$(xtcp_counter FaultHookOn fd)
+	expect fd OK 'clear\n'
+	[ "$after" -gt "$before" ]
+}
+check "the hook goes off after the last rule, and on with the next" \
+	wait_for 30 hook_switches_on
+sleep 2		# off again, most likely: the loop's first rule switches it on
+n=300
+on0=$(xtcp_counter FaultHookOn fd)
+t0=$(date +%s%N)
+ip netns exec fd bash -c \
+	"for i in \$(seq $n); do echo 'out syn' > $F; echo clear > $F; done"
+t1=$(date +%s%N)
+on=$(($(xtcp_counter FaultHookOn fd) - on0))
+secs=$(((t1 - t0 + 999999999) / 1000000000))
+echo "# $n add/delete pairs in ${secs} s switched the hook on $on times"
+check "$n add/delete pairs: the hook switched on at most 2 + ${secs} times" \
+	test "$on" -le $((2 + secs))
+check "the loop was quick enough for that bound to mean something" \
+	test $((2 + secs)) -lt $n
+check "no rule left" test "$(nrules fd)" = 0
 
 # Rules die with their namespace, and with the module.
 netns_create fc

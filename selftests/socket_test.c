@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The socket family itself: which sockets can be created, what the socket
- * reports about itself, and that creating xtcp sockets leaves other
- * families alone.
+ * reports about itself, which IP-level options it takes (those it honours,
+ * as TCP; multicast fails as on TCP), and that creating xtcp sockets
+ * leaves other families alone.
  */
 #include <errno.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -157,6 +159,100 @@ TEST_F(xtcp, tcp_unaffected)
 	close(c);
 	close(l);
 	close(x);
+}
+
+static int sockopt_errno(int fd, int opt, const void *val, socklen_t len)
+{
+	return setsockopt(fd, IPPROTO_IP, opt, val, len) ? errno : 0;
+}
+
+/*
+ * IP-level options, xtcp and a TCP socket side by side: what xtcp honours
+ * is set and read back as on TCP; the multicast options TCP refuses fail
+ * with TCP's errno (EPROTO for IP_ADD/DROP_MEMBERSHIP, EINVAL for
+ * IP_MULTICAST_IF/TTL); the joins TCP takes (and undoes in
+ * inet_release(), which xtcp has not) fail with EPROTO on xtcp; an option
+ * xtcp would ignore is ENOPROTOOPT.
+ */
+TEST_F(xtcp, ip_options_like_tcp)
+{
+	const int tos = 0x10, ttl = 32, pmtu = IP_PMTUDISC_DO, one = 1;
+	struct ip_mreqn mreq = { .imr_ifindex = if_nametoindex("lo") };
+	struct group_req greq = { .gr_interface = mreq.imr_ifindex };
+	struct ip_mreq_source msrc;
+	const struct {
+		const char *name;
+		int opt;
+		const void *val;
+		socklen_t len;
+	} honoured[] = {
+		{ "IP_TOS", IP_TOS, &tos, sizeof(tos) },
+		{ "IP_TTL", IP_TTL, &ttl, sizeof(ttl) },
+		{ "IP_MTU_DISCOVER", IP_MTU_DISCOVER, &pmtu, sizeof(pmtu) },
+		{ "IP_FREEBIND", IP_FREEBIND, &one, sizeof(one) },
+	}, refused[] = {
+		{ "IP_ADD_MEMBERSHIP", IP_ADD_MEMBERSHIP, &mreq, sizeof(mreq) },
+		{ "IP_DROP_MEMBERSHIP", IP_DROP_MEMBERSHIP, &mreq,
+		  sizeof(mreq) },
+		{ "IP_MULTICAST_IF", IP_MULTICAST_IF, &mreq, sizeof(mreq) },
+		{ "IP_MULTICAST_TTL", IP_MULTICAST_TTL, &ttl, sizeof(ttl) },
+	}, stricter[] = {
+		/* TCP takes these, and drops the group in inet_release(). */
+		{ "IP_ADD_SOURCE_MEMBERSHIP", IP_ADD_SOURCE_MEMBERSHIP, &msrc,
+		  sizeof(msrc) },
+		{ "MCAST_JOIN_GROUP", MCAST_JOIN_GROUP, &greq, sizeof(greq) },
+	};
+	struct sockaddr_in *grp = (struct sockaddr_in *)&greq.gr_group;
+	int x, t, xe, te, xv, tv;
+	socklen_t len;
+	size_t i;
+
+	ASSERT_GT(mreq.imr_ifindex, 0);
+	inet_pton(AF_INET, "239.1.2.3", &mreq.imr_multiaddr);
+	grp->sin_family = AF_INET;
+	grp->sin_addr = mreq.imr_multiaddr;
+	msrc.imr_multiaddr = mreq.imr_multiaddr;
+	inet_pton(AF_INET, "127.0.0.1", &msrc.imr_interface);
+	inet_pton(AF_INET, "127.0.0.2", &msrc.imr_sourceaddr);
+
+	x = socket(self->family, SOCK_STREAM, 0);
+	t = socket(AF_INET, SOCK_STREAM, 0);
+	ASSERT_GE(x, 0);
+	ASSERT_GE(t, 0);
+	for (i = 0; i < ARRAY_SIZE(honoured); i++) {
+		EXPECT_EQ(0, sockopt_errno(t, honoured[i].opt, honoured[i].val,
+					   honoured[i].len))
+			TH_LOG("tcp %s", honoured[i].name);
+		EXPECT_EQ(0, sockopt_errno(x, honoured[i].opt, honoured[i].val,
+					   honoured[i].len))
+			TH_LOG("xtcp %s", honoured[i].name);
+		xv = tv = -1;
+		len = sizeof(xv);
+		EXPECT_EQ(0, getsockopt(x, IPPROTO_IP, honoured[i].opt, &xv,
+					&len));
+		len = sizeof(tv);
+		EXPECT_EQ(0, getsockopt(t, IPPROTO_IP, honoured[i].opt, &tv,
+					&len));
+		EXPECT_EQ(tv, xv) TH_LOG("%s read back", honoured[i].name);
+	}
+	for (i = 0; i < ARRAY_SIZE(refused); i++) {
+		te = sockopt_errno(t, refused[i].opt, refused[i].val,
+				   refused[i].len);
+		xe = sockopt_errno(x, refused[i].opt, refused[i].val,
+				   refused[i].len);
+		EXPECT_NE(0, te) TH_LOG("tcp takes %s", refused[i].name);
+		EXPECT_EQ(te, xe) TH_LOG("%s: tcp %s, xtcp %s", refused[i].name,
+					 strerror(te), strerror(xe));
+	}
+	for (i = 0; i < ARRAY_SIZE(stricter); i++) {
+		xe = sockopt_errno(x, stricter[i].opt, stricter[i].val,
+				   stricter[i].len);
+		EXPECT_EQ(EPROTO, xe) TH_LOG("xtcp %s", stricter[i].name);
+	}
+	EXPECT_EQ(ENOPROTOOPT, sockopt_errno(x, IP_RECVERR, &one, sizeof(one)));
+	EXPECT_EQ(ENOPROTOOPT, sockopt_errno(x, IP_PKTINFO, &one, sizeof(one)));
+	close(x);
+	close(t);
 }
 
 TEST_HARNESS_MAIN
