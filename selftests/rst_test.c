@@ -427,6 +427,35 @@ static int set_rfc1337(const struct xtcp_topo *t, int family, int val)
 }
 
 /*
+ * Both sides of an experiment on the wire: a raw socket that sees what
+ * arrives at @sniff_side, one that sends from the other side's 4-tuple,
+ * and a connection on SRV_PORT (listener, client, accepted end).
+ */
+struct wire {
+	int lfd, cfd, afd, sniff, raw, cport;
+};
+
+static int wire_open(const struct xtcp_topo *t, const struct xtcp_topo *pt,
+		     int family, int sniff_side, struct wire *w)
+{
+	w->sniff = xtcp_raw_socket(pt, sniff_side);
+	w->raw = xtcp_raw_socket(pt, sniff_side == SRV ? CLI : SRV);
+	if (w->sniff < 0 || w->raw < 0)
+		return -1;
+	w->lfd = xtcp_listen(t, family, SRV_PORT, 8, true, NULL);
+	if (w->lfd < 0)
+		return -1;
+	w->cfd = xtcp_connect(t, family, SRV_PORT, false);
+	if (w->cfd < 0)
+		return -1;
+	w->afd = xtcp_accept_wait(w->lfd, 10000);
+	if (w->afd < 0)
+		return -1;
+	w->cport = xtcp_local_port(w->cfd);
+	return w->cport ? 0 : -1;
+}
+
+/*
  * The server closes first, so TIME_WAIT is on its side, on SRV_PORT. A
  * SYN from the client's 4-tuple above the bucket's RCV.NXT then arrives:
  * with @listener still open it ends the bucket and is answered SYN-ACK;
@@ -443,7 +472,7 @@ static void tw_syn_case(struct __test_metadata *_metadata,
 	struct xtcp_topo pt = topo_proto(t, family == AF_INET ? IPPROTO_TCP :
 					    t->ipproto);
 	long long reused0, killed0;
-	int lfd, cfd, afd, sniff, raw, cport;
+	struct wire w;
 	uint32_t rnxt, syn, plen;
 	struct pollfd p;
 	struct xseg h;
@@ -451,39 +480,29 @@ static void tw_syn_case(struct __test_metadata *_metadata,
 
 	TH_LOG("%s, %s listener", proto_name(family), listener ? "with" : "no");
 	ASSERT_EQ(0, set_rfc1337(t, family, 1));
-	sniff = xtcp_raw_socket(&pt, SRV);	/* what reaches the server */
-	raw = xtcp_raw_socket(&pt, CLI);	/* the client's 4-tuple */
-	ASSERT_GE(sniff, 0);
-	ASSERT_GE(raw, 0);
-	lfd = xtcp_listen(t, family, SRV_PORT, 8, true, NULL);
-	ASSERT_GE(lfd, 0);
-	cfd = xtcp_connect(t, family, SRV_PORT, false);
-	ASSERT_GE(cfd, 0);
-	afd = xtcp_accept_wait(lfd, 10000);
-	ASSERT_GE(afd, 0);
-	cport = xtcp_local_port(cfd);
+	ASSERT_EQ(0, wire_open(t, &pt, family, SRV, &w));
 
-	close(afd);
-	p = (struct pollfd){ .fd = cfd, .events = POLLIN };
+	close(w.afd);
+	p = (struct pollfd){ .fd = w.cfd, .events = POLLIN };
 	ASSERT_EQ(1, poll(&p, 1, 10000));
-	ASSERT_EQ(0, recv(cfd, &c, 1, 0));
-	close(cfd);
+	ASSERT_EQ(0, recv(w.cfd, &c, 1, 0));
+	close(w.cfd);
 	ASSERT_TRUE(XTCP_WAIT_FOR(10000,
 				  tw_count(t, SRV, family, SRV_PORT) == 1));
 	/* The bucket's RCV.NXT: just past the client's FIN. */
-	ASSERT_EQ(0, raw_last(sniff, cport, SRV_PORT, true, 5000, &h, &plen));
+	ASSERT_EQ(0, raw_last(w.sniff, w.cport, SRV_PORT, true, 5000, &h, &plen));
 	rnxt = ntohl(h.seq) + plen + 1;
 
 	if (!listener)
-		close(lfd);
+		close(w.lfd);
 	reused0 = xtcp_counter(t, SRV, "TimeWaitReused");
 	killed0 = xtcp_counter(t, SRV, "TimeWaitKilled");
-	raw_drain(raw);
+	raw_drain(w.raw);
 	syn = rnxt + 100000;
-	ASSERT_EQ(0, craft(&pt, raw, CLI, SRV, cport, SRV_PORT, syn, 0, F_SYN,
+	ASSERT_EQ(0, craft(&pt, w.raw, CLI, SRV, w.cport, SRV_PORT, syn, 0, F_SYN,
 			   NULL));
 	if (listener) {
-		ASSERT_EQ(0, xtcp_raw_wait(raw, SRV_PORT, cport, F_SYN | F_ACK,
+		ASSERT_EQ(0, xtcp_raw_wait(w.raw, SRV_PORT, w.cport, F_SYN | F_ACK,
 					   5000, &h));
 		EXPECT_EQ(syn + 1, ntohl(h.ack));
 		EXPECT_TRUE(XTCP_WAIT_FOR(5000,
@@ -491,24 +510,24 @@ static void tw_syn_case(struct __test_metadata *_metadata,
 		if (family != AF_INET)
 			EXPECT_EQ(1, xtcp_counter(t, SRV, "TimeWaitReused") -
 				     reused0);
-		close(lfd);
+		close(w.lfd);
 		goto out;
 	}
 
-	ASSERT_EQ(0, xtcp_raw_wait(raw, SRV_PORT, cport, F_ACK, 5000, &h));
+	ASSERT_EQ(0, xtcp_raw_wait(w.raw, SRV_PORT, w.cport, F_ACK, 5000, &h));
 	EXPECT_EQ(0, h.flags & (F_SYN | F_RST | F_FIN));
 	EXPECT_EQ(rnxt, ntohl(h.ack));
 	xtcp_sleep_ms(300);
 	EXPECT_EQ(1, tw_count(t, SRV, family, SRV_PORT));
 
 	/* rfc1337=1: a RST at exactly RCV.NXT does not end it either. */
-	ASSERT_EQ(0, craft(&pt, raw, CLI, SRV, cport, SRV_PORT, rnxt, 0, F_RST,
+	ASSERT_EQ(0, craft(&pt, w.raw, CLI, SRV, w.cport, SRV_PORT, rnxt, 0, F_RST,
 			   NULL));
 	xtcp_sleep_ms(300);
 	EXPECT_EQ(1, tw_count(t, SRV, family, SRV_PORT));
 	/* rfc1337=0: the same RST ends it. */
 	ASSERT_EQ(0, set_rfc1337(t, family, 0));
-	ASSERT_EQ(0, craft(&pt, raw, CLI, SRV, cport, SRV_PORT, rnxt, 0, F_RST,
+	ASSERT_EQ(0, craft(&pt, w.raw, CLI, SRV, w.cport, SRV_PORT, rnxt, 0, F_RST,
 			   NULL));
 	EXPECT_TRUE(XTCP_WAIT_FOR(5000,
 				  tw_count(t, SRV, family, SRV_PORT) == 0));
@@ -517,8 +536,8 @@ static void tw_syn_case(struct __test_metadata *_metadata,
 		EXPECT_EQ(1, xtcp_counter(t, SRV, "TimeWaitKilled") - killed0);
 	}
 out:
-	close(raw);
-	close(sniff);
+	close(w.raw);
+	close(w.sniff);
 }
 
 TEST_F(net, tw_syn_without_listener_acked)
@@ -663,7 +682,7 @@ static void old_ack_case(struct __test_metadata *_metadata,
 	struct xtcp_topo pt = topo_proto(t, family == AF_INET ? IPPROTO_TCP :
 					    t->ipproto);
 	struct linger abort_close = { .l_onoff = 1, .l_linger = 0 };
-	int lfd, cfd, afd, sniff, raw, cport;
+	struct wire w;
 	uint32_t rnxt, una, plen;
 	struct xtcp_info info;
 	long long ch0 = 0;
@@ -672,68 +691,58 @@ static void old_ack_case(struct __test_metadata *_metadata,
 	struct xseg h;
 
 	TH_LOG("%s", proto_name(family));
-	sniff = xtcp_raw_socket(&pt, CLI);	/* what reaches the client */
-	raw = xtcp_raw_socket(&pt, SRV);	/* the server's 4-tuple */
-	ASSERT_GE(sniff, 0);
-	ASSERT_GE(raw, 0);
-	lfd = xtcp_listen(t, family, SRV_PORT, 8, true, NULL);
-	ASSERT_GE(lfd, 0);
-	cfd = xtcp_connect(t, family, SRV_PORT, false);
-	ASSERT_GE(cfd, 0);
-	afd = xtcp_accept_wait(lfd, 10000);
-	ASSERT_GE(afd, 0);
-	cport = xtcp_local_port(cfd);
-	ASSERT_EQ(4, send(cfd, "ping", 4, MSG_NOSIGNAL));
-	ASSERT_EQ(4, recv(afd, buf, 4, MSG_WAITALL));
-	ASSERT_EQ(4, send(afd, "pong", 4, MSG_NOSIGNAL));
-	ASSERT_EQ(4, recv(cfd, buf, 4, MSG_WAITALL));
+	ASSERT_EQ(0, wire_open(t, &pt, family, CLI, &w));
+	ASSERT_EQ(4, send(w.cfd, "ping", 4, MSG_NOSIGNAL));
+	ASSERT_EQ(4, recv(w.afd, buf, 4, MSG_WAITALL));
+	ASSERT_EQ(4, send(w.afd, "pong", 4, MSG_NOSIGNAL));
+	ASSERT_EQ(4, recv(w.cfd, buf, 4, MSG_WAITALL));
 	xtcp_sleep_ms(300);	/* delayed ACKs out */
 
-	ASSERT_EQ(0, raw_last(sniff, SRV_PORT, cport, false, 5000, &h, &plen));
+	ASSERT_EQ(0, raw_last(w.sniff, SRV_PORT, w.cport, false, 5000, &h, &plen));
 	rnxt = ntohl(h.seq) + plen;
 	una = ntohl(h.ack);
 	if (family != AF_INET) {
-		ASSERT_EQ(0, xtcp_get_info(cfd, &info));
+		ASSERT_EQ(0, xtcp_get_info(w.cfd, &info));
 		EXPECT_EQ(info.xtcpi_rcv_nxt, rnxt);
 		EXPECT_EQ(info.xtcpi_snd_una, una);
 		ch0 = xtcp_counter(t, CLI, "ChallengeAcks");
 	}
 
-	raw_drain(raw);
-	ASSERT_EQ(0, craft(&pt, raw, SRV, CLI, SRV_PORT, cport, rnxt,
+	raw_drain(w.raw);
+	ASSERT_EQ(0, craft(&pt, w.raw, SRV, CLI, SRV_PORT, w.cport, rnxt,
 			   una - 0x7fff0000, F_ACK | F_PSH, "evil"));
 	/* The challenge ACK: the client's own numbers. */
-	ASSERT_EQ(0, xtcp_raw_wait(raw, cport, SRV_PORT, F_ACK, 5000, &h));
+	ASSERT_EQ(0, xtcp_raw_wait(w.raw, w.cport, SRV_PORT, F_ACK, 5000, &h));
 	EXPECT_EQ(0, h.flags & (F_SYN | F_RST | F_FIN));
 	EXPECT_EQ(rnxt, ntohl(h.ack));
 	EXPECT_EQ(una, ntohl(h.seq));
 	if (family != AF_INET)
 		EXPECT_EQ(1, xtcp_counter(t, CLI, "ChallengeAcks") - ch0);
 	errno = 0;
-	EXPECT_EQ(-1, recv(cfd, buf, sizeof(buf), MSG_DONTWAIT));
+	EXPECT_EQ(-1, recv(w.cfd, buf, sizeof(buf), MSG_DONTWAIT));
 	EXPECT_EQ(EAGAIN, errno);
 
-	ASSERT_EQ(0, craft(&pt, raw, SRV, CLI, SRV_PORT, cport, rnxt, una,
+	ASSERT_EQ(0, craft(&pt, w.raw, SRV, CLI, SRV_PORT, w.cport, rnxt, una,
 			   F_ACK | F_PSH, "good"));
-	p = (struct pollfd){ .fd = cfd, .events = POLLIN };
+	p = (struct pollfd){ .fd = w.cfd, .events = POLLIN };
 	ASSERT_EQ(1, poll(&p, 1, 5000));
 	memset(buf, 0, sizeof(buf));
-	EXPECT_EQ(4, recv(cfd, buf, sizeof(buf) - 1, MSG_DONTWAIT));
+	EXPECT_EQ(4, recv(w.cfd, buf, sizeof(buf) - 1, MSG_DONTWAIT));
 	EXPECT_STREQ("good", buf);
 
 	/*
 	 * The client now holds 4 bytes the server never sent: end both
 	 * with RST, or their FINs would be retransmitted for minutes.
 	 */
-	ASSERT_EQ(0, setsockopt(afd, SOL_SOCKET, SO_LINGER, &abort_close,
+	ASSERT_EQ(0, setsockopt(w.afd, SOL_SOCKET, SO_LINGER, &abort_close,
 				sizeof(abort_close)));
-	ASSERT_EQ(0, setsockopt(cfd, SOL_SOCKET, SO_LINGER, &abort_close,
+	ASSERT_EQ(0, setsockopt(w.cfd, SOL_SOCKET, SO_LINGER, &abort_close,
 				sizeof(abort_close)));
-	close(afd);
-	close(cfd);
-	close(lfd);
-	close(raw);
-	close(sniff);
+	close(w.afd);
+	close(w.cfd);
+	close(w.lfd);
+	close(w.raw);
+	close(w.sniff);
 }
 
 TEST_F(net, old_ack_data_dropped)
