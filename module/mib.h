@@ -37,6 +37,8 @@ struct xtcp_stats {
 
 #define XTCP_INC_STATS(net, field) \
 	this_cpu_inc(xtcp_pernet(net)->stats->mib[XTCP_MIB_##field])
+#define XTCP_ADD_STATS(net, field, n) \
+	this_cpu_add(xtcp_pernet(net)->stats->mib[XTCP_MIB_##field], n)
 #define XTCP_DEC_STATS(net, field) \
 	this_cpu_dec(xtcp_pernet(net)->stats->mib[XTCP_MIB_##field])
 

@@ -55,6 +55,8 @@ struct xtcphdr {
 #define XTCP_MTU_FALLBACK	576	/* IPv4's minimum reassembly size, RFC 791 */
 /* Small writes, and small segments received, share skbs up to this. */
 #define XTCP_COALESCE_MAX	2048
+/* Out-of-order data is collapsed into skbs of at most one page each. */
+#define XTCP_COLLAPSE_SIZE	SKB_WITH_OVERHEAD(PAGE_SIZE)
 
 /* Congestion control (RFC 5681, 6582, 6928). */
 #define XTCP_INIT_CWND		10	/* segments */

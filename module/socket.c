@@ -74,7 +74,7 @@ static void xtcp_destroy_sock(struct sock *sk)
 	xtcp_unbind_port(sk);
 	xtcp_write_queue_purge(sk);
 	__skb_queue_purge(&sk->sk_receive_queue);
-	__skb_queue_purge(&xtcp_sk(sk)->ooo_queue);
+	xtcp_ooo_purge(sk);
 	xtcp_state_gone(sock_net(sk), sk->sk_state);
 	sock_put(sk);
 }
@@ -87,7 +87,7 @@ void xtcp_done(struct sock *sk)
 	xtcp_set_state(sk, TCP_CLOSE);
 	xtcp_unhash(sk);
 	xtcp_write_queue_purge(sk);
-	__skb_queue_purge(&xtcp_sk(sk)->ooo_queue);
+	xtcp_ooo_purge(sk);
 	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
 	if (sock_flag(sk, SOCK_DEAD))
 		xtcp_destroy_sock(sk);
@@ -156,7 +156,7 @@ static void xtcp_sock_init(struct sock *sk)
 	xs->mss = XTCP_MSS_DEFAULT;
 	xs->peer_mss = XTCP_MSS_DEFAULT;
 	xtcp_cong_init(sk);
-	skb_queue_head_init(&xs->ooo_queue);
+	xs->ooo_queue = RB_ROOT;
 	spin_lock_init(&xs->queue_lock);
 	INIT_LIST_HEAD(&xs->syn_queue);
 	INIT_LIST_HEAD(&xs->accept_queue);
@@ -229,7 +229,7 @@ static void xtcp_close(struct sock *sk, long timeout)
 
 	unread = !skb_queue_empty(&sk->sk_receive_queue);
 	__skb_queue_purge(&sk->sk_receive_queue);
-	__skb_queue_purge(&xtcp_sk(sk)->ooo_queue);
+	xtcp_ooo_purge(sk);
 
 	if (sk->sk_state == TCP_CLOSE)
 		goto orphan;
@@ -365,7 +365,7 @@ static int xtcp_disconnect(struct sock *sk)
 	}
 	xtcp_write_queue_purge(sk);
 	__skb_queue_purge(&sk->sk_receive_queue);
-	__skb_queue_purge(&xs->ooo_queue);
+	xtcp_ooo_purge(sk);
 
 	xtcp_forget_peer(sk);
 	WRITE_ONCE(sk->sk_shutdown, 0);

@@ -6,12 +6,16 @@
  * Every function here consumes the skb it is given.
  *
  * Data in order goes to the receive queue; data beyond a hole waits in the
- * out-of-order queue (sorted, overlaps trimmed, duplicates dropped) and is
- * answered with a duplicate ACK at once. Both queues are charged to
- * sk_rmem_alloc and bounded by sk_rcvbuf, or by the window we advertised
- * (xtcp_rmem_schedule()). The sender side of an ACK (freeing what it
- * acknowledges, RTT samples, window updates) is here too; what it means
- * for the congestion window is cong.c's.
+ * out-of-order queue (an rbtree by sequence, overlaps trimmed, duplicates
+ * dropped) and is answered with a duplicate ACK at once. Every skb of both
+ * queues is charged by its truesize to sk_rmem_alloc and bounded by
+ * sk_rcvbuf, whatever the window said: a window counts bytes, memory
+ * counts skbs, and one-byte segments cost hundreds of bytes each. Over
+ * budget, the out-of-order queue is collapsed, then pruned from its
+ * highest sequence down, and a segment that still does not fit is dropped
+ * (xtcp_rmem_schedule(), as tcp_try_rmem_schedule()). The sender side
+ * of an ACK (freeing what it acknowledges, RTT samples, window updates)
+ * is here too; what it means for the congestion window is cong.c's.
  */
 
 #include <linux/skbuff.h>
@@ -129,23 +133,37 @@ enum {
 	XTCP_DQ_ACK_NOW = 4,	/* ACK at once: hole, duplicate, FIN */
 };
 
-/* Does @skb fit the receive buffer as it is? */
-static bool xtcp_rmem_fits(struct sock *sk, const struct sk_buff *skb)
+/* ---- receive memory ---- */
+
+/*
+ * May @size more bytes of truesize be charged to the receive buffer? Both
+ * the socket's budget (sk_rcvbuf) and the protocol's (sk_rmem_schedule()
+ * against proto->memory_allocated and the memory cgroup) must agree.
+ */
+static bool xtcp_rmem_ok(struct sock *sk, struct sk_buff *skb,
+			 unsigned int size)
 {
-	return atomic_read(&sk->sk_rmem_alloc) + skb->truesize <=
-	       (unsigned int)READ_ONCE(sk->sk_rcvbuf);
+	return atomic_read(&sk->sk_rmem_alloc) + size <=
+	       (unsigned int)READ_ONCE(sk->sk_rcvbuf) &&
+	       sk_rmem_schedule(sk, skb, size);
 }
 
 /*
- * Memory is short: a right-sized copy of a segment whose skb is mostly
- * overhead (a clone of the sender's buffer over loopback, a page-sized
- * buffer from a driver). NULL if that would not help.
+ * Would a right-sized copy of @skb cost at most half its truesize (a
+ * clone of the sender's buffer over loopback, a page from a driver)? A
+ * copy itself never qualifies, so nothing is copied twice.
  */
+static bool xtcp_skb_wasteful(const struct sk_buff *skb)
+{
+	return skb->truesize > 2 * SKB_TRUESIZE(SKB_DATA_ALIGN(skb->len));
+}
+
+/* Memory is short: a right-sized copy of a wasteful skb, else NULL. */
 static struct sk_buff *xtcp_compact(struct sk_buff *skb)
 {
 	struct sk_buff *nskb;
 
-	if (!skb->len || skb->truesize <= SKB_TRUESIZE(skb->len) + skb->len / 8)
+	if (!skb->len || !xtcp_skb_wasteful(skb))
 		return NULL;
 	nskb = alloc_skb(skb->len, GFP_ATOMIC);
 	if (!nskb)
@@ -159,36 +177,12 @@ static struct sk_buff *xtcp_compact(struct sk_buff *skb)
 }
 
 /*
- * What to queue for @skb: itself while it fits the receive buffer; else a
- * right-sized copy if that helps; either one is still taken if it lies
- * inside the window we advertised (the window promised it; as the window
- * never exceeds half the free buffer, memory stays bounded). NULL: drop.
- * The caller keeps @skb either way.
- */
-static struct sk_buff *xtcp_rmem_schedule(struct sock *sk, struct sk_buff *skb)
-{
-	struct xtcp_sock *xs = xtcp_sk(sk);
-	struct sk_buff *qskb;
-
-	if (xtcp_rmem_fits(sk, skb))
-		return skb;
-	qskb = xtcp_compact(skb) ? : skb;
-	if (xtcp_rmem_fits(sk, qskb) ||
-	    !xtcp_after(XTCP_SKB_CB(qskb)->end_seq, xs->rcv_wup + xs->rcv_wnd))
-		return qskb;
-	if (qskb != skb)
-		kfree_skb(qskb);
-	return NULL;
-}
-
-/*
- * Append a small in-order segment to the receive queue's last skb when it
+ * Append @skb's payload to @tail, which ends where @skb begins, when @tail
  * has room (as tcp_try_coalesce): the memory it costs is its payload only.
+ * Never into a shared or paged skb, never more than XTCP_COALESCE_MAX.
  */
-static bool xtcp_try_coalesce(struct sock *sk, struct sk_buff *skb)
+static bool xtcp_try_coalesce(struct sk_buff *tail, struct sk_buff *skb)
 {
-	struct sk_buff *tail = skb_peek_tail(&sk->sk_receive_queue);
-
 	if (!tail || !skb->len || skb_cloned(tail) || skb_is_nonlinear(tail) ||
 	    skb_tailroom(tail) < skb->len || skb->len > XTCP_COALESCE_MAX)
 		return false;
@@ -197,6 +191,189 @@ static bool xtcp_try_coalesce(struct sock *sk, struct sk_buff *skb)
 		return false;
 	}
 	return true;
+}
+
+/*
+ * Replace @n contiguous out-of-order skbs, starting at @first and holding
+ * @len bytes together, by one right-sized copy (as tcp_collapse). The old
+ * ones are uncharged before the copy is charged, so the charge only falls.
+ */
+static void xtcp_collapse_chunk(struct sock *sk, struct sk_buff *first,
+				unsigned int n, u32 len)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb, *nskb;
+	unsigned int i;
+
+	nskb = alloc_skb(len, GFP_ATOMIC);
+	if (!nskb)
+		return;
+	for (skb = first, i = 0; i < n; i++, skb = skb_rb_next(skb)) {
+		if (skb_copy_bits(skb, 0, skb_put(nskb, skb->len), skb->len)) {
+			kfree_skb(nskb);
+			return;
+		}
+	}
+	memcpy(nskb->cb, first->cb, sizeof(first->cb));
+	XTCP_SKB_CB(nskb)->end_seq = XTCP_SKB_CB(nskb)->seq + len;
+	XTCP_SKB_CB(nskb)->flags = 0;
+
+	for (i = 1; i < n; i++) {
+		skb = skb_rb_next(first);
+		rb_erase(&skb->rbnode, &xs->ooo_queue);
+		kfree_skb(skb);
+	}
+	rb_replace_node(&first->rbnode, &nskb->rbnode, &xs->ooo_queue);
+	kfree_skb(first);
+	skb_set_owner_r(nskb, sk);
+	XTCP_ADD_STATS(sock_net(sk), RCV_COLLAPSED, n);
+}
+
+/*
+ * Copy runs of contiguous out-of-order skbs into compact ones of at most
+ * XTCP_COLLAPSE_SIZE bytes: two or more skbs become one, and a single skb
+ * that is mostly overhead a right-sized copy. One pass over the tree; a
+ * FIN is never collapsed. Returns whether anything was.
+ */
+static bool xtcp_collapse_ofo(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb, *first = NULL, *next;
+	unsigned int n = 0;
+	bool done = false;
+	u32 len = 0;
+
+	for (skb = skb_rb_first(&xs->ooo_queue); skb; skb = next) {
+		const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+
+		next = skb_rb_next(skb);
+		if (first && (cb->seq != XTCP_SKB_CB(first)->seq + len ||
+			      len + skb->len > XTCP_COLLAPSE_SIZE ||
+			      (cb->flags & XTCP_FLAG_FIN))) {
+			if (n > 1 || (n == 1 && xtcp_skb_wasteful(first))) {
+				xtcp_collapse_chunk(sk, first, n, len);
+				done = true;
+			}
+			first = NULL;
+		}
+		if (cb->flags & XTCP_FLAG_FIN || !skb->len ||
+		    skb->len > XTCP_COLLAPSE_SIZE)
+			continue;
+		if (!first) {
+			first = skb;
+			n = 0;
+			len = 0;
+		}
+		n++;
+		len += skb->len;
+	}
+	if (first && (n > 1 || (n == 1 && xtcp_skb_wasteful(first)))) {
+		xtcp_collapse_chunk(sk, first, n, len);
+		done = true;
+	}
+	xs->ooo_last = skb_rb_last(&xs->ooo_queue);
+	return done;
+}
+
+/*
+ * Drop out-of-order data from the highest sequence number down (as
+ * tcp_prune_ofo_queue) until an eighth of the buffer is free and @in
+ * fits, but never data below @in: that would make room for a later byte
+ * by discarding an earlier one. Returns whether anything was dropped.
+ */
+static bool xtcp_prune_ofo(struct sock *sk, struct sk_buff *in)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	unsigned int goal = READ_ONCE(sk->sk_rcvbuf) >> 3, freed = 0;
+	struct rb_node *node, *prev;
+	bool pruned = false;
+
+	for (node = xs->ooo_last ? &xs->ooo_last->rbnode : NULL; node;
+	     node = prev) {
+		struct sk_buff *skb = rb_to_skb(node);
+
+		if (!xtcp_after(XTCP_SKB_CB(skb)->seq, XTCP_SKB_CB(in)->seq))
+			break;
+		prev = rb_prev(node);
+		rb_erase(node, &xs->ooo_queue);
+		freed += skb->truesize;
+		kfree_skb(skb);
+		XTCP_INC_STATS(sock_net(sk), OFO_PRUNED);
+		pruned = true;
+		if (freed >= goal && xtcp_rmem_ok(sk, in, in->truesize))
+			break;
+	}
+	xs->ooo_last = skb_rb_last(&xs->ooo_queue);
+	return pruned;
+}
+
+/*
+ * The receive budget is exhausted: collapse the out-of-order queue, then
+ * prune it, until @in fits (tcp_prune_queue()'s order). The receive queue
+ * needs no collapsing: small in-order segments coalesce as they arrive.
+ * False if @in still does not fit and must be dropped.
+ */
+static bool xtcp_prune_queue(struct sock *sk, struct sk_buff *in)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	XTCP_INC_STATS(sock_net(sk), PRUNE_CALLED);
+	if (!RB_EMPTY_ROOT(&xs->ooo_queue)) {
+		xtcp_collapse_ofo(sk);
+		if (xtcp_rmem_ok(sk, in, in->truesize))
+			return true;
+		xtcp_prune_ofo(sk, in);
+		if (xtcp_rmem_ok(sk, in, in->truesize))
+			return true;
+	}
+	XTCP_INC_STATS(sock_net(sk), RCV_PRUNED);
+	return false;
+}
+
+/*
+ * What to queue for @skb: itself if its truesize fits the receive budget;
+ * else a right-sized copy if that fits; else whichever is smaller once
+ * the out-of-order queue is collapsed and pruned. NULL: drop it, the
+ * sender retransmits (a window is no promise of memory, as in TCP). The
+ * caller keeps @skb either way.
+ */
+static struct sk_buff *xtcp_rmem_schedule(struct sock *sk, struct sk_buff *skb)
+{
+	struct sk_buff *qskb;
+
+	if (xtcp_rmem_ok(sk, skb, skb->truesize))
+		return skb;
+	qskb = xtcp_compact(skb) ? : skb;
+	if ((qskb != skb && xtcp_rmem_ok(sk, qskb, qskb->truesize)) ||
+	    xtcp_prune_queue(sk, qskb))
+		return qskb;
+	if (qskb != skb)
+		kfree_skb(qskb);
+	return NULL;
+}
+
+/*
+ * In-order data over the socket's budget that lies inside the window we
+ * advertised is still taken (compacted) if the protocol's and the memory
+ * cgroup's limits allow: it advances RCV.NXT, so the window bounds it,
+ * and the window can close only if what it promised arrives. Data beyond
+ * a hole cannot advance RCV.NXT, so only the budget bounds it.
+ */
+static struct sk_buff *xtcp_rmem_schedule_in_order(struct sock *sk,
+						   struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *qskb = xtcp_rmem_schedule(sk, skb);
+
+	if (qskb || xtcp_after(XTCP_SKB_CB(skb)->end_seq,
+			       xs->rcv_wup + xs->rcv_wnd))
+		return qskb;
+	qskb = xtcp_compact(skb) ? : skb;
+	if (sk_rmem_schedule(sk, qskb, qskb->truesize))
+		return qskb;
+	if (qskb != skb)
+		kfree_skb(qskb);
+	return NULL;
 }
 
 /* Drop @len bytes at the front of a received segment. */
@@ -208,6 +385,23 @@ static bool xtcp_trim_front(struct sk_buff *skb, u32 len)
 	return true;
 }
 
+/* Everything out of order is gone (close, reset, disconnect). */
+void xtcp_ooo_purge(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct rb_node *node = rb_first(&xs->ooo_queue);
+
+	/* skb_rbtree_purge() is not exported. */
+	while (node) {
+		struct sk_buff *skb = rb_to_skb(node);
+
+		node = rb_next(node);
+		rb_erase(&skb->rbnode, &xs->ooo_queue);
+		kfree_skb(skb);
+	}
+	xs->ooo_last = NULL;
+}
+
 /* Move segments the hole no longer separates to the receive queue. */
 static int xtcp_ooo_drain(struct sock *sk)
 {
@@ -215,22 +409,26 @@ static int xtcp_ooo_drain(struct sock *sk)
 	struct sk_buff *skb;
 	int ret = 0;
 
-	while ((skb = skb_peek(&xs->ooo_queue)) &&
+	while ((skb = skb_rb_first(&xs->ooo_queue)) &&
 	       !xtcp_after(XTCP_SKB_CB(skb)->seq, xs->rcv_nxt)) {
 		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 		bool fin = cb->flags & XTCP_FLAG_FIN;
 
-		__skb_unlink(skb, &xs->ooo_queue);
+		rb_erase(&skb->rbnode, &xs->ooo_queue);
+		if (skb == xs->ooo_last)
+			xs->ooo_last = NULL;
 		if (!xtcp_after(cb->end_seq, xs->rcv_nxt) ||
 		    !xtcp_trim_front(skb, xs->rcv_nxt - cb->seq)) {
 			kfree_skb(skb);
 			continue;
 		}
 		xs->rcv_nxt = cb->seq + skb->len;
-		if (skb->len)
-			__skb_queue_tail(&sk->sk_receive_queue, skb);
-		else
+		if (!skb->len ||
+		    xtcp_try_coalesce(skb_peek_tail(&sk->sk_receive_queue),
+				      skb))
 			kfree_skb(skb);
+		else
+			__skb_queue_tail(&sk->sk_receive_queue, skb);
 		if (fin) {
 			ret |= XTCP_DQ_FIN;
 			break;
@@ -239,20 +437,66 @@ static int xtcp_ooo_drain(struct sock *sk)
 	return ret;
 }
 
-/* Insert an out-of-order segment: sorted, overlaps cut from the newcomer. */
+/* The last out-of-order skb that starts at or before @seq, or NULL. */
+static struct sk_buff *xtcp_ooo_find_prev(struct xtcp_sock *xs, u32 seq)
+{
+	struct rb_node *node = xs->ooo_queue.rb_node;
+	struct sk_buff *prev = NULL;
+
+	/* Ascending arrival: the last one, without a descent. */
+	if (xs->ooo_last && !xtcp_after(XTCP_SKB_CB(xs->ooo_last)->seq, seq))
+		return xs->ooo_last;
+	while (node) {
+		struct sk_buff *skb = rb_to_skb(node);
+
+		if (xtcp_after(XTCP_SKB_CB(skb)->seq, seq)) {
+			node = node->rb_left;
+		} else {
+			prev = skb;
+			node = node->rb_right;
+		}
+	}
+	return prev;
+}
+
+/* Link @skb, which overlaps nothing queued, into the tree by sequence. */
+static void xtcp_ooo_link(struct xtcp_sock *xs, struct sk_buff *skb)
+{
+	struct rb_node **p = &xs->ooo_queue.rb_node, *parent = NULL;
+	u32 seq = XTCP_SKB_CB(skb)->seq;
+
+	if (xs->ooo_last && xtcp_after(seq, XTCP_SKB_CB(xs->ooo_last)->seq)) {
+		parent = &xs->ooo_last->rbnode;
+		p = &parent->rb_right;
+	} else {
+		while (*p) {
+			parent = *p;
+			if (xtcp_before(seq, XTCP_SKB_CB(rb_to_skb(parent))->seq))
+				p = &parent->rb_left;
+			else
+				p = &parent->rb_right;
+		}
+	}
+	rb_link_node(&skb->rbnode, parent, p);
+	rb_insert_color(&skb->rbnode, &xs->ooo_queue);
+	if (!xs->ooo_last || xtcp_after(seq, XTCP_SKB_CB(xs->ooo_last)->seq))
+		xs->ooo_last = skb;
+}
+
+/*
+ * Insert an out-of-order segment into the tree (O(log n); O(1) when it
+ * comes after the last one): overlaps are cut from the newcomer, queued
+ * segments it covers entirely are dropped, and it is appended to its
+ * predecessor when it continues it and fits there.
+ */
 static int __xtcp_ooo_insert(struct sock *sk, struct sk_buff *skb)
 {
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct net *net = sock_net(sk);
-	struct sk_buff *prev = NULL, *next, *tmp;
+	struct sk_buff *prev, *next, *tmp;
 
-	skb_queue_reverse_walk(&xs->ooo_queue, tmp) {
-		if (!xtcp_after(XTCP_SKB_CB(tmp)->seq, cb->seq)) {
-			prev = tmp;
-			break;
-		}
-	}
+	prev = xtcp_ooo_find_prev(xs, cb->seq);
 	if (prev) {
 		struct xtcp_skb_cb *pcb = XTCP_SKB_CB(prev);
 
@@ -266,16 +510,15 @@ static int __xtcp_ooo_insert(struct sock *sk, struct sk_buff *skb)
 			return XTCP_DQ_ACK_NOW;
 	}
 	/* Later segments the newcomer covers entirely are duplicates. */
-	for (;;) {
-		next = prev ? (skb_queue_is_last(&xs->ooo_queue, prev) ?
-			       NULL : prev->next) :
-		       skb_peek(&xs->ooo_queue);
-		if (!next || xtcp_after(XTCP_SKB_CB(next)->end_seq,
-					cb->end_seq))
-			break;
-		__skb_unlink(next, &xs->ooo_queue);
+	next = prev ? skb_rb_next(prev) : skb_rb_first(&xs->ooo_queue);
+	while (next && !xtcp_after(XTCP_SKB_CB(next)->end_seq, cb->end_seq)) {
+		tmp = skb_rb_next(next);
+		rb_erase(&next->rbnode, &xs->ooo_queue);
+		if (next == xs->ooo_last)
+			xs->ooo_last = prev;
 		XTCP_INC_STATS(net, DUP_DATA);
 		kfree_skb(next);
+		next = tmp;
 	}
 	if (next && xtcp_after(cb->end_seq, XTCP_SKB_CB(next)->seq)) {
 		u32 keep = XTCP_SKB_CB(next)->seq - cb->seq;
@@ -285,11 +528,14 @@ static int __xtcp_ooo_insert(struct sock *sk, struct sk_buff *skb)
 		cb->end_seq = XTCP_SKB_CB(next)->seq;
 		cb->flags &= ~XTCP_FLAG_FIN;
 	}
+	if (prev && XTCP_SKB_CB(prev)->end_seq == cb->seq &&
+	    xtcp_try_coalesce(prev, skb)) {
+		XTCP_SKB_CB(prev)->end_seq = cb->end_seq;
+		XTCP_SKB_CB(prev)->flags |= cb->flags & XTCP_FLAG_FIN;
+		return XTCP_DQ_ACK_NOW;
+	}
 	skb_set_owner_r(skb, sk);
-	if (prev)
-		__skb_queue_after(&xs->ooo_queue, prev, skb);
-	else
-		__skb_queue_head(&xs->ooo_queue, skb);
+	xtcp_ooo_link(xs, skb);
 	return XTCP_DQ_QUEUED | XTCP_DQ_ACK_NOW;
 }
 
@@ -326,7 +572,7 @@ static int xtcp_data_queue(struct sock *sk, struct sk_buff *skb)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct net *net = sock_net(sk);
 	bool fin = cb->flags & XTCP_FLAG_FIN;
-	bool hole = !skb_queue_empty(&xs->ooo_queue);
+	bool hole = !RB_EMPTY_ROOT(&xs->ooo_queue);
 	int ret = 0;
 
 	if (!xtcp_after(cb->end_seq, xs->rcv_nxt)) {
@@ -338,14 +584,15 @@ static int xtcp_data_queue(struct sock *sk, struct sk_buff *skb)
 
 	if (!xtcp_trim_front(skb, xs->rcv_nxt - cb->seq))
 		return XTCP_DQ_ACK_NOW;
-	if (skb->len && xtcp_try_coalesce(sk, skb)) {
+	if (skb->len &&
+	    xtcp_try_coalesce(skb_peek_tail(&sk->sk_receive_queue), skb)) {
 		/* The caller frees @skb; its bytes are in the tail now. */
 	} else if (skb->len) {
 		struct sk_buff *qskb = skb;
 
 		/* An empty queue always takes the next byte in order. */
 		if (!skb_queue_empty(&sk->sk_receive_queue)) {
-			qskb = xtcp_rmem_schedule(sk, skb);
+			qskb = xtcp_rmem_schedule_in_order(sk, skb);
 			if (!qskb) {
 				XTCP_INC_STATS(net, RCV_QDROP);
 				return XTCP_DQ_ACK_NOW;

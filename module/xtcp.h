@@ -7,6 +7,7 @@
 
 #include <linux/hrtimer.h>
 #include <linux/list.h>
+#include <linux/rbtree.h>
 #include <net/inet_sock.h>
 #include <uapi/linux/xtcp.h>
 
@@ -100,7 +101,8 @@ struct xtcp_sock {
 	/* Receive side. */
 	u32			rcv_wup;	/* rcv_nxt at the last advertisement */
 	u32			ooo_segs;	/* segments queued out of order */
-	struct sk_buff_head	ooo_queue;	/* sorted by seq, no overlaps */
+	struct rb_root		ooo_queue;	/* by seq, no overlaps (skb->rbnode) */
+	struct sk_buff		*ooo_last;	/* its highest, NULL if empty */
 
 	/* Listener (request.c). */
 	spinlock_t		queue_lock;	/* protects the four below */
@@ -158,6 +160,7 @@ u16 xtcp_parse_opts(const struct sk_buff *skb, int *wscale);
 
 /* state.c: the state machine of a full socket; @sk is locked. */
 void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb);
+void xtcp_ooo_purge(struct sock *sk);
 u16 xtcp_select_window(struct sock *sk);
 u8 xtcp_wscale_for(const struct sock *sk);
 
