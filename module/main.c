@@ -125,9 +125,13 @@ static int __init xtcp_init(void)
 	if (err)
 		goto err_tw;
 
-	err = xtcp_input_register();
+	err = xtcp_sysctl_init();
 	if (err)
 		goto err_netns;
+
+	err = xtcp_input_register();
+	if (err)
+		goto err_sysctl;
 
 	err = xtcp_socket_register();
 	if (err)
@@ -139,6 +143,8 @@ static int __init xtcp_init(void)
 
 err_input:
 	xtcp_input_unregister();
+err_sysctl:
+	xtcp_sysctl_exit();
 err_netns:
 	unregister_pernet_subsys(&xtcp_net_ops);
 	xtcp_fault_exit();
@@ -153,6 +159,7 @@ static void __exit xtcp_exit(void)
 {
 	xtcp_socket_unregister();
 	xtcp_input_unregister();
+	xtcp_sysctl_exit();
 	unregister_pernet_subsys(&xtcp_net_ops);
 	xtcp_fault_exit();
 	xtcp_tw_exit();

@@ -27,7 +27,18 @@ struct xtcp_sysctl {
 	int keepalive_time_ms;
 	int keepalive_intvl_ms;
 	int keepalive_probes;
+	int orphan_retries;
 };
+
+/*
+ * The global tunables, in the initial namespace only, as TCP's tcp_mem
+ * and tcp_max_orphans: the memory they bound is the machine's, not a
+ * namespace's. xtcp_sysctl_mem is struct proto's sysctl_mem, in pages.
+ */
+extern long xtcp_sysctl_mem[3];
+extern int xtcp_max_orphans;
+int xtcp_sysctl_init(void);
+void xtcp_sysctl_exit(void);
 
 struct xtcp_faults;
 struct xtcp_stats;

@@ -374,6 +374,8 @@ static int xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len)
 	skb_trim(skb, len);
 	__skb_queue_after(&sk->sk_write_queue, skb, buff);
 	sk_wmem_queued_add(sk, buff->truesize);
+	sk_wmem_schedule(sk, buff->truesize);	/* forced, as TCP's split */
+	sk_mem_charge(sk, buff->truesize);
 	return 0;
 }
 
@@ -518,6 +520,8 @@ void xtcp_queue_fin(struct sock *sk)
 	XTCP_SKB_CB(skb)->flags = XTCP_FLAG_FIN;
 	__skb_queue_tail(&sk->sk_write_queue, skb);
 	sk_wmem_queued_add(sk, skb->truesize);
+	sk_wmem_schedule(sk, skb->truesize);	/* forced: a FIN is never refused */
+	sk_mem_charge(sk, skb->truesize);
 	if (!xs->send_head)
 		xs->send_head = skb;
 	xs->fin_queued = 1;

@@ -183,6 +183,24 @@ static int xtcp_sockets_show(struct seq_file *seq, void *v)
 	return 0;
 }
 
+/*
+ * "XTCP: inuse N orphan N tw N alloc N mem N", /proc/net/sockstat's TCP
+ * line: sockets of this namespace, then orphans, sockets and pages of
+ * the whole machine (struct proto's counts), and this namespace's
+ * TIME_WAIT buckets.
+ */
+static int xtcp_sockstat_show(struct seq_file *seq, void *v)
+{
+	struct net *net = seq_file_single_net(seq);
+	long inuse, orphans, alloc, mem;
+
+	xtcp_sockstat(net, &inuse, &orphans, &alloc, &mem);
+	seq_printf(seq, "XTCP: inuse %ld orphan %ld tw %d alloc %ld mem %ld\n",
+		   inuse, orphans, atomic_read(&xtcp_pernet(net)->tw_count),
+		   alloc, mem);
+	return 0;
+}
+
 int xtcp_proc_init(struct net *net)
 {
 	struct xtcp_net *xn = xtcp_pernet(net);
@@ -198,7 +216,9 @@ int xtcp_proc_init(struct net *net)
 	    !proc_create_net_single("transitions", 0444, xn->proc_dir,
 				    xtcp_transitions_show, NULL) ||
 	    !proc_create_net_single("sockets", 0444, xn->proc_dir,
-				    xtcp_sockets_show, NULL)) {
+				    xtcp_sockets_show, NULL) ||
+	    !proc_create_net_single("sockstat", 0444, xn->proc_dir,
+				    xtcp_sockstat_show, NULL)) {
 		remove_proc_subtree("xtcp", net->proc_net);
 		return -ENOMEM;
 	}

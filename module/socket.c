@@ -18,6 +18,7 @@
 
 #include <linux/module.h>
 #include <linux/net.h>
+#include <linux/percpu_counter.h>
 #include <linux/poll.h>
 #include <linux/sockios.h>
 #include <asm/ioctls.h>
@@ -37,6 +38,81 @@
 #include "trace.h"
 #include "xtcp.h"
 
+static struct proto xtcp_prot;
+
+/* ---- memory and orphans, accounted as TCP's (struct proto) ---- */
+
+static atomic_long_t xtcp_memory_allocated;	/* pages */
+static DEFINE_PER_CPU(int, xtcp_memory_per_cpu_fw_alloc);
+static struct percpu_counter xtcp_sockets_allocated;
+static unsigned long xtcp_memory_pressure;	/* jiffies it began; 0: none */
+static DEFINE_PER_CPU(unsigned int, xtcp_orphan_count);
+/*
+ * Only the first of each is read, by the core under memory pressure: the
+ * buffer every socket keeps (tcp_rmem[0], tcp_wmem[0]).
+ */
+static int xtcp_sysctl_rmem[3] = { PAGE_SIZE, 131072, 6291456 };
+static int xtcp_sysctl_wmem[3] = { PAGE_SIZE, 16384, 4194304 };
+
+static void xtcp_enter_memory_pressure(struct sock *sk)
+{
+	if (READ_ONCE(xtcp_memory_pressure))
+		return;
+	if (!cmpxchg(&xtcp_memory_pressure, 0UL, jiffies ? : 1UL))
+		XTCP_INC_STATS(sock_net(sk), MEMORY_PRESSURES);
+}
+
+static void xtcp_leave_memory_pressure(struct sock *sk)
+{
+	if (READ_ONCE(xtcp_memory_pressure))
+		WRITE_ONCE(xtcp_memory_pressure, 0);
+}
+
+static long xtcp_orphan_count_sum(void)
+{
+	long sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += (int)per_cpu(xtcp_orphan_count, cpu);
+	return max(sum, 0L);
+}
+
+/*
+ * An orphan costs memory nobody will read or write again: give up on it
+ * (RST, CLOSED) when there are more than max_orphans, or when it holds
+ * send data while the protocol is over its hard memory limit, as
+ * tcp_out_of_resources() does. True if the socket is done.
+ */
+bool xtcp_out_of_resources(struct sock *sk)
+{
+	bool orphans = xtcp_orphan_count_sum() > READ_ONCE(xtcp_max_orphans);
+	bool oom = sk->sk_wmem_queued > SOCK_MIN_SNDBUF &&
+		   atomic_long_read(&xtcp_memory_allocated) >
+		   READ_ONCE(xtcp_sysctl_mem[2]);
+
+	if (!orphans && !oom)
+		return false;
+	if (orphans)
+		net_info_ratelimited("xtcp: too many orphaned sockets\n");
+	if (oom)
+		net_info_ratelimited("xtcp: out of memory -- consider tuning net.xtcp.mem\n");
+	XTCP_INC_STATS(sock_net(sk), ABORT_ON_MEMORY);
+	xtcp_send_active_reset(sk);
+	xtcp_done(sk);
+	return true;
+}
+
+/* /proc/net/xtcp/sockstat: the numbers /proc/net/sockstat has for TCP. */
+void xtcp_sockstat(struct net *net, long *inuse, long *orphans, long *alloc,
+		   long *mem)
+{
+	*inuse = sock_prot_inuse_get(net, &xtcp_prot);
+	*orphans = xtcp_orphan_count_sum();
+	*alloc = percpu_counter_sum_positive(&xtcp_sockets_allocated);
+	*mem = max(0L, atomic_long_read(&xtcp_memory_allocated));
+}
+
 /* ---- life and death ---- */
 
 static void xtcp_write_queue_purge(struct sock *sk)
@@ -45,6 +121,7 @@ static void xtcp_write_queue_purge(struct sock *sk)
 
 	while ((skb = __skb_dequeue(&sk->sk_write_queue))) {
 		sk_wmem_queued_add(sk, -skb->truesize);
+		sk_mem_uncharge(sk, skb->truesize);
 		kfree_skb(skb);
 	}
 	xtcp_sk(sk)->send_head = NULL;
@@ -75,6 +152,8 @@ static void xtcp_destroy_sock(struct sock *sk)
 	xtcp_write_queue_purge(sk);
 	__skb_queue_purge(&sk->sk_receive_queue);
 	xtcp_ooo_purge(sk);
+	if (test_and_clear_bit(XTCP_F_ORPHAN, &xs->flags))
+		this_cpu_dec(xtcp_orphan_count);
 	xtcp_state_gone(sock_net(sk), sk->sk_state);
 	sock_put(sk);
 }
@@ -140,13 +219,23 @@ static void xtcp_write_space(struct sock *sk)
 	sk_wake_async(sk, SOCK_WAKE_SPACE, POLL_OUT);
 }
 
+/* The last reference is gone: the socket leaves the protocol's counts. */
+static void xtcp_sock_destruct(struct sock *sk)
+{
+	inet_sock_destruct(sk);
+	sk_sockets_allocated_dec(sk);
+	sock_prot_inuse_add(sock_net(sk), sk->sk_prot, -1);
+}
+
 static void xtcp_sock_init(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	sk->sk_type = SOCK_STREAM;
 	sk->sk_protocol = xtcp_ipproto;
-	sk->sk_destruct = inet_sock_destruct;
+	sk->sk_destruct = xtcp_sock_destruct;
+	sk_sockets_allocated_inc(sk);
+	sock_prot_inuse_add(sock_net(sk), sk->sk_prot, 1);
 	sk->sk_write_space = xtcp_write_space;
 	sk->sk_backlog_rcv = xtcp_backlog_rcv;
 	sock_set_flag(sk, SOCK_RCU_FREE);
@@ -249,10 +338,17 @@ static void xtcp_close(struct sock *sk, long timeout)
 
 orphan:
 	sock_orphan(sk);
+	if (sk->sk_state != TCP_CLOSE) {
+		set_bit(XTCP_F_ORPHAN, &xtcp_sk(sk)->flags);
+		this_cpu_inc(xtcp_orphan_count);
+		if (xtcp_out_of_resources(sk))
+			goto out;
+	}
 	if (sk->sk_state == TCP_CLOSE)
 		xtcp_done(sk);
 	else if (sk->sk_state == TCP_FIN_WAIT2)
 		xtcp_timer_fin_wait2(sk);
+out:
 	release_sock(sk);
 	sock_put(sk);
 }
@@ -803,12 +899,27 @@ static const struct proto_ops xtcp_stream_ops = {
 };
 
 static struct proto xtcp_prot = {
-	.name		= "XTCP",
-	.owner		= THIS_MODULE,
-	.obj_size	= sizeof(struct xtcp_sock),
-	.backlog_rcv	= xtcp_backlog_rcv,
-	.release_cb	= xtcp_timer_release_cb,
-	.keepalive	= xtcp_keepalive,
+	.name			= "XTCP",
+	.owner			= THIS_MODULE,
+	.obj_size		= sizeof(struct xtcp_sock),
+	.backlog_rcv		= xtcp_backlog_rcv,
+	.release_cb		= xtcp_timer_release_cb,
+	.keepalive		= xtcp_keepalive,
+	/*
+	 * Memory accounting: with these, sk_alloc() ties a socket made in
+	 * task context to the task's memory cgroup, and every page the
+	 * socket's queues take is charged there and to memory_allocated.
+	 */
+	.enter_memory_pressure	= xtcp_enter_memory_pressure,
+	.leave_memory_pressure	= xtcp_leave_memory_pressure,
+	.memory_allocated	= &xtcp_memory_allocated,
+	.per_cpu_fw_alloc	= &xtcp_memory_per_cpu_fw_alloc,
+	.sockets_allocated	= &xtcp_sockets_allocated,
+	.memory_pressure	= &xtcp_memory_pressure,
+	.sysctl_mem		= xtcp_sysctl_mem,
+	.sysctl_wmem		= xtcp_sysctl_wmem,
+	.sysctl_rmem		= xtcp_sysctl_rmem,
+	.orphan_count		= &xtcp_orphan_count,
 };
 
 /* A socket with no struct socket yet (a child), in state 0. */
@@ -857,9 +968,12 @@ int xtcp_socket_register(void)
 {
 	int err;
 
-	err = proto_register(&xtcp_prot, 1);
+	err = percpu_counter_init(&xtcp_sockets_allocated, 0, GFP_KERNEL);
 	if (err)
 		return err;
+	err = proto_register(&xtcp_prot, 1);
+	if (err)
+		goto err_counter;
 
 	xtcp_family_ops.family = xtcp_family;
 	err = sock_register(&xtcp_family_ops);
@@ -867,7 +981,12 @@ int xtcp_socket_register(void)
 		pr_err("address family %d is already registered (module parameter family=%d)\n",
 		       xtcp_family, xtcp_family);
 		proto_unregister(&xtcp_prot);
+		goto err_counter;
 	}
+	return 0;
+
+err_counter:
+	percpu_counter_destroy(&xtcp_sockets_allocated);
 	return err;
 }
 
@@ -875,4 +994,6 @@ void xtcp_socket_unregister(void)
 {
 	sock_unregister(xtcp_family);
 	proto_unregister(&xtcp_prot);
+	/* Sockets pin the module: none is left to count. */
+	percpu_counter_destroy(&xtcp_sockets_allocated);
 }

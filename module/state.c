@@ -116,6 +116,7 @@ static void xtcp_clean_acked(struct sock *sk, u32 ack)
 			sent = XTCP_SKB_CB(skb)->tx_us;
 		__skb_unlink(skb, &sk->sk_write_queue);
 		sk_wmem_queued_add(sk, -skb->truesize);
+		sk_mem_uncharge(sk, skb->truesize);
 		consume_skb(skb);
 	}
 	if (n && !karn)
@@ -590,13 +591,19 @@ static int xtcp_data_queue(struct sock *sk, struct sk_buff *skb)
 	} else if (skb->len) {
 		struct sk_buff *qskb = skb;
 
-		/* An empty queue always takes the next byte in order. */
+		/*
+		 * An empty queue always takes the next byte in order, whether
+		 * or not the limits allow; it reaches the totals only if they
+		 * do (sk_forced_mem_schedule() is not exported).
+		 */
 		if (!skb_queue_empty(&sk->sk_receive_queue)) {
 			qskb = xtcp_rmem_schedule_in_order(sk, skb);
 			if (!qskb) {
 				XTCP_INC_STATS(net, RCV_QDROP);
 				return XTCP_DQ_ACK_NOW;
 			}
+		} else {
+			sk_rmem_schedule(sk, skb, skb->truesize);
 		}
 		skb_set_owner_r(qskb, sk);
 		__skb_queue_tail(&sk->sk_receive_queue, qskb);

@@ -58,6 +58,15 @@ static int xtcp_append_new(struct sock *sk, struct msghdr *msg)
 			sk->sk_allocation);
 	if (!skb)
 		return -ENOMEM;
+	/*
+	 * Charged to the protocol and the memory cgroup; over their limits
+	 * the writer waits (an empty queue always takes one skb, as TCP's).
+	 */
+	if (!sk_wmem_schedule(sk, skb->truesize) &&
+	    !skb_queue_empty(&sk->sk_write_queue)) {
+		kfree_skb(skb);
+		return -ENOMEM;
+	}
 	skb_reserve(skb, XTCP_SKB_HEADROOM);
 	if (memcpy_from_msg(skb_put(skb, copy), msg, copy)) {
 		kfree_skb(skb);
@@ -69,6 +78,7 @@ static int xtcp_append_new(struct sock *sk, struct msghdr *msg)
 	xs->write_seq += copy;
 	__skb_queue_tail(&sk->sk_write_queue, skb);
 	sk_wmem_queued_add(sk, skb->truesize);
+	sk_mem_charge(sk, skb->truesize);
 	if (!xs->send_head)
 		xs->send_head = skb;
 	return copy;

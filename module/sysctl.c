@@ -6,6 +6,7 @@
  * default and one XTCP_SYSCTL() line here, a row in Documentation/procfs.md.
  */
 
+#include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/sysctl.h>
 
@@ -28,6 +29,7 @@ static const struct xtcp_sysctl xtcp_sysctl_defaults = {
 	.keepalive_time_ms	= 7200000,
 	.keepalive_intvl_ms	= 75000,
 	.keepalive_probes	= 9,
+	.orphan_retries		= 8,
 };
 
 static const int xtcp_retries_max = XTCP_RETRIES_MAX;
@@ -65,6 +67,7 @@ static struct ctl_table xtcp_sysctl_template[] = {
 	XTCP_SYSCTL(keepalive_time_ms, SYSCTL_ONE, SYSCTL_INT_MAX),
 	XTCP_SYSCTL(keepalive_intvl_ms, SYSCTL_ONE, SYSCTL_INT_MAX),
 	XTCP_SYSCTL(keepalive_probes, SYSCTL_ONE, &xtcp_retries_max),
+	XTCP_SYSCTL(orphan_retries, SYSCTL_ONE, &xtcp_retries_max),
 	{ }
 };
 
@@ -102,4 +105,53 @@ void xtcp_sysctl_net_exit(struct net *net)
 
 	unregister_net_sysctl_table(xn->sysctl_hdr);
 	kfree(table);
+}
+
+/* ---- global: the initial namespace only ---- */
+
+long xtcp_sysctl_mem[3] __read_mostly;
+int xtcp_max_orphans __read_mostly;
+
+#define XTCP_SYSCTL_GLOBAL(name, var, handler, lo) {			\
+	.procname	= #name,					\
+	.data		= &(var),					\
+	.maxlen		= sizeof(var),					\
+	.mode		= 0644,						\
+	.proc_handler	= handler,					\
+	.extra1		= (void *)(lo),					\
+}
+
+static struct ctl_table xtcp_sysctl_global_table[] = {
+	XTCP_SYSCTL_GLOBAL(mem, xtcp_sysctl_mem, proc_doulongvec_minmax, NULL),
+	XTCP_SYSCTL_GLOBAL(max_orphans, xtcp_max_orphans, proc_dointvec_minmax,
+			   SYSCTL_ZERO),
+	{ }
+};
+
+static struct ctl_table_header *xtcp_sysctl_global_hdr;
+
+/*
+ * The defaults of tcp_mem (tcp_init_mem()) and tcp_max_orphans
+ * (tcp_init()), from the memory the machine has: low = 3/64, pressure =
+ * 1/16, high = 3/32 of the free buffer pages.
+ */
+int xtcp_sysctl_init(void)
+{
+	unsigned long limit = max(nr_free_buffer_pages() / 16, 128UL);
+
+	xtcp_sysctl_mem[0] = limit / 4 * 3;
+	xtcp_sysctl_mem[1] = limit;
+	xtcp_sysctl_mem[2] = xtcp_sysctl_mem[0] * 2;
+	xtcp_max_orphans = clamp_t(unsigned long, limit / 8, 128, INT_MAX);
+
+	xtcp_sysctl_global_hdr =
+		xtcp_register_net_sysctl(&init_net, "net/xtcp",
+					 xtcp_sysctl_global_table,
+					 ARRAY_SIZE(xtcp_sysctl_global_table) - 1);
+	return xtcp_sysctl_global_hdr ? 0 : -ENOMEM;
+}
+
+void xtcp_sysctl_exit(void)
+{
+	unregister_net_sysctl_table(xtcp_sysctl_global_hdr);
 }

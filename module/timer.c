@@ -102,6 +102,12 @@ s64 xtcp_timer_expires_ms(const struct sock *sk)
 
 static void xtcp_timer_idle(struct sock *sk);
 
+/* Retransmissions or zero-window probes an orphan gets. */
+static int xtcp_orphan_retries(const struct sock *sk)
+{
+	return READ_ONCE(xtcp_sysctl(sk)->orphan_retries);
+}
+
 static void xtcp_timer_fail(struct sock *sk)
 {
 	WRITE_ONCE(sk->sk_err, sk->sk_err_soft ? : ETIMEDOUT);
@@ -200,6 +206,22 @@ static void xtcp_persist_timer(struct sock *sk)
 	if (!xs->send_head || xs->snd_una != xs->snd_nxt ||
 	    ((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN)))
 		return;
+	/*
+	 * A peer that answers every probe keeps a connection open for ever
+	 * (RFC 9293 3.8.6.1), but not an orphan: nobody will write to it,
+	 * and its data and FIN may never be taken. It gets orphan_retries
+	 * probes (the backoff counts them; answers do not reset it), as
+	 * tcp_probe_timer() gives tcp_orphan_retries.
+	 */
+	if (sock_flag(sk, SOCK_DEAD)) {
+		if (xtcp_out_of_resources(sk))
+			return;
+		if (xs->backoff >= xtcp_orphan_retries(sk)) {
+			XTCP_INC_STATS(sock_net(sk), ORPHAN_ABORTS);
+			xtcp_timer_fail(sk);
+			return;
+		}
+	}
 	if (xs->probes >= XTCP_DATA_RETRIES) {
 		xtcp_timer_fail(sk);
 		return;
@@ -244,7 +266,15 @@ static void xtcp_retransmit_timer(struct sock *sk)
 	default:
 		if (xs->snd_una == xs->snd_nxt)
 			return;
-		if (xs->retransmits >= XTCP_DATA_RETRIES) {
+		limit = XTCP_DATA_RETRIES;
+		if (sock_flag(sk, SOCK_DEAD)) {
+			if (xtcp_out_of_resources(sk))
+				return;
+			limit = xtcp_orphan_retries(sk);
+		}
+		if (xs->retransmits >= limit) {
+			if (sock_flag(sk, SOCK_DEAD))
+				XTCP_INC_STATS(net, ORPHAN_ABORTS);
 			xtcp_timer_fail(sk);
 			return;
 		}

@@ -31,6 +31,7 @@ enum {
 	XTCP_F_TIMER_DEFERRED,	/* the timer fired while user context owned us */
 	XTCP_F_DELACK_DEFERRED,	/* the delayed ACK timer did, likewise */
 	XTCP_F_DESTROYED,	/* xtcp_destroy_sock() ran */
+	XTCP_F_ORPHAN,		/* counted in the orphan count */
 };
 
 /*
@@ -136,6 +137,9 @@ struct xtcp_cong_ops;
 void xtcp_done(struct sock *sk);
 void xtcp_reset(struct sock *sk);
 struct sock *xtcp_sk_alloc(struct net *net, gfp_t gfp, int kern);
+bool xtcp_out_of_resources(struct sock *sk);
+void xtcp_sockstat(struct net *net, long *inuse, long *orphans, long *alloc,
+		   long *mem);
 int xtcp_socket_register(void);
 void xtcp_socket_unregister(void);
 

@@ -18,6 +18,8 @@
  * XTCP_OOO_SEGMENTS sets the flood's size (default 20 000).
  */
 #include <pthread.h>
+#include <stdarg.h>
+#include <sys/stat.h>
 #include <netinet/ip.h>
 #include <linux/sock_diag.h>
 
@@ -390,6 +392,323 @@ TEST_F_TIMEOUT(mem, ooo_flood_bounded, 600)
 	 * times TCP's softirq ticks (682 against 55).
 	 */
 	EXPECT_LE(x.ticks, 5 * tcp.ticks + 100);
+}
+
+
+/* ---- global and cgroup accounting, orphans ------------------------- */
+
+static int put(const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+FIXTURE(acct)
+{
+	struct xtcp_topo t;
+	char cg[128];		/* our memory cgroup, if made */
+	char mem[128];		/* /proc/sys/net/xtcp/mem to restore */
+};
+
+FIXTURE_SETUP(acct)
+{
+	self->cg[0] = 0;
+	self->mem[0] = 0;
+	ASSERT_EQ(0, xtcp_topo_setup(&self->t, false));
+}
+
+FIXTURE_TEARDOWN(acct)
+{
+	char path[256];
+
+	if (self->mem[0])
+		put("/proc/sys/net/xtcp/mem", "%s", self->mem);
+	if (self->cg[0]) {
+		put("/sys/fs/cgroup/cgroup.procs", "%d", getpid());
+		snprintf(path, sizeof(path), "%s", self->cg);
+		rmdir(path);
+	}
+	xtcp_topo_teardown(&self->t);
+}
+
+/* Write @val to the file @path; 0 or -1. */
+static int put(const char *path, const char *fmt, ...)
+{
+	char val[128];
+	va_list ap;
+	int fd, n, ret = -1;
+
+	va_start(ap, fmt);
+	n = vsnprintf(val, sizeof(val), fmt, ap);
+	va_end(ap);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (write(fd, val, n) == n)
+		ret = 0;
+	close(fd);
+	return ret;
+}
+
+/* "key value" of a flat-keyed file (memory.stat), or -1. */
+static long long keyed(const char *path, const char *key)
+{
+	char k[64];
+	long long v, ret = -1;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %lld", k, &v) == 2)
+		if (!strcmp(k, key))
+			ret = v;
+	fclose(f);
+	return ret;
+}
+
+/* The XTCP line of /proc/net/protocols: sockets and memory (pages). */
+static int protocols(const struct xtcp_topo *t, long *sockets, long *pages)
+{
+	char line[512], name[32];
+	int ret = -1;
+	FILE *f;
+
+	if (xtcp_topo_enter(t, CLI))
+		return -1;
+	f = fopen("/proc/net/protocols", "r");
+	xtcp_topo_leave(t);
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		long n, m;
+
+		if (sscanf(line, "%31s %*d %ld %ld", name, &n, &m) == 3 &&
+		    !strcmp(name, "XTCP")) {
+			*sockets = n;
+			*pages = m;
+			ret = 0;
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
+/* /proc/net/xtcp/sockstat's field @key. */
+static long sockstat(const struct xtcp_topo *t, const char *key)
+{
+	char line[256], *p;
+	long v = -1;
+	FILE *f;
+
+	if (xtcp_topo_enter(t, CLI))
+		return -1;
+	f = fopen("/proc/net/xtcp/sockstat", "r");
+	xtcp_topo_leave(t);
+	if (!f)
+		return -1;
+	if (fgets(line, sizeof(line), f) && (p = strstr(line, key)))
+		v = atol(p + strlen(key));
+	fclose(f);
+	return v;
+}
+
+#define NCONN	24
+
+struct conns {
+	int l, c[NCONN], s[NCONN];
+};
+
+/*
+ * NCONN connections of @family; each server end writes (non-blocking) up
+ * to 1 MiB its client never reads. Returns the bytes the clients hold
+ * (the sum of their sk_rmem_alloc) once the transfers have stalled.
+ */
+static long long fill(struct __test_metadata *_metadata,
+		      const struct xtcp_topo *t, int family, struct conns *k)
+{
+	static char buf[65536];
+	long long held = 0, prev = -1;
+	uint32_t rmem, rcvbuf;
+	unsigned short port;
+	int i, big = 1 << 20;
+
+	k->l = xtcp_listen(t, family, 0, NCONN, false, &port);
+	ASSERT_GE(k->l, 0);
+	for (i = 0; i < NCONN; i++) {
+		k->c[i] = xtcp_connect(t, family, port, false);
+		ASSERT_GE(k->c[i], 0);
+		setsockopt(k->c[i], SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+		k->s[i] = xtcp_accept_wait(k->l, 10000);
+		ASSERT_GE(k->s[i], 0);
+		ASSERT_EQ(0, xtcp_set_nonblock(k->s[i]));
+	}
+	/* Write until every transfer stalls and the clients hold steady. */
+	for (int round = 0; round < 50 && held != prev; round++) {
+		prev = held;
+		for (i = 0; i < NCONN; i++)
+			while (send(k->s[i], buf, sizeof(buf), MSG_NOSIGNAL) > 0)
+				;
+		xtcp_sleep_ms(200);
+		held = 0;
+		for (i = 0; i < NCONN; i++)
+			if (!meminfo(k->c[i], &rmem, &rcvbuf))
+				held += rmem;
+	}
+	return held;
+}
+
+static void unfill(struct conns *k)
+{
+	struct linger abort_close = { .l_onoff = 1, .l_linger = 0 };
+	int i;
+
+	for (i = 0; i < NCONN; i++) {
+		setsockopt(k->c[i], SOL_SOCKET, SO_LINGER, &abort_close,
+			   sizeof(abort_close));
+		close(k->c[i]);
+		close(k->s[i]);
+	}
+	close(k->l);
+}
+
+/*
+ * Sockets made in a memory cgroup charge it: memory.stat's "sock" and
+ * memory.current grow by at least half of what the clients hold, for
+ * xtcp as for TCP; /proc/net/protocols shows XTCP's sockets and pages.
+ */
+TEST_F_TIMEOUT(acct, cgroup_charged, 300)
+{
+	static const int families[] = { 0, AF_INET };
+	char stat[256], cur[256];
+	long sockets = -1, pages = -1;
+
+	if (access("/sys/fs/cgroup/cgroup.controllers", F_OK))
+		ASSERT_EQ(0, xtcp_sh("mount -t cgroup2 none /sys/fs/cgroup"));
+	if (xtcp_sh("grep -qw memory /sys/fs/cgroup/cgroup.controllers"))
+		SKIP(return, "no memory controller");
+	ASSERT_EQ(0, put("/sys/fs/cgroup/cgroup.subtree_control", "+memory"));
+	snprintf(self->cg, sizeof(self->cg), "/sys/fs/cgroup/xtcp_mem_%d",
+		 getpid());
+	ASSERT_EQ(0, mkdir(self->cg, 0755));
+	snprintf(stat, sizeof(stat), "%s/cgroup.procs", self->cg);
+	ASSERT_EQ(0, put(stat, "%d", getpid()));
+	snprintf(stat, sizeof(stat), "%s/memory.stat", self->cg);
+	snprintf(cur, sizeof(cur), "%s/memory.current", self->cg);
+
+	for (int f = 0; f < 2; f++) {
+		int family = families[f];
+		long long sock0, cur0, held, sock1 = 0, cur1;
+		struct conns k;
+
+		sock0 = keyed(stat, "sock");
+		cur0 = xtcp_read_long_file(cur, -1);
+		ASSERT_GE(sock0, 0);
+		held = fill(_metadata, &self->t, family, &k);
+		XTCP_WAIT_FOR(5000, (sock1 = keyed(stat, "sock")) - sock0 >=
+				    held / 2);
+		cur1 = xtcp_read_long_file(cur, -1);
+		TH_LOG("%s: clients hold %lld; memory.stat sock %lld -> %lld, memory.current %lld -> %lld",
+		       family ? "tcp" : "xtcp", held, sock0, sock1, cur0, cur1);
+		EXPECT_GT(held, 2 << 20);
+		EXPECT_GE(sock1 - sock0, held / 2);
+		EXPECT_GE(cur1 - cur0, held / 2);
+		if (!family) {
+			ASSERT_EQ(0, protocols(&self->t, &sockets, &pages));
+			TH_LOG("/proc/net/protocols XTCP: sockets %ld memory %ld pages",
+			       sockets, pages);
+			EXPECT_GE(sockets, 2 * NCONN + 1);
+			EXPECT_GE(pages * 4096, held / 2);
+			EXPECT_GE(sockstat(&self->t, "alloc "), 2 * NCONN + 1);
+		}
+		unfill(&k);
+		/* Closed: the charge goes back. */
+		EXPECT_TRUE(XTCP_WAIT_FOR(10000, keyed(stat, "sock") - sock0 <
+					     held / 4));
+	}
+	EXPECT_TRUE(XTCP_WAIT_FOR(10000, !protocols(&self->t, &sockets, &pages) &&
+				     sockets == 0));
+}
+
+/*
+ * Over net.xtcp.mem's hard limit new buffers are refused: with the limit
+ * at 128 pages the clients hold a fraction of what they hold without
+ * one (per-CPU reserves of up to 1 MiB a CPU hide from the global count,
+ * as for TCP), receive memory is refused (RcvQDrop), and the pressure
+ * is counted.
+ */
+TEST_F_TIMEOUT(acct, mem_limit_refuses, 300)
+{
+	long long free_held, held, drop0, press0;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	FILE *f;
+	struct conns k;
+
+	f = fopen("/proc/sys/net/xtcp/mem", "r");
+	ASSERT_NE(NULL, f);
+	ASSERT_NE(NULL, fgets(self->mem, sizeof(self->mem), f));
+	fclose(f);
+	self->mem[strcspn(self->mem, "\n")] = 0;
+
+	free_held = fill(_metadata, &self->t, 0, &k);
+	unfill(&k);
+	XTCP_WAIT_FOR(10000, sockstat(&self->t, "inuse ") == 0);
+
+	ASSERT_EQ(0, put("/proc/sys/net/xtcp/mem", "64 96 128"));
+	drop0 = xtcp_counter(&self->t, CLI, "RcvQDrop");
+	press0 = xtcp_counter(&self->t, CLI, "MemoryPressures");
+	held = fill(_metadata, &self->t, 0, &k);
+	TH_LOG("clients hold %lld without a limit, %lld with 128 pages; mem %ld pages; RcvQDrop +%lld, MemoryPressures +%lld",
+	       free_held, held, sockstat(&self->t, "mem "),
+	       xtcp_counter(&self->t, CLI, "RcvQDrop") - drop0,
+	       xtcp_counter(&self->t, CLI, "MemoryPressures") - press0);
+	EXPECT_GT(free_held, 4 << 20);
+	EXPECT_LE(held, 128 * 4096 + ncpu * (1 << 20) + NCONN * 65536);
+	EXPECT_LT(held, free_held / 2);
+	EXPECT_GT(xtcp_counter(&self->t, CLI, "RcvQDrop"), drop0);
+	EXPECT_GT(xtcp_counter(&self->t, CLI, "MemoryPressures"), press0);
+	EXPECT_LE(sockstat(&self->t, "mem "), 128 + ncpu * 256 + 64);
+	unfill(&k);
+}
+
+/*
+ * An orphan in FIN_WAIT_1 with unsent data, against a peer that keeps a
+ * zero window and answers every probe, dies after orphan_retries probes
+ * (OrphanAborts), and the orphan count returns to zero. (Linux TCP kills
+ * such an orphan only once its backoff reaches TCP_RTO_MAX, minutes
+ * later, so it is no control within a test's time.)
+ */
+TEST_F_TIMEOUT(acct, zero_window_orphan_dies, 120)
+{
+	struct xtcp_topo *t = &self->t;
+	long long probes0, aborts0;
+	long orphans0;
+	int c, s, l, small = 4096;
+	static char buf[65536];
+
+	ASSERT_EQ(0, xtcp_sysctl_set(t, BOTH, "rto_min_ms", 50));
+	ASSERT_EQ(0, xtcp_sysctl_set(t, BOTH, "orphan_retries", 3));
+	ASSERT_EQ(0, xtcp_pair(t, 0, &c, &s, &l));
+	ASSERT_EQ(0, setsockopt(c, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)));
+	ASSERT_EQ(0, xtcp_set_nonblock(s));
+	/* The client never reads: fill its window, then the server's buffer. */
+	ASSERT_TRUE(XTCP_WAIT_FOR(20000, (send(s, buf, sizeof(buf),
+					       MSG_NOSIGNAL), 0) ||
+				  xtcp_counter(t, SRV, "ZeroWindowProbes") > 0));
+	probes0 = xtcp_counter(t, SRV, "ZeroWindowProbes");
+	aborts0 = xtcp_counter(t, SRV, "OrphanAborts");
+	orphans0 = sockstat(t, "orphan ");
+	close(s);
+	EXPECT_EQ(1, xtcp_state_count(t, SRV, "FIN_WAIT_1", NULL));
+	EXPECT_EQ(orphans0 + 1, sockstat(t, "orphan "));
+	ASSERT_TRUE(XTCP_WAIT_FOR(60000,
+				  xtcp_state_count(t, SRV, "FIN_WAIT_1", NULL) == 0));
+	TH_LOG("ZeroWindowProbes +%lld after close, OrphanAborts +%lld",
+	       xtcp_counter(t, SRV, "ZeroWindowProbes") - probes0,
+	       xtcp_counter(t, SRV, "OrphanAborts") - aborts0);
+	EXPECT_EQ(1, xtcp_counter(t, SRV, "OrphanAborts") - aborts0);
+	EXPECT_LE(xtcp_counter(t, SRV, "ZeroWindowProbes"), probes0 + 3);
+	EXPECT_EQ(orphans0, sockstat(t, "orphan "));
+	/* The peer answered all along: it is still there, window shut. */
+	EXPECT_EQ(XTCP_ESTABLISHED, xtcp_sock_state(c));
+	close(c);
+	close(l);
 }
 
 TEST_HARNESS_MAIN

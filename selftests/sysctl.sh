@@ -25,6 +25,7 @@ delack_ms	40	1	1000
 keepalive_time_ms	7200000	1	2147483647
 keepalive_intvl_ms	75000	1	2147483647
 keepalive_probes	9	1	127
+orphan_retries	8	1	127
 "
 
 netns_create a
@@ -48,5 +49,19 @@ while read -r name dflt min max; do
 	check "$name untouched in the other netns" \
 		test "$(read_in b "$name")" = "$dflt"
 done <<<"$tunables"
+
+# The global ones, as tcp_mem and tcp_max_orphans: the initial namespace
+# only, in pages and sockets, defaults from the machine's memory.
+for name in mem max_orphans; do
+	check "$name exists globally" test -r "$S/$name"
+	check_fail "$name absent in a namespace" ip netns exec a test -e "$S/$name"
+done
+check "mem holds three limits" \
+	test "$(wc -w <"$S/mem")" = 3
+old_mem=$(cat "$S/mem")
+check "mem accepts a write" sh -c "echo '64 96 128' > $S/mem"
+check "mem reads back" test "$(cat "$S/mem" | tr -s '\t ' ' ')" = "64 96 128"
+echo "$old_mem" > "$S/mem"
+check_fail "max_orphans rejects -1" sh -c "echo -1 > $S/max_orphans 2>/dev/null"
 
 ksft_exit
