@@ -12,6 +12,7 @@
 #include <linux/skbuff.h>
 #include <net/ip.h>
 #include <net/protocol.h>
+#include <net/route.h>
 #include <net/sock.h>
 
 #include "fault.h"
@@ -148,7 +149,7 @@ static int xtcp_v4_rcv(struct sk_buff *skb)
 		goto drop;
 
 	n = xtcp_ehash_lookup(net, iph->saddr, th->source, iph->daddr,
-			      th->dest);
+			      th->dest, inet_iif(skb), inet_sdif(skb));
 	if (n && n->kind == XTCP_EH_SOCK) {
 		sk = &container_of(n, struct xtcp_sock, eh)->inet.sk;
 		xtcp_rcv_sk(sk, skb);
@@ -161,7 +162,8 @@ static int xtcp_v4_rcv(struct sk_buff *skb)
 		if (!sk)
 			return 0;
 	} else {
-		sk = xtcp_lhash_lookup(net, iph->daddr, th->dest);
+		sk = xtcp_lhash_lookup(net, iph->daddr, th->dest,
+				       inet_iif(skb), inet_sdif(skb));
 	}
 	if (sk) {
 		xtcp_listen_rcv(sk, skb);

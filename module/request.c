@@ -10,8 +10,10 @@
  * Lock order: lhash bucket -> queue_lock -> child's socket lock.
  */
 
+#include <linux/cgroup.h>
 #include <linux/slab.h>
 #include <net/ip.h>
+#include <net/route.h>
 #include <net/sock.h>
 
 #include "compat.h"
@@ -218,6 +220,27 @@ unlock:
 }
 
 /*
+ * The child belongs to its listener's cgroup, as TCP's (sk_clone_lock()),
+ * not to whatever sk_alloc() chose in softirq (the root cgroup): cgroup
+ * BPF programs, the net_cls classid and the net_prio index then apply
+ * to it as to the listener.
+ */
+static void xtcp_child_cgroup(struct sock *sk, struct sock *lsk)
+{
+#ifdef CONFIG_SOCK_CGROUP_DATA
+	struct cgroup *old = sock_cgroup_ptr(&sk->sk_cgrp_data);
+	struct cgroup *new = sock_cgroup_ptr(&lsk->sk_cgrp_data);
+
+	/* A socket holds its cgroup and the cgroup's BPF state. */
+	cgroup_get(new);
+	cgroup_bpf_get(new);
+	sk->sk_cgrp_data = lsk->sk_cgrp_data;
+	cgroup_bpf_put(old);
+	cgroup_put(old);
+#endif
+}
+
+/*
  * Build the child of @lsk for the completed handshake @req. It starts in
  * SYN_RCVD, which the request was accounted in, and moves to ESTABLISHED.
  * Returns it with its own reference, or NULL.
@@ -241,8 +264,12 @@ static struct sock *xtcp_create_child(struct sock *lsk,
 	sk->sk_lingertime = READ_ONCE(lsk->sk_lingertime);
 	sk->sk_rcvtimeo = READ_ONCE(lsk->sk_rcvtimeo);
 	sk->sk_sndtimeo = READ_ONCE(lsk->sk_sndtimeo);
+	/* Who owns it and where it may talk: the listener's, as on TCP. */
 	sk->sk_mark = READ_ONCE(lsk->sk_mark);
 	sk->sk_priority = READ_ONCE(lsk->sk_priority);
+	sk->sk_bound_dev_if = READ_ONCE(lsk->sk_bound_dev_if);
+	sk->sk_uid = lsk->sk_uid;
+	xtcp_child_cgroup(sk, lsk);
 	if (sock_flag(lsk, SOCK_LINGER))
 		sock_set_flag(sk, SOCK_LINGER);
 	if (sock_flag(lsk, SOCK_KEEPOPEN))
@@ -301,7 +328,7 @@ static void xtcp_conn_no_request(struct net *net, struct sk_buff *skb)
 	struct sock *child;
 
 	n = xtcp_ehash_lookup(net, iph->saddr, th->source, iph->daddr,
-			      th->dest);
+			      th->dest, inet_iif(skb), inet_sdif(skb));
 	if (n && n->kind == XTCP_EH_SOCK) {
 		child = &container_of(n, struct xtcp_sock, eh)->inet.sk;
 		xtcp_rcv_sk(child, skb);

@@ -18,6 +18,8 @@
 
 #include <linux/slab.h>
 #include <linux/timer.h>
+#include <net/ip.h>
+#include <net/route.h>
 #include <net/sock.h>
 
 #include "compat.h"
@@ -210,7 +212,8 @@ struct sock *xtcp_tw_rcv(struct xtcp_tw *tw, struct sk_buff *skb)
 		 * protected: keep the bucket and tell the peer where it
 		 * stands (RFC 9293 3.6.1; tcp_v4_rcv()'s TCP_TW_SYN).
 		 */
-		lsk = xtcp_lhash_lookup(net, tw->eh.laddr, tw->eh.lport);
+		lsk = xtcp_lhash_lookup(net, tw->eh.laddr, tw->eh.lport,
+					inet_iif(skb), inet_sdif(skb));
 		if (!lsk) {
 			xtcp_tw_send_ack(tw);
 			break;
