@@ -11,6 +11,7 @@
  */
 
 #include <linux/cgroup.h>
+#include <linux/filter.h>
 #include <linux/slab.h>
 #include <net/ip.h>
 #include <net/route.h>
@@ -241,6 +242,24 @@ static void xtcp_child_cgroup(struct sock *sk, struct sock *lsk)
 }
 
 /*
+ * The child runs its listener's socket filter, as TCP's does (a clone
+ * shares it): a reference and its option-memory charge, which
+ * __sk_destruct() returns (sk_filter_uncharge()). Softirq, under RCU.
+ */
+static void xtcp_child_filter(struct sock *sk, struct sock *lsk)
+{
+	struct sk_filter *fp;
+
+	rcu_read_lock();
+	fp = rcu_dereference(lsk->sk_filter);
+	if (fp && refcount_inc_not_zero(&fp->refcnt)) {
+		atomic_add(bpf_prog_size(fp->prog->len), &sk->sk_omem_alloc);
+		rcu_assign_pointer(sk->sk_filter, fp);
+	}
+	rcu_read_unlock();
+}
+
+/*
  * Build the child of @lsk for the completed handshake @req. It starts in
  * SYN_RCVD, which the request was accounted in, and moves to ESTABLISHED.
  * Returns it with its own reference, or NULL.
@@ -270,6 +289,7 @@ static struct sock *xtcp_create_child(struct sock *lsk,
 	sk->sk_bound_dev_if = READ_ONCE(lsk->sk_bound_dev_if);
 	sk->sk_uid = lsk->sk_uid;
 	xtcp_child_cgroup(sk, lsk);
+	xtcp_child_filter(sk, lsk);
 	if (sock_flag(lsk, SOCK_LINGER))
 		sock_set_flag(sk, SOCK_LINGER);
 	if (sock_flag(lsk, SOCK_KEEPOPEN))

@@ -9,6 +9,10 @@
  *    device is refused; a child inherits the listener's bound device,
  *    mark, priority, owner uid and cgroup (a cgroup's egress BPF program
  *    applies to it), not those of whoever ran the softirq.
+ *  - Socket filters: SO_ATTACH_FILTER (classic BPF, on a listener and
+ *    so on its children) and SO_ATTACH_BPF (a socket filter program)
+ *    drop received segments (FilterDrops); the sender retransmits; once
+ *    detached the data arrives.
  *
  * Topology: a client and a server namespace joined by two veth pairs,
  * v0 <-> v1 (10.99.0.0/24) and w0 <-> w1 (10.98.0.0/24).
@@ -16,6 +20,7 @@
 #include <linux/bpf.h>
 #include <linux/filter.h>
 #include <net/if.h>
+#include <netinet/tcp.h>
 #include <sched.h>
 #include <sys/fsuid.h>
 #include <sys/mount.h>
@@ -376,6 +381,135 @@ TEST_F(dev, child_cgroup)
 	rmdir(CG_MNT "/srv");
 	umount(CG_MNT);
 	rmdir(CG_MNT);
+}
+
+/* Total retransmissions of @fd: XTCP_INFO or TCP_INFO. */
+static long retrans(int fd, int family)
+{
+	struct xtcp_info xi;
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	if (!family)
+		return xtcp_get_info(fd, &xi) ? -1 : (long)xi.xtcpi_total_retrans;
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
+		return -1;
+	return ti.tcpi_total_retrans;
+}
+
+/*
+ * Classic BPF over the transport header (xtcp's is TCP's layout): accept
+ * a segment without payload, drop one with.
+ */
+static struct sock_filter no_payload[] = {
+	BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 12),		/* data offset */
+	BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0xf0),
+	BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 2),		/* header bytes */
+	BPF_STMT(BPF_MISC | BPF_TAX, 0),
+	BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0),
+	BPF_JUMP(BPF_JMP | BPF_JGT | BPF_X, 0, 1, 0),
+	BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+	BPF_STMT(BPF_RET | BPF_K, 0),
+};
+
+/*
+ * @cfd sends "ping": nothing reaches @afd while its filter drops it, the
+ * sender retransmits; after @detach the data arrives intact.
+ */
+static void filtered_then_flows(struct __test_metadata *_metadata,
+				const struct xtcp_topo *t, int family, int cfd,
+				int afd, int detach_opt)
+{
+	long long drops = xtcp_counter(t, SRV, "FilterDrops");
+	struct pollfd p = { .fd = afd, .events = POLLIN };
+	long rt = retrans(cfd, family);
+	char buf[8] = "";
+	int zero = 0;
+
+	ASSERT_GE(rt, 0);
+	ASSERT_EQ(4, send(cfd, "ping", 4, MSG_NOSIGNAL));
+	EXPECT_EQ(0, poll(&p, 1, 1500)) TH_LOG("%s: the filter let data in",
+					       fam_name(family));
+	EXPECT_TRUE(XTCP_WAIT_FOR(10000, retrans(cfd, family) > rt));
+	if (!family)
+		EXPECT_LE(drops + 1, xtcp_counter(t, SRV, "FilterDrops"));
+	TH_LOG("%s: %ld retransmissions, FilterDrops +%lld", fam_name(family),
+	       retrans(cfd, family) - rt,
+	       family ? 0 : xtcp_counter(t, SRV, "FilterDrops") - drops);
+
+	ASSERT_EQ(0, setsockopt(afd, SOL_SOCKET, detach_opt, &zero,
+				sizeof(zero)));
+	ASSERT_EQ(1, poll(&p, 1, 15000));
+	EXPECT_EQ(4, recv(afd, buf, sizeof(buf) - 1, 0));
+	EXPECT_STREQ("ping", buf);
+}
+
+/*
+ * SO_ATTACH_FILTER on a listener: its children run it, as TCP's do, so
+ * the accepted socket drops data segments (the handshake, without
+ * payload, passes); SO_DETACH_FILTER on the child lets the data in.
+ */
+TEST_F(dev, attach_filter)
+{
+	struct sock_fprog fp = {
+		.len = sizeof(no_payload) / sizeof(no_payload[0]),
+		.filter = no_payload,
+	};
+	int fams[2] = { 0, AF_INET }, i;
+
+	for (i = 0; i < 2; i++) {
+		int lfd, cfd, afd;
+
+		TH_LOG("%s", fam_name(fams[i]));
+		lfd = listen_on_dev(&self->t, fams[i], NULL);
+		ASSERT_GE(lfd, 0);
+		ASSERT_EQ(0, setsockopt(lfd, SOL_SOCKET, SO_ATTACH_FILTER, &fp,
+					sizeof(fp)));
+		cfd = connect_to(&self->t, fams[i], "10.99.0.2");
+		ASSERT_GE(cfd, 0) TH_LOG("connect: %s", strerror(-cfd));
+		afd = xtcp_accept_wait(lfd, 10000);
+		ASSERT_GE(afd, 0);
+		filtered_then_flows(_metadata, &self->t, fams[i], cfd, afd,
+				    SO_DETACH_FILTER);
+		close(afd);
+		close(cfd);
+		close(lfd);
+	}
+}
+
+/*
+ * SO_ATTACH_BPF with a BPF_PROG_TYPE_SOCKET_FILTER program that drops
+ * everything, on the accepted socket; SO_DETACH_BPF lets data in.
+ */
+TEST_F(dev, attach_bpf)
+{
+	struct bpf_insn drop[] = {
+		INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0),
+		INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
+	};
+	int fams[2] = { 0, AF_INET }, i, prog;
+
+	prog = bpf_load(BPF_PROG_TYPE_SOCKET_FILTER, drop, 2);
+	ASSERT_GE(prog, 0) TH_LOG("BPF_PROG_LOAD: %s", strerror(errno));
+	for (i = 0; i < 2; i++) {
+		int lfd, cfd, afd;
+
+		TH_LOG("%s", fam_name(fams[i]));
+		lfd = listen_on_dev(&self->t, fams[i], NULL);
+		ASSERT_GE(lfd, 0);
+		cfd = connect_to(&self->t, fams[i], "10.99.0.2");
+		ASSERT_GE(cfd, 0) TH_LOG("connect: %s", strerror(-cfd));
+		afd = xtcp_accept_wait(lfd, 10000);
+		ASSERT_GE(afd, 0);
+		ASSERT_EQ(0, setsockopt(afd, SOL_SOCKET, SO_ATTACH_BPF, &prog,
+					sizeof(prog)));
+		filtered_then_flows(_metadata, &self->t, fams[i], cfd, afd,
+				    SO_DETACH_BPF);
+		close(afd);
+		close(cfd);
+		close(lfd);
+	}
+	close(prog);
 }
 
 TEST_HARNESS_MAIN
