@@ -165,11 +165,16 @@ static void xtcp_conn_request(struct sock *lsk, struct sk_buff *skb)
 		goto unlock;
 	req = xtcp_request_find(lxs, skb);
 	if (req) {
-		/* Our SYN-ACK was lost or is late: answer the retransmission. */
+		/*
+		 * Our SYN-ACK was lost or is late: answer the retransmission,
+		 * at most once per invalid_ratelimit_ms (a SYN is never exempt).
+		 */
 		struct xtcp_request copy = *req;
+		bool send = cb->seq == copy.irs &&
+			    !xtcp_oow_rate_limited(net, skb, &req->last_oow_ack);
 
 		spin_unlock_bh(&lxs->queue_lock);
-		if (cb->seq == copy.irs)
+		if (send)
 			xtcp_send_synack(net, &copy);
 		return;
 	}

@@ -13,6 +13,12 @@
  *    so on its children) and SO_ATTACH_BPF (a socket filter program)
  *    drop received segments (FilterDrops); the sender retransmits; once
  *    detached the data arrives.
+ *  - The challenge-ACK budget (CVE-2016-5696): each second's namespace
+ *    budget is random in [limit/2, limit/2 + limit); ACKs in reply to
+ *    unacceptable segments are limited per socket and TIME_WAIT bucket to
+ *    one per invalid_ratelimit_ms; an off-path attacker's count of
+ *    challenge ACKs on its own connection no longer tells whether a
+ *    spoofed 4-tuple exists.
  *
  * Topology: a client and a server namespace joined by two veth pairs,
  * v0 <-> v1 (10.99.0.0/24) and w0 <-> w1 (10.98.0.0/24).
@@ -20,6 +26,7 @@
 #include <linux/bpf.h>
 #include <linux/filter.h>
 #include <net/if.h>
+#include <netinet/ip.h>
 #include <netinet/tcp.h>
 #include <sched.h>
 #include <sys/fsuid.h>
@@ -510,6 +517,359 @@ TEST_F(dev, attach_bpf)
 		close(lfd);
 	}
 	close(prog);
+}
+
+/* ---- challenge ACKs and unacceptable segments (CVE-2016-5696) ------- */
+
+static int proc_write(const struct xtcp_topo *t, int side, const char *path,
+		      long val)
+{
+	FILE *f;
+	int ret;
+
+	if (xtcp_topo_enter(t, side))
+		return -1;
+	f = fopen(path, "w");
+	xtcp_topo_leave(t);
+	if (!f)
+		return -1;
+	ret = fprintf(f, "%ld\n", val) < 0;
+	return fclose(f) || ret ? -1 : 0;
+}
+
+/* @name of the "@prefix:" pair of lines in @file (/proc/net/netstat, snmp). */
+static long long proc_stat(const struct xtcp_topo *t, int side,
+			   const char *file, const char *prefix,
+			   const char *name)
+{
+	char names[4096], vals[4096], *n, *v, *sn, *sv;
+	size_t plen = strlen(prefix);
+	long long ret = -1;
+	FILE *f;
+
+	if (xtcp_topo_enter(t, side))
+		return -1;
+	f = fopen(file, "r");
+	xtcp_topo_leave(t);
+	if (!f)
+		return -1;
+	while (fgets(names, sizeof(names), f) && fgets(vals, sizeof(vals), f)) {
+		if (strncmp(names, prefix, plen) || names[plen] != ':')
+			continue;
+		n = strtok_r(names, " \n", &sn);
+		v = strtok_r(vals, " \n", &sv);
+		while ((n = strtok_r(NULL, " \n", &sn)) &&
+		       (v = strtok_r(NULL, " \n", &sv)))
+			if (!strcmp(n, name))
+				ret = atoll(v);
+		break;
+	}
+	fclose(f);
+	return ret;
+}
+
+/* The server's counters, by their meaning, for either stack. */
+static long long srv_challenges(const struct xtcp_topo *t, int family)
+{
+	if (!family)
+		return xtcp_counter(t, SRV, "ChallengeAcks");
+	return proc_stat(t, SRV, "/proc/net/netstat", "TcpExt",
+			 "TCPChallengeACK");
+}
+
+static long long srv_out_segs(const struct xtcp_topo *t, int family)
+{
+	if (!family)
+		return xtcp_counter(t, SRV, "OutSegs");
+	return proc_stat(t, SRV, "/proc/net/snmp", "Tcp", "OutSegs");
+}
+
+static long long srv_skipped(const struct xtcp_topo *t, int family, bool tw)
+{
+	if (!family)
+		return xtcp_counter(t, SRV, "OowRateLimited");
+	return proc_stat(t, SRV, "/proc/net/netstat", "TcpExt",
+			 tw ? "TCPACKSkippedTimeWait" : "TCPACKSkippedSeq");
+}
+
+/* The server's challenge-ACK limit and per-socket ACK interval. */
+static void srv_limits(struct __test_metadata *_metadata,
+		       const struct xtcp_topo *t, int family, long limit,
+		       long ratelimit_ms)
+{
+	if (!family) {
+		ASSERT_EQ(0, xtcp_sysctl_set(t, SRV, "challenge_ack_limit",
+					     limit));
+		ASSERT_EQ(0, xtcp_sysctl_set(t, SRV, "invalid_ratelimit_ms",
+					     ratelimit_ms));
+		return;
+	}
+	ASSERT_EQ(0, proc_write(t, SRV, "/proc/sys/net/ipv4/tcp_challenge_ack_limit",
+				limit));
+	ASSERT_EQ(0, proc_write(t, SRV, "/proc/sys/net/ipv4/tcp_invalid_ratelimit",
+				ratelimit_ms));
+}
+
+/* The topology with @family's IP protocol, for raw sockets. */
+static struct xtcp_topo topo_for(const struct xtcp_topo *t, int family)
+{
+	struct xtcp_topo pt = *t;
+
+	if (family == AF_INET)
+		pt.ipproto = IPPROTO_TCP;
+	return pt;
+}
+
+/* The next sequence number the client @cfd sends. */
+static uint32_t client_snd_nxt(struct __test_metadata *_metadata, int cfd,
+			       int family)
+{
+	int on = 1, off = 0, q = TCP_SEND_QUEUE;
+	struct xtcp_info xi;
+	uint32_t seq = 0;
+	socklen_t len = sizeof(seq);
+
+	if (!family) {
+		EXPECT_EQ(0, xtcp_get_info(cfd, &xi));
+		return xi.xtcpi_snd_nxt;
+	}
+	EXPECT_EQ(0, setsockopt(cfd, IPPROTO_TCP, TCP_REPAIR, &on, sizeof(on)));
+	EXPECT_EQ(0, setsockopt(cfd, IPPROTO_TCP, TCP_REPAIR_QUEUE, &q,
+				sizeof(q)));
+	EXPECT_EQ(0, getsockopt(cfd, IPPROTO_TCP, TCP_QUEUE_SEQ, &seq, &len));
+	EXPECT_EQ(0, setsockopt(cfd, IPPROTO_TCP, TCP_REPAIR, &off,
+				sizeof(off)));
+	return seq;
+}
+
+/* @n segments from the client's address, port @sport, to SRV_PORT. */
+static void spray(struct __test_metadata *_metadata,
+		  const struct xtcp_topo *pt, int raw, int sport, long n,
+		  uint32_t seq, uint8_t flags)
+{
+	uint8_t buf[64];
+	size_t len;
+	long i;
+
+	for (i = 0; i < n; i++) {
+		len = xtcp_seg_build(pt, buf, CLI, SRV, sport, SRV_PORT,
+				     flags & F_SYN ? (uint32_t)random() : seq,
+				     0, flags, NULL, 0);
+		ASSERT_EQ(0, xtcp_raw_send(pt, raw, SRV, buf, len));
+	}
+}
+
+#define BURSTS		8
+#define BUDGET_LIMIT	100
+
+/*
+ * With the per-socket limit off, bursts of 4 x limit SYNs at one
+ * established socket, a second apart, each draw one second's budget of
+ * challenge ACKs: within [limit/2, limit/2 + limit) and not the same
+ * every second (at most two seconds' worth where a burst straddles a
+ * second). A fixed budget answered exactly `limit` every time.
+ */
+TEST_F_TIMEOUT(dev, challenge_budget_random, 120)
+{
+	int fams[2] = { 0, AF_INET }, i, b;
+
+	for (i = 0; i < 2; i++) {
+		struct xtcp_topo pt = topo_for(&self->t, fams[i]);
+		int lfd, cfd, afd, raw, cport, in = 0, distinct = 0, j;
+		long long c[BURSTS];
+
+		TH_LOG("%s", fam_name(fams[i]));
+		srv_limits(_metadata, &self->t, fams[i], BUDGET_LIMIT, 0);
+		lfd = listen_on_dev(&self->t, fams[i], NULL);
+		ASSERT_GE(lfd, 0);
+		cfd = connect_to(&self->t, fams[i], "10.99.0.2");
+		ASSERT_GE(cfd, 0);
+		afd = xtcp_accept_wait(lfd, 10000);
+		ASSERT_GE(afd, 0);
+		cport = xtcp_local_port(cfd);
+		raw = xtcp_raw_socket(&pt, CLI);
+		ASSERT_GE(raw, 0);
+
+		for (b = 0; b < BURSTS; b++) {
+			long long c0 = srv_challenges(&self->t, fams[i]);
+
+			xtcp_sleep_ms(1100);
+			spray(_metadata, &pt, raw, cport, 4 * BUDGET_LIMIT, 0,
+			      F_SYN);
+			xtcp_sleep_ms(300);
+			c[b] = srv_challenges(&self->t, fams[i]) - c0;
+			EXPECT_GE(c[b], BUDGET_LIMIT / 2);
+			EXPECT_LT(c[b], 2 * (BUDGET_LIMIT / 2 + BUDGET_LIMIT));
+			in += c[b] < BUDGET_LIMIT / 2 + BUDGET_LIMIT;
+			for (j = 0; j < b && c[j] != c[b]; j++)
+				;
+			distinct += j == b;
+		}
+		TH_LOG("%s: challenge ACKs per burst: %lld %lld %lld %lld %lld %lld %lld %lld",
+		       fam_name(fams[i]), c[0], c[1], c[2], c[3], c[4], c[5],
+		       c[6], c[7]);
+		EXPECT_GE(in, BURSTS - 2);
+		EXPECT_GE(distinct, 3);
+		close(raw);
+		close(afd);
+		close(cfd);
+		close(lfd);
+	}
+}
+
+#define OOW_BURST	300
+#define RATELIMIT_MS	500
+
+/*
+ * A burst of pure ACKs far outside the window, at an established socket
+ * and then at a TIME_WAIT bucket: at most one ACK in reply per
+ * RATELIMIT_MS (counted by the server's OutSegs), the rest skipped
+ * (OowRateLimited; TCP's TCPACKSkippedSeq and TCPACKSkippedTimeWait).
+ */
+TEST_F_TIMEOUT(dev, oow_ack_ratelimit, 120)
+{
+	int fams[2] = { 0, AF_INET }, i, tw;
+
+	for (i = 0; i < 2; i++) {
+		struct xtcp_topo pt = topo_for(&self->t, fams[i]);
+		int lfd, cfd, afd, raw, cport;
+		uint32_t seq;
+
+		TH_LOG("%s", fam_name(fams[i]));
+		srv_limits(_metadata, &self->t, fams[i], 2147483647,
+			   RATELIMIT_MS);
+		/* The client's RSTs to the bucket's ACKs must not end it. */
+		if (fams[i]) {
+			ASSERT_EQ(0, proc_write(&self->t, SRV,
+						"/proc/sys/net/ipv4/tcp_rfc1337", 1));
+		} else {
+			ASSERT_EQ(0, xtcp_sysctl_set(&self->t, SRV, "rfc1337", 1));
+		}
+		lfd = listen_on_dev(&self->t, fams[i], NULL);
+		ASSERT_GE(lfd, 0);
+		cfd = connect_to(&self->t, fams[i], "10.99.0.2");
+		ASSERT_GE(cfd, 0);
+		afd = xtcp_accept_wait(lfd, 10000);
+		ASSERT_GE(afd, 0);
+		cport = xtcp_local_port(cfd);
+		raw = xtcp_raw_socket(&pt, CLI);
+		ASSERT_GE(raw, 0);
+		seq = client_snd_nxt(_metadata, cfd, fams[i]) + 0x40000000;
+		xtcp_sleep_ms(RATELIMIT_MS + 100);
+
+		for (tw = 0; tw < 2; tw++) {
+			long long out, skip, ms, t0, bound;
+
+			if (tw) {
+				char c;
+
+				/* The server closes first: TIME_WAIT is its. */
+				close(afd);
+				ASSERT_EQ(0, recv(cfd, &c, 1, 0));
+				close(cfd);
+				xtcp_sleep_ms(RATELIMIT_MS + 500);
+			}
+			out = srv_out_segs(&self->t, fams[i]);
+			skip = srv_skipped(&self->t, fams[i], tw);
+			t0 = xtcp_now_ms();
+			spray(_metadata, &pt, raw, cport, OOW_BURST, seq, F_ACK);
+			ms = xtcp_now_ms() - t0;
+			xtcp_sleep_ms(300);
+			out = srv_out_segs(&self->t, fams[i]) - out;
+			skip = srv_skipped(&self->t, fams[i], tw) - skip;
+			bound = ms / RATELIMIT_MS + 2;
+			TH_LOG("%s %s: %d out-of-window ACKs in %lld ms: %lld ACKs sent, %lld skipped",
+			       fam_name(fams[i]), tw ? "TIME_WAIT" : "ESTABLISHED",
+			       OOW_BURST, ms, out, skip);
+			EXPECT_GE(out, 1);
+			EXPECT_LE(out, bound);
+			EXPECT_GE(skip, OOW_BURST - bound);
+		}
+		close(raw);
+		close(lfd);
+	}
+}
+
+#define SPOOFS		100
+#define PROBES		100
+
+/*
+ * The off-path attack of CVE-2016-5696: spoof SYNs with a guessed 4-tuple
+ * (the victim connection's client port, or a port nobody uses), then, in
+ * the same second, SYNs on the attacker's own connection, and count the
+ * challenge ACKs that reach the attacker's port. With one shared budget of
+ * `limit` a second, SPOOFS + PROBES = 2 x limit: 0 came back when the
+ * guess was right, `limit` when wrong. With the defaults' per-socket limit
+ * the attacker's own connection answers at most once or twice whatever
+ * the guess, on both stacks.
+ */
+TEST_F_TIMEOUT(dev, side_channel, 120)
+{
+	int fams[2] = { 0, AF_INET }, i, guess;
+
+	for (i = 0; i < 2; i++) {
+		struct xtcp_topo pt = topo_for(&self->t, fams[i]);
+		int lfd, vfd, vafd, afd, cfd, raw, sniff, cport, vport;
+		long got[2];
+
+		TH_LOG("%s", fam_name(fams[i]));
+		srv_limits(_metadata, &self->t, fams[i], BUDGET_LIMIT,
+			   RATELIMIT_MS);
+		lfd = listen_on_dev(&self->t, fams[i], NULL);
+		ASSERT_GE(lfd, 0);
+		vfd = connect_to(&self->t, fams[i], "10.99.0.2");
+		ASSERT_GE(vfd, 0);
+		vafd = xtcp_accept_wait(lfd, 10000);
+		ASSERT_GE(vafd, 0);
+		cfd = connect_to(&self->t, fams[i], "10.99.0.2");
+		ASSERT_GE(cfd, 0);
+		afd = xtcp_accept_wait(lfd, 10000);
+		ASSERT_GE(afd, 0);
+		vport = xtcp_local_port(vfd);
+		cport = xtcp_local_port(cfd);
+		raw = xtcp_raw_socket(&pt, CLI);
+		sniff = xtcp_raw_socket(&pt, CLI);
+		ASSERT_GE(raw, 0);
+		ASSERT_GE(sniff, 0);
+		ASSERT_EQ(0, xtcp_set_nonblock(sniff));
+
+		for (guess = 0; guess < 2; guess++) {
+			uint8_t pkt[256];
+			ssize_t n;
+
+			xtcp_sleep_ms(1100);
+			while (recv(sniff, pkt, sizeof(pkt), 0) > 0)
+				;
+			spray(_metadata, &pt, raw, guess ? 1 : vport, SPOOFS, 0,
+			      F_SYN);
+			spray(_metadata, &pt, raw, cport, PROBES, 0, F_SYN);
+			xtcp_sleep_ms(300);
+			got[guess] = 0;
+			while ((n = recv(sniff, pkt, sizeof(pkt), 0)) > 0) {
+				const struct iphdr *ip = (const void *)pkt;
+				const struct xseg *h;
+
+				if (n < (ssize_t)(ip->ihl * 4 + sizeof(*h)))
+					continue;
+				h = (const void *)(pkt + ip->ihl * 4);
+				if (ntohs(h->sport) == SRV_PORT &&
+				    ntohs(h->dport) == cport &&
+				    h->flags == F_ACK)
+					got[guess]++;
+			}
+		}
+		TH_LOG("%s: challenge ACKs seen by the attacker: %ld (tuple exists), %ld (it does not)",
+		       fam_name(fams[i]), got[0], got[1]);
+		EXPECT_LE(got[0], 2);
+		EXPECT_LE(got[1], 2);
+		close(sniff);
+		close(raw);
+		close(afd);
+		close(cfd);
+		close(vafd);
+		close(vfd);
+		close(lfd);
+	}
 }
 
 TEST_HARNESS_MAIN
