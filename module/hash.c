@@ -122,9 +122,35 @@ static bool xtcp_eh_get(struct xtcp_ehnode *n)
 						   eh)->refcnt);
 }
 
+/*
+ * A socket bound to a device (SO_BINDTODEVICE) only takes segments that
+ * arrived on it (@dif) or on a device enslaved to it (@sdif), as TCP's
+ * lookups do (inet_sk_bound_dev_eq(): net.ipv4.tcp_l3mdev_accept decides
+ * whether an unbound socket takes segments from an L3 master device).
+ */
+static bool xtcp_dev_match(struct net *net, const struct sock *sk, int dif,
+			   int sdif)
+{
+	return inet_sk_bound_dev_eq(net, READ_ONCE(sk->sk_bound_dev_if), dif,
+				    sdif);
+}
+
+/*
+ * A TIME_WAIT bucket has no device: it answers for its tuple whatever
+ * device a segment came in on.
+ */
+static bool xtcp_eh_dev_match(const struct xtcp_ehnode *n, struct net *net,
+			      int dif, int sdif)
+{
+	if (n->kind != XTCP_EH_SOCK)
+		return true;
+	return xtcp_dev_match(net, &container_of(n, struct xtcp_sock,
+						 eh)->inet.sk, dif, sdif);
+}
+
 struct xtcp_ehnode *xtcp_ehash_lookup(struct net *net, __be32 raddr,
 				      __be16 rport, __be32 laddr,
-				      __be16 lport)
+				      __be16 lport, int dif, int sdif)
 {
 	struct xtcp_hbucket *b;
 	struct xtcp_ehnode *n;
@@ -134,7 +160,7 @@ struct xtcp_ehnode *xtcp_ehash_lookup(struct net *net, __be32 raddr,
 	rcu_read_lock();
 	hlist_for_each_entry_rcu(n, &b->chain, node) {
 		if (xtcp_eh_match(n, net, raddr, rport, laddr, lport) &&
-		    xtcp_eh_get(n)) {
+		    xtcp_eh_dev_match(n, net, dif, sdif) && xtcp_eh_get(n)) {
 			rcu_read_unlock();
 			return n;
 		}
@@ -237,22 +263,34 @@ static struct xtcp_hbucket *xtcp_lbucket(const struct net *net, u16 port)
 	return &xtcp_lhash[xtcp_porthash(net, port) & xtcp_lhash_mask];
 }
 
-/* An exact local address beats a wildcard listener. */
-struct sock *xtcp_lhash_lookup(struct net *net, __be32 laddr, __be16 lport)
+/*
+ * The best listener for a segment to @laddr:@lport that came in on @dif
+ * (@sdif: its L3 slave device, or 0), as TCP scores them: a listener
+ * bound to another device never matches; an exact local address beats
+ * a wildcard one, and among those a listener bound to the device beats
+ * an unbound one.
+ */
+struct sock *xtcp_lhash_lookup(struct net *net, __be32 laddr, __be16 lport,
+			       int dif, int sdif)
 {
 	struct xtcp_hbucket *b = xtcp_lbucket(net, ntohs(lport));
 	struct sock *sk, *best = NULL;
+	int score, best_score = -1;
 
 	rcu_read_lock();
 	sk_for_each_rcu(sk, &b->chain) {
 		if (!net_eq(sock_net(sk), net) || sk->sk_num != ntohs(lport))
 			continue;
-		if (sk->sk_rcv_saddr == laddr) {
+		if (sk->sk_rcv_saddr && sk->sk_rcv_saddr != laddr)
+			continue;
+		if (!xtcp_dev_match(net, sk, dif, sdif))
+			continue;
+		score = (sk->sk_rcv_saddr ? 2 : 0) +
+			(READ_ONCE(sk->sk_bound_dev_if) ? 1 : 0);
+		if (score > best_score) {
 			best = sk;
-			break;
+			best_score = score;
 		}
-		if (!sk->sk_rcv_saddr && !best)
-			best = sk;
 	}
 	if (best && !refcount_inc_not_zero(&best->sk_refcnt))
 		best = NULL;

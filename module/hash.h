@@ -54,18 +54,22 @@ void xtcp_hash_exit(void);
 
 /*
  * Established table. The lookup returns the entry with a reference taken
- * (sk_refcnt or the bucket's refcnt); NULL if none matched.
+ * (sk_refcnt or the bucket's refcnt); NULL if none matched. @dif and
+ * @sdif are the segment's input device and L3 slave device
+ * (inet_iif(), inet_sdif()): a socket bound to another device is not a
+ * match.
  */
 struct xtcp_ehnode *xtcp_ehash_lookup(struct net *net, __be32 raddr,
 				      __be16 rport, __be32 laddr,
-				      __be16 lport);
+				      __be16 lport, int dif, int sdif);
 int xtcp_ehash_add_sk(struct sock *sk);
 void xtcp_ehash_del_sk(struct sock *sk);
 void xtcp_ehash_replace_sk(struct sock *sk, struct xtcp_tw *tw);
 bool xtcp_ehash_del_tw(struct xtcp_tw *tw);
 
 /* Listener table: lookup returns a referenced listener or NULL. */
-struct sock *xtcp_lhash_lookup(struct net *net, __be32 laddr, __be16 lport);
+struct sock *xtcp_lhash_lookup(struct net *net, __be32 laddr, __be16 lport,
+			       int dif, int sdif);
 void xtcp_lhash_add(struct sock *sk);
 void xtcp_lhash_del(struct sock *sk);
 

@@ -9,9 +9,11 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/filter.h>
 #include <linux/skbuff.h>
 #include <net/ip.h>
 #include <net/protocol.h>
+#include <net/route.h>
 #include <net/sock.h>
 
 #include "fault.h"
@@ -90,10 +92,47 @@ void xtcp_rcv_sk(struct sock *sk, struct sk_buff *skb)
 	bh_unlock_sock(sk);
 }
 
+/* The control block from the header; @payload: bytes after it. */
+static void xtcp_fill_cb(struct sk_buff *skb, unsigned int payload)
+{
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	const struct xtcphdr *th = xtcp_hdr(skb);
+
+	cb->seq = ntohl(th->seq);
+	cb->ack_seq = ntohl(th->ack_seq);
+	cb->flags = th->flags;
+	cb->window = ntohs(th->window);
+	cb->end_seq = cb->seq + payload + !!(th->flags & XTCP_FLAG_SYN) +
+		      !!(th->flags & XTCP_FLAG_FIN);
+}
+
+/*
+ * The socket's filter (SO_ATTACH_FILTER, SO_ATTACH_BPF) and the LSM's
+ * socket_sock_rcv_skb hook, as tcp_filter() runs them: over the whole
+ * segment, header included, which the filter may not trim away. Running
+ * a program writes into skb->cb (bpf_compute_data_pointers()) and the
+ * filter may trim the payload, so the control block is filled again.
+ * False: drop (FilterDrops).
+ */
+static bool xtcp_filter(struct sock *sk, struct sk_buff *skb)
+{
+	unsigned int doff = skb->data - skb_transport_header(skb);
+	int err;
+
+	__skb_push(skb, doff);
+	err = sk_filter_trim_cap(sk, skb, doff);
+	__skb_pull(skb, doff);
+	if (err) {
+		XTCP_INC_STATS(sock_net(sk), FILTER_DROPS);
+		return false;
+	}
+	xtcp_fill_cb(skb, skb->len);
+	return true;
+}
+
 /* Header sanity and checksum; fills the control block. */
 static bool xtcp_validate(struct net *net, struct sk_buff *skb)
 {
-	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	const struct xtcphdr *th;
 	unsigned int doff;
 
@@ -112,14 +151,7 @@ static bool xtcp_validate(struct net *net, struct sk_buff *skb)
 		goto bad;
 	}
 
-	th = xtcp_hdr(skb);
-	cb->seq = ntohl(th->seq);
-	cb->ack_seq = ntohl(th->ack_seq);
-	cb->flags = th->flags;
-	cb->window = ntohs(th->window);
-	cb->end_seq = cb->seq + skb->len - doff +
-		      !!(th->flags & XTCP_FLAG_SYN) +
-		      !!(th->flags & XTCP_FLAG_FIN);
+	xtcp_fill_cb(skb, skb->len - doff);
 	return true;
 bad:
 	XTCP_INC_STATS(net, IN_ERRS);
@@ -148,10 +180,13 @@ static int xtcp_v4_rcv(struct sk_buff *skb)
 		goto drop;
 
 	n = xtcp_ehash_lookup(net, iph->saddr, th->source, iph->daddr,
-			      th->dest);
+			      th->dest, inet_iif(skb), inet_sdif(skb));
 	if (n && n->kind == XTCP_EH_SOCK) {
 		sk = &container_of(n, struct xtcp_sock, eh)->inet.sk;
-		xtcp_rcv_sk(sk, skb);
+		if (xtcp_filter(sk, skb))
+			xtcp_rcv_sk(sk, skb);
+		else
+			kfree_skb(skb);
 		sock_put(sk);
 		return 0;
 	}
@@ -161,10 +196,14 @@ static int xtcp_v4_rcv(struct sk_buff *skb)
 		if (!sk)
 			return 0;
 	} else {
-		sk = xtcp_lhash_lookup(net, iph->daddr, th->dest);
+		sk = xtcp_lhash_lookup(net, iph->daddr, th->dest,
+				       inet_iif(skb), inet_sdif(skb));
 	}
 	if (sk) {
-		xtcp_listen_rcv(sk, skb);
+		if (xtcp_filter(sk, skb))
+			xtcp_listen_rcv(sk, skb);
+		else
+			kfree_skb(skb);
 		sock_put(sk);
 		return 0;
 	}

@@ -28,6 +28,8 @@ struct xtcp_sysctl {
 	int keepalive_intvl_ms;
 	int keepalive_probes;
 	int orphan_retries;
+	int challenge_ack_limit;
+	int invalid_ratelimit_ms;
 };
 
 /*
@@ -47,7 +49,7 @@ struct xtcp_net {
 	struct xtcp_stats __percpu *stats;
 	struct sock *ctl_sk;		/* sends segments that have no socket */
 	atomic_t tw_count;		/* TIME_WAIT buckets alive */
-	/* RFC 5961 challenge ACK budget (output.c). */
+	/* RFC 5961 challenge ACK budget (output.c): this second's, left. */
 	unsigned long challenge_stamp;
 	atomic_t challenge_count;
 	struct xtcp_faults *faults;	/* fault.c: injection rules */

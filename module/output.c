@@ -246,27 +246,78 @@ void xtcp_send_ack(struct sock *sk)
 }
 
 /*
- * RFC 5961 7: at most XTCP_CHALLENGE_PER_SEC challenge ACKs a second per
- * namespace.
+ * At most one ACK per invalid_ratelimit_ms in reply to unacceptable
+ * segments, per socket, TIME_WAIT bucket or request entry (@last: jiffies
+ * of the last one sent, 0 for none), as tcp_invalid_ratelimit: spoofed
+ * segments cannot turn us into an ACK reflector, two confused ends cannot
+ * ACK each other in a loop, and one connection cannot drain the
+ * namespace's challenge budget. True: do not send (OowRateLimited).
+ */
+bool __xtcp_oow_rate_limited(struct net *net, u32 *last)
+{
+	u32 ms = READ_ONCE(xtcp_pernet(net)->sysctl.invalid_ratelimit_ms);
+	u32 now = (u32)jiffies, prev = READ_ONCE(*last);
+
+	if (prev && ms) {
+		s32 elapsed = (s32)(now - prev);
+
+		if (elapsed >= 0 && elapsed < (s32)msecs_to_jiffies(ms)) {
+			XTCP_INC_STATS(net, OOW_RATE_LIMITED);
+			return true;
+		}
+	}
+	WRITE_ONCE(*last, now);
+	return false;
+}
+
+/*
+ * As above, for a reply to @skb. A segment that occupies sequence space
+ * without SYN (data, FIN) is never limited: its ACK is how a peer that
+ * retransmits learns where we stand.
+ */
+bool xtcp_oow_rate_limited(struct net *net, const struct sk_buff *skb,
+			   u32 *last)
+{
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+
+	if (cb->seq != cb->end_seq && !(cb->flags & XTCP_FLAG_SYN))
+		return false;
+	return __xtcp_oow_rate_limited(net, last);
+}
+
+/*
+ * RFC 5961 7: the namespace's challenge ACK budget. Each second it is
+ * drawn anew from [limit/2, limit/2 + limit), so that an off-path
+ * attacker who exhausts it cannot learn from the remainder how many
+ * another connection used (CVE-2016-5696: a fixed, shared count told
+ * whether a guessed 4-tuple existed). challenge_ack_limit INT_MAX: none.
  */
 static bool xtcp_challenge_ack_allowed(struct net *net)
 {
 	struct xtcp_net *xn = xtcp_pernet(net);
+	u32 limit = READ_ONCE(xn->sysctl.challenge_ack_limit);
 	unsigned long now = jiffies / HZ;
 
-	/* A racy reset at a second boundary only grants a few more. */
+	if (limit == INT_MAX)
+		return true;
+	/* A racy refill at a second boundary only grants a few more. */
 	if (READ_ONCE(xn->challenge_stamp) != now) {
+		u32 half = (limit + 1) / 2;
+		u32 draw = (u32)(((u64)get_random_u32() * limit) >> 32);
+
 		WRITE_ONCE(xn->challenge_stamp, now);
-		atomic_set(&xn->challenge_count, 0);
+		atomic_set(&xn->challenge_count, half + draw);
 	}
-	return atomic_inc_return(&xn->challenge_count) <= XTCP_CHALLENGE_PER_SEC;
+	return atomic_dec_if_positive(&xn->challenge_count) >= 0;
 }
 
-/* RFC 5961 challenge ACK, rate-limited per namespace. */
+/* RFC 5961 challenge ACK: rate-limited per socket, then per namespace. */
 void xtcp_send_challenge_ack(struct sock *sk)
 {
 	struct net *net = sock_net(sk);
 
+	if (__xtcp_oow_rate_limited(net, &xtcp_sk(sk)->last_oow_ack))
+		return;
 	if (!xtcp_challenge_ack_allowed(net))
 		return;
 	XTCP_INC_STATS(net, CHALLENGE_ACKS);

@@ -42,6 +42,9 @@ struct xtcp_sock;
 
 void xtcp_send_ack(struct sock *sk);
 void xtcp_send_challenge_ack(struct sock *sk);
+bool __xtcp_oow_rate_limited(struct net *net, u32 *last);
+bool xtcp_oow_rate_limited(struct net *net, const struct sk_buff *skb,
+			   u32 *last);
 void xtcp_send_syn(struct sock *sk);
 void xtcp_send_active_reset(struct sock *sk);
 void xtcp_send_probe(struct sock *sk);

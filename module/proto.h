@@ -69,8 +69,18 @@ struct xtcphdr {
 /* Data and FIN give up after this many retransmissions (TCP's retries2). */
 #define XTCP_DATA_RETRIES	15
 
-/* RFC 5961 7: challenge ACKs a second, per namespace. */
-#define XTCP_CHALLENGE_PER_SEC	1000
+/*
+ * RFC 5961 7: challenge ACKs a second, per namespace, on average (the
+ * challenge_ack_limit sysctl's default; each second's budget is drawn
+ * from [limit/2, limit/2 + limit)). INT_MAX: no namespace budget.
+ */
+#define XTCP_CHALLENGE_ACK_LIMIT	1000
+/*
+ * At most one ACK in this many ms per socket, TIME_WAIT bucket or request
+ * entry in reply to unacceptable segments (invalid_ratelimit_ms's
+ * default, as net.ipv4.tcp_invalid_ratelimit).
+ */
+#define XTCP_INVALID_RATELIMIT_MS	500
 
 /* Limits of socket options and sysctls. */
 /* XTCP_SYNCNT, XTCP_KEEPCNT, syn_retries and keepalive_probes at most */

@@ -10,8 +10,11 @@
  * Lock order: lhash bucket -> queue_lock -> child's socket lock.
  */
 
+#include <linux/cgroup.h>
+#include <linux/filter.h>
 #include <linux/slab.h>
 #include <net/ip.h>
+#include <net/route.h>
 #include <net/sock.h>
 
 #include "compat.h"
@@ -162,11 +165,16 @@ static void xtcp_conn_request(struct sock *lsk, struct sk_buff *skb)
 		goto unlock;
 	req = xtcp_request_find(lxs, skb);
 	if (req) {
-		/* Our SYN-ACK was lost or is late: answer the retransmission. */
+		/*
+		 * Our SYN-ACK was lost or is late: answer the retransmission,
+		 * at most once per invalid_ratelimit_ms (a SYN is never exempt).
+		 */
 		struct xtcp_request copy = *req;
+		bool send = cb->seq == copy.irs &&
+			    !xtcp_oow_rate_limited(net, skb, &req->last_oow_ack);
 
 		spin_unlock_bh(&lxs->queue_lock);
-		if (cb->seq == copy.irs)
+		if (send)
 			xtcp_send_synack(net, &copy);
 		return;
 	}
@@ -218,6 +226,45 @@ unlock:
 }
 
 /*
+ * The child belongs to its listener's cgroup, as TCP's (sk_clone_lock()),
+ * not to whatever sk_alloc() chose in softirq (the root cgroup): cgroup
+ * BPF programs, the net_cls classid and the net_prio index then apply
+ * to it as to the listener.
+ */
+static void xtcp_child_cgroup(struct sock *sk, struct sock *lsk)
+{
+#ifdef CONFIG_SOCK_CGROUP_DATA
+	struct cgroup *old = sock_cgroup_ptr(&sk->sk_cgrp_data);
+	struct cgroup *new = sock_cgroup_ptr(&lsk->sk_cgrp_data);
+
+	/* A socket holds its cgroup and the cgroup's BPF state. */
+	cgroup_get(new);
+	cgroup_bpf_get(new);
+	sk->sk_cgrp_data = lsk->sk_cgrp_data;
+	cgroup_bpf_put(old);
+	cgroup_put(old);
+#endif
+}
+
+/*
+ * The child runs its listener's socket filter, as TCP's does (a clone
+ * shares it): a reference and its option-memory charge, which
+ * __sk_destruct() returns (sk_filter_uncharge()). Softirq, under RCU.
+ */
+static void xtcp_child_filter(struct sock *sk, struct sock *lsk)
+{
+	struct sk_filter *fp;
+
+	rcu_read_lock();
+	fp = rcu_dereference(lsk->sk_filter);
+	if (fp && refcount_inc_not_zero(&fp->refcnt)) {
+		atomic_add(bpf_prog_size(fp->prog->len), &sk->sk_omem_alloc);
+		rcu_assign_pointer(sk->sk_filter, fp);
+	}
+	rcu_read_unlock();
+}
+
+/*
  * Build the child of @lsk for the completed handshake @req. It starts in
  * SYN_RCVD, which the request was accounted in, and moves to ESTABLISHED.
  * Returns it with its own reference, or NULL.
@@ -241,8 +288,13 @@ static struct sock *xtcp_create_child(struct sock *lsk,
 	sk->sk_lingertime = READ_ONCE(lsk->sk_lingertime);
 	sk->sk_rcvtimeo = READ_ONCE(lsk->sk_rcvtimeo);
 	sk->sk_sndtimeo = READ_ONCE(lsk->sk_sndtimeo);
+	/* Who owns it and where it may talk: the listener's, as on TCP. */
 	sk->sk_mark = READ_ONCE(lsk->sk_mark);
 	sk->sk_priority = READ_ONCE(lsk->sk_priority);
+	sk->sk_bound_dev_if = READ_ONCE(lsk->sk_bound_dev_if);
+	sk->sk_uid = lsk->sk_uid;
+	xtcp_child_cgroup(sk, lsk);
+	xtcp_child_filter(sk, lsk);
 	if (sock_flag(lsk, SOCK_LINGER))
 		sock_set_flag(sk, SOCK_LINGER);
 	if (sock_flag(lsk, SOCK_KEEPOPEN))
@@ -301,7 +353,7 @@ static void xtcp_conn_no_request(struct net *net, struct sk_buff *skb)
 	struct sock *child;
 
 	n = xtcp_ehash_lookup(net, iph->saddr, th->source, iph->daddr,
-			      th->dest);
+			      th->dest, inet_iif(skb), inet_sdif(skb));
 	if (n && n->kind == XTCP_EH_SOCK) {
 		child = &container_of(n, struct xtcp_sock, eh)->inet.sk;
 		xtcp_rcv_sk(child, skb);

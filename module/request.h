@@ -36,6 +36,7 @@ struct xtcp_request {
 	__be16			rport;
 	u32			iss;
 	u32			irs;
+	u32			last_oow_ack;	/* jiffies; output.c's rate limit */
 	ktime_t			expires;
 };
 

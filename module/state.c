@@ -732,7 +732,9 @@ static bool xtcp_validate_incoming(struct sock *sk, struct sk_buff *skb)
 		/* RFC 5961 4.2: a SYN is challenged whatever its sequence. */
 		if (flags & XTCP_FLAG_SYN)
 			xtcp_send_challenge_ack(sk);
-		else if (!(flags & XTCP_FLAG_RST))
+		else if (!(flags & XTCP_FLAG_RST) &&
+			 !xtcp_oow_rate_limited(sock_net(sk), skb,
+						&xs->last_oow_ack))
 			xtcp_send_ack(sk);
 		return false;
 	}

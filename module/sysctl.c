@@ -30,6 +30,8 @@ static const struct xtcp_sysctl xtcp_sysctl_defaults = {
 	.keepalive_intvl_ms	= 75000,
 	.keepalive_probes	= 9,
 	.orphan_retries		= 8,
+	.challenge_ack_limit	= XTCP_CHALLENGE_ACK_LIMIT,
+	.invalid_ratelimit_ms	= XTCP_INVALID_RATELIMIT_MS,
 };
 
 static const int xtcp_retries_max = XTCP_RETRIES_MAX;
@@ -68,6 +70,8 @@ static struct ctl_table xtcp_sysctl_template[] = {
 	XTCP_SYSCTL(keepalive_intvl_ms, SYSCTL_ONE, SYSCTL_INT_MAX),
 	XTCP_SYSCTL(keepalive_probes, SYSCTL_ONE, &xtcp_retries_max),
 	XTCP_SYSCTL(orphan_retries, SYSCTL_ONE, &xtcp_retries_max),
+	XTCP_SYSCTL(challenge_ack_limit, SYSCTL_ONE, SYSCTL_INT_MAX),
+	XTCP_SYSCTL(invalid_ratelimit_ms, SYSCTL_ZERO, &xtcp_ms_max),
 	{ }
 };
 

@@ -18,6 +18,8 @@
 
 #include <linux/slab.h>
 #include <linux/timer.h>
+#include <net/ip.h>
+#include <net/route.h>
 #include <net/sock.h>
 
 #include "compat.h"
@@ -130,6 +132,7 @@ void xtcp_time_wait(struct sock *sk)
 	tw->rcv_nxt = xs->rcv_nxt;
 	tw->snd_nxt = xs->snd_nxt;
 	tw->rcv_wnd = xtcp_select_window(sk);
+	tw->last_oow_ack = 0;
 	tw->reuse = sk->sk_reuse;
 	timer_setup(&tw->timer, xtcp_tw_timer, 0);
 
@@ -210,9 +213,11 @@ struct sock *xtcp_tw_rcv(struct xtcp_tw *tw, struct sk_buff *skb)
 		 * protected: keep the bucket and tell the peer where it
 		 * stands (RFC 9293 3.6.1; tcp_v4_rcv()'s TCP_TW_SYN).
 		 */
-		lsk = xtcp_lhash_lookup(net, tw->eh.laddr, tw->eh.lport);
+		lsk = xtcp_lhash_lookup(net, tw->eh.laddr, tw->eh.lport,
+					inet_iif(skb), inet_sdif(skb));
 		if (!lsk) {
-			xtcp_tw_send_ack(tw);
+			if (!xtcp_oow_rate_limited(net, skb, &tw->last_oow_ack))
+				xtcp_tw_send_ack(tw);
 			break;
 		}
 		trace_xtcp_tw_reuse(tw);
@@ -220,7 +225,9 @@ struct sock *xtcp_tw_rcv(struct xtcp_tw *tw, struct sk_buff *skb)
 			XTCP_INC_STATS(net, TIME_WAIT_REUSED);
 		break;
 	case XTCP_TW_ACK:
-		xtcp_tw_send_ack(tw);
+		/* A retransmitted FIN is never limited: it needs our ACK. */
+		if (!xtcp_oow_rate_limited(net, skb, &tw->last_oow_ack))
+			xtcp_tw_send_ack(tw);
 		break;
 	case XTCP_TW_KILL:
 		trace_xtcp_tw_kill(tw);

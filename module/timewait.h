@@ -22,7 +22,7 @@ struct seq_file;
  * (without lockdep), as the timer is a timer_list (2 x MSL needs no
  * nanoseconds), not a 64-byte hrtimer. xtcp_tw_init() checks it.
  */
-#define XTCP_TW_BUCKET_SIZE	112
+#define XTCP_TW_BUCKET_SIZE	120
 
 struct xtcp_tw {
 	struct xtcp_ehnode	eh;
@@ -30,6 +30,7 @@ struct xtcp_tw {
 	refcount_t		refcnt;
 	u32			rcv_nxt;
 	u32			snd_nxt;
+	u32			last_oow_ack;	/* jiffies; output.c's rate limit */
 	u16			rcv_wnd;
 	u8			reuse;
 	union {

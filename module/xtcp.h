@@ -83,6 +83,7 @@ struct xtcp_sock {
 	u32			keepidle_ms;	/* 0: the sysctl */
 	u32			keepintvl_ms;	/* 0: the sysctl */
 	u32			rcv_tstamp;	/* jiffies of the last segment in */
+	u32			last_oow_ack;	/* jiffies; output.c's rate limit */
 
 	/* RTT estimation (RFC 6298) and congestion control (cong.c). */
 	u32			srtt_us;	/* smoothed RTT, us << 3; 0: none */

@@ -34,6 +34,9 @@ FIXTURE_SETUP(net)
 	ASSERT_EQ(0, xtcp_conn_setup(&self->c, variant->veth));
 	ASSERT_EQ(0, xtcp_sysctl_set(&self->c.t, BOTH, "rto_min_ms", 100));
 	ASSERT_EQ(0, xtcp_sysctl_set(&self->c.t, BOTH, "rto_init_ms", 300));
+	/* Every crafted segment gets its answer: no per-socket ACK limit. */
+	ASSERT_EQ(0, xtcp_sysctl_set(&self->c.t, BOTH, "invalid_ratelimit_ms",
+				     0));
 	/* Crafted segments come from the server's side. */
 	self->c.raw = xtcp_raw_socket(&self->c.t, SRV);
 	ASSERT_GE(self->c.raw, 0) TH_LOG("raw socket: %s", strerror(errno));

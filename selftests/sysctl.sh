@@ -26,6 +26,8 @@ keepalive_time_ms	7200000	1	2147483647
 keepalive_intvl_ms	75000	1	2147483647
 keepalive_probes	9	1	127
 orphan_retries	8	1	127
+challenge_ack_limit	1000	1	2147483647
+invalid_ratelimit_ms	500	0	600000
 "
 
 netns_create a
