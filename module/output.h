@@ -64,6 +64,7 @@ static inline void xtcp_push_force(struct sock *sk)
 {
 	__xtcp_push(sk, XTCP_PUSH_FORCE);
 }
+
 bool xtcp_retransmit_head(struct sock *sk);
 bool xtcp_probe_window(struct sock *sk);
 void xtcp_queue_fin(struct sock *sk);

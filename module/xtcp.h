@@ -104,8 +104,7 @@ struct xtcp_sock {
 	u32			total_retrans;
 	u32			fast_retrans;
 	u32			rto_count;
-	u32			rtx_stamp;	/* jiffies of the first retransmission
-						 * of what is outstanding; 0: none */
+	u32			rtx_stamp;	/* jiffies: oldest unacked sent; 0 none */
 
 	/* What TCP_INFO reports (RFC 4898 names). */
 	u64			bytes_sent;	/* payload sent, retransmissions too */
