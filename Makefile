@@ -2,6 +2,8 @@
 #
 # xtcp top-level Makefile.  Kbuild (the module's own build) lives in Kbuild.
 #
+#   make                build xtcp.ko (below) and the preload library
+#   make preload        build/preload/libxtcp-preload.so (scripts/xtcp-run)
 #   make [modules]      build xtcp.ko: for the running kernel when its headers
 #                       are installed (/lib/modules/$(uname -r)/build), else
 #                       for every test-VM kernel series (6.1 and 6.12) into
@@ -60,16 +62,29 @@ define kbuild
 endef
 
 .PHONY: all modules clean install deps check check-debug modules-debug \
-	demo style vm selftests bench \
+	demo style vm selftests bench preload install-tools \
 	$(addprefix modules-,$(SERIES))
 
-all: modules
+all: modules preload
+
+PRELOAD := $(OUT_ROOT)/preload/libxtcp-preload.so
+preload: $(PRELOAD)
+$(PRELOAD): scripts/preload/xtcp-preload.c include/uapi/linux/xtcp.h
+	@mkdir -p $(dir $@)
+	$(CC) -shared -fPIC -O2 -g -Wall -Wextra \
+		-I$(CURDIR)/include/uapi -o $@ $< -ldl -lpthread
+
+# The user tools, for "make install": the preload library and its launcher.
+PREFIX ?= /usr/local
+install-tools: preload
+	install -D -m 0644 $(PRELOAD) $(DESTDIR)$(PREFIX)/lib/xtcp/libxtcp-preload.so
+	install -D -m 0755 scripts/xtcp-run $(DESTDIR)$(PREFIX)/bin/xtcp-run
 
 ifdef OUT
 modules:
 	$(call kbuild,$(OUT),$(KDIR),modules)
 
-install: modules
+install: modules install-tools
 	$(MAKE) -C $(KDIR) M=$(OUT) modules_install
 	depmod -a $(KVER)
 else
@@ -108,7 +123,7 @@ deps:
 	scripts/deps
 
 check: deps
-	$(MAKE) $(addprefix modules-,$(SERIES)) selftests
+	$(MAKE) $(addprefix modules-,$(SERIES)) selftests preload
 	scripts/check
 
 modules-debug:

@@ -10,6 +10,7 @@
 
 #include <linux/hrtimer.h>
 #include <linux/net.h>
+#include <linux/tcp.h>
 #include <net/net_namespace.h>
 
 /*
@@ -63,6 +64,14 @@ xtcp_hrtimer_setup(struct hrtimer *timer,
 #else
 	hrtimer_init(timer, clock, mode);
 	timer->function = fn;
+#endif
+}
+
+/* Since 6.7, struct tcp_info reports the advertised receive window. */
+static inline void xtcp_tcp_info_compat(struct tcp_info *info, u32 rcv_wnd)
+{
+#ifdef XTCP_HAVE_TCP_INFO_RCV_WND
+	info->tcpi_rcv_wnd = rcv_wnd;
 #endif
 }
 

@@ -154,12 +154,43 @@ static const struct xtcp_cong_ops xtcp_newreno = {
 	.in_flight	= xtcp_newreno_in_flight,
 };
 
-/* Choose the algorithm (there is one) and start it. */
+/* The algorithms, and the names they answer to (Linux calls NewReno "reno"). */
+static const struct {
+	const char *name;
+	const struct xtcp_cong_ops *ops;
+} xtcp_cong_names[] = {
+	{ "newreno", &xtcp_newreno },
+	{ "reno", &xtcp_newreno },
+};
+
+const struct xtcp_cong_ops *xtcp_cong_find(const char *name)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(xtcp_cong_names); i++)
+		if (!strcmp(name, xtcp_cong_names[i].name))
+			return xtcp_cong_names[i].ops;
+	return NULL;
+}
+
+/* XTCP_CONGESTION: a synchronized connection restarts with @ops at once. */
+void xtcp_cong_set(struct sock *sk, const struct xtcp_cong_ops *ops)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (xs->ca_ops == ops)
+		return;
+	WRITE_ONCE(xs->ca_ops, ops);
+	ops->init(sk);
+}
+
+/* Start the socket's algorithm, NewReno unless XTCP_CONGESTION chose. */
 void xtcp_cong_init(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	xs->ca_ops = &xtcp_newreno;
+	if (!xs->ca_ops)
+		xs->ca_ops = &xtcp_newreno;
 	xs->ca_ops->init(sk);
 }
 

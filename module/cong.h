@@ -4,7 +4,8 @@
  * struct tcp_congestion_ops: the receive path and the timers report
  * events, the algorithm owns cwnd, ssthresh and ca_state. NewReno
  * (RFC 5681, RFC 6582) is the one algorithm today; another is a second
- * struct xtcp_cong_ops in cong.c, chosen in xtcp_cong_init().
+ * struct xtcp_cong_ops in cong.c with its names in xtcp_cong_names[], which
+ * XTCP_CONGESTION (TCP_CONGESTION) chooses from.
  */
 #ifndef _XTCP_CONG_H
 #define _XTCP_CONG_H
@@ -28,6 +29,8 @@ struct xtcp_cong_ops {
 	u32 (*in_flight)(const struct xtcp_sock *xs);
 };
 
+const struct xtcp_cong_ops *xtcp_cong_find(const char *name);
+void xtcp_cong_set(struct sock *sk, const struct xtcp_cong_ops *ops);
 void xtcp_cong_init(struct sock *sk);
 void xtcp_cong_ack(struct sock *sk, u32 acked, u32 flight);
 void xtcp_cong_dupack(struct sock *sk);

@@ -42,6 +42,10 @@ module_param_named(ipproto, xtcp_ipproto, int, 0444);
 MODULE_PARM_DESC(ipproto, "IPv4 protocol number to use (default "
 		 __stringify(XTCP_IPPROTO_DEFAULT) ", RFC 3692 experimental)");
 
+bool xtcp_report_inet __read_mostly;
+module_param_named(report_inet, xtcp_report_inet, bool, 0644);
+MODULE_PARM_DESC(report_inet, "new sockets report AF_INET in the addresses they return (default off)");
+
 unsigned int xtcp_net_id __read_mostly;
 
 static int __net_init xtcp_net_init(struct net *net)

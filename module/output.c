@@ -237,6 +237,14 @@ static void xtcp_transmit(struct sock *sk, u32 seq, u8 flags,
 		return;
 	}
 	skb_set_owner_w(skb, sk);
+	xs->segs_out++;
+	if (len) {
+		xs->data_segs_out++;
+		xs->bytes_sent += len;
+		if (xtcp_before(seq, xs->snd_nxt))
+			xs->bytes_retrans += len;
+		xs->last_data_sent = jiffies;
+	}
 	ip_queue_xmit(sk, skb, &inet->cork.fl);
 }
 
@@ -481,12 +489,31 @@ static bool xtcp_split_to_window(struct sock *sk, struct sk_buff *skb,
 }
 
 /*
- * Send what the congestion and receive windows allow, in synchronized
- * states only: retransmissions after a timeout first, then new data.
- * Nagle (RFC 896): a segment shorter than the MSS at the tail of the queue
- * waits while data is unacknowledged, unless XTCP_NODELAY.
+ * May a segment shorter than the MSS at the tail of the queue go now?
+ * Nagle (RFC 896): not while data is unacknowledged, unless XTCP_NODELAY;
+ * XTCP_CORK or MSG_MORE: not at all until uncorked or flushed.
  */
-void xtcp_push(struct sock *sk)
+static bool xtcp_partial_ok(const struct xtcp_sock *xs, enum xtcp_push how)
+{
+	switch (how) {
+	case XTCP_PUSH_FORCE:
+		return true;
+	case XTCP_PUSH_MORE:
+		return false;
+	default:
+		if (xs->cork)
+			return false;
+		return xs->nodelay || xs->snd_una == xs->snd_nxt;
+	}
+}
+
+/*
+ * Send what the congestion and receive windows allow, in synchronized
+ * states only: retransmissions after a timeout first, then new data;
+ * @how says whether a partial segment at the tail may go
+ * (xtcp_partial_ok()).
+ */
+void __xtcp_push(struct sock *sk, enum xtcp_push how)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb;
@@ -509,9 +536,9 @@ void xtcp_push(struct sock *sk)
 						  xtcp_after(wnd_end, cb->seq) ?
 						  wnd_end - cb->seq : 0))
 				break;
-			if (skb->len < xs->mss && !xs->nodelay &&
+			if (skb->len < xs->mss &&
 			    skb_queue_is_last(&sk->sk_write_queue, skb) &&
-			    xs->snd_una != xs->snd_nxt)
+			    !xtcp_partial_ok(xs, how))
 				break;
 		}
 		xtcp_send_new(sk, skb);

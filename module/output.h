@@ -49,7 +49,25 @@ void xtcp_send_syn(struct sock *sk);
 void xtcp_send_active_reset(struct sock *sk);
 void xtcp_send_probe(struct sock *sk);
 void xtcp_init_transfer(struct sock *sk);
-void xtcp_push(struct sock *sk);
+/* What a push may do with a partial segment at the tail of the queue. */
+enum xtcp_push {
+	XTCP_PUSH_NORMAL,	/* Nagle and XTCP_CORK decide */
+	XTCP_PUSH_MORE,		/* MSG_MORE: hold it */
+	XTCP_PUSH_FORCE,	/* uncork, XTCP_NODELAY set: send it */
+};
+
+void __xtcp_push(struct sock *sk, enum xtcp_push how);
+
+static inline void xtcp_push(struct sock *sk)
+{
+	__xtcp_push(sk, XTCP_PUSH_NORMAL);
+}
+
+static inline void xtcp_push_force(struct sock *sk)
+{
+	__xtcp_push(sk, XTCP_PUSH_FORCE);
+}
+
 bool xtcp_retransmit_head(struct sock *sk);
 bool xtcp_probe_window(struct sock *sk);
 void xtcp_queue_fin(struct sock *sk);

@@ -42,6 +42,7 @@ struct xtcphdr {
 #define XTCP_WSCALE_MAX		14	/* RFC 7323 */
 
 #define XTCP_WND_MAX		65535	/* the 16-bit field; more with a scale */
+#define XTCP_USER_MSS_MAX	32767	/* XTCP_MAXSEG's limit, as TCP's */
 
 /*
  * The protocol's named constants, in one place (as include/net/tcp.h).
@@ -61,6 +62,7 @@ struct xtcphdr {
 /* Congestion control (RFC 5681, 6582, 6928). */
 #define XTCP_INIT_CWND		10	/* segments */
 #define XTCP_INFINITE_SSTHRESH	0x7fffffff
+#define XTCP_INFO_INFINITE_SSTHRESH 0x7fffffff /* TCP_INFO's "none", in segments */
 #define XTCP_DUPACK_THRESHOLD	3	/* duplicate ACKs that start fast retransmit */
 
 /* Retransmission (RFC 6298). */

@@ -53,7 +53,7 @@ static void xtcp_send_synack(struct net *net, const struct xtcp_request *req)
 		.dport	= req->rport,
 		.seq	= req->iss,
 		.ack	= req->irs + 1,
-		.window	= XTCP_WND_MAX,
+		.window	= req->rcv_wnd,
 		.mss	= req->mss,
 		.wscale	= req->peer_wscale >= 0 ? req->rcv_wscale : -1,
 		.flags	= XTCP_FLAG_SYN | XTCP_FLAG_ACK,
@@ -209,6 +209,10 @@ static void xtcp_conn_request(struct sock *lsk, struct sk_buff *skb)
 	req->snd_wnd = cb->window;
 	req->mss = xtcp_mss_for_mtu(skb->dev ? READ_ONCE(skb->dev->mtu) :
 				   XTCP_MTU_FALLBACK);
+	if (lxs->user_mss)
+		req->mss = min(req->mss, lxs->user_mss);
+	/* As a SYN's: half the buffer the child inherits, never scaled. */
+	req->rcv_wnd = min_t(u32, XTCP_WND_MAX, READ_ONCE(lsk->sk_rcvbuf) / 2);
 	req->queued = true;
 	list_add_tail(&req->node, &lxs->syn_queue);
 	lxs->syn_queue_len++;
@@ -304,6 +308,12 @@ static struct sock *xtcp_create_child(struct sock *lsk,
 	xs->keepidle_ms = lxs->keepidle_ms;
 	xs->keepintvl_ms = lxs->keepintvl_ms;
 	xs->keepcnt = lxs->keepcnt;
+	xs->user_mss = lxs->user_mss;
+	xs->user_timeout_ms = lxs->user_timeout_ms;
+	xs->notsent_lowat = lxs->notsent_lowat;
+	xs->quickack_off = lxs->quickack_off;
+	xs->report_inet = lxs->report_inet;
+	xs->ca_ops = READ_ONCE(lxs->ca_ops);
 
 	sk->sk_rcv_saddr = req->laddr;
 	inet_sk(sk)->inet_saddr = req->laddr;
@@ -322,6 +332,7 @@ static struct sock *xtcp_create_child(struct sock *lsk,
 		xs->rcv_wscale = req->rcv_wscale;
 	}
 	xs->snd_wnd = (u32)XTCP_SKB_CB(skb)->window << xs->snd_wscale;
+	xs->rcv_wnd = req->rcv_wnd;
 	xs->peer_mss = req->peer_mss;
 	xs->mss = min(req->mss, req->peer_mss);
 	xtcp_init_transfer(sk);

@@ -29,6 +29,7 @@ struct xtcp_request {
 	u16			mss;
 	s8			peer_wscale;	/* -1: the peer sent none */
 	u8			rcv_wscale;
+	u16			rcv_wnd;	/* what the SYN-ACK offers */
 	struct sock		*listener;
 	__be32			laddr;
 	__be32			raddr;

@@ -244,6 +244,7 @@ static void xtcp_sock_init(struct sock *sk)
 	xs->rcv_wnd = XTCP_WND_MAX;
 	xs->mss = XTCP_MSS_DEFAULT;
 	xs->peer_mss = XTCP_MSS_DEFAULT;
+	xs->report_inet = READ_ONCE(xtcp_report_inet);
 	xtcp_cong_init(sk);
 	xs->ooo_queue = RB_ROOT;
 	spin_lock_init(&xs->queue_lock);
@@ -485,6 +486,8 @@ static void xtcp_connect_start(struct sock *sk, struct dst_entry *dst)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	xs->mss = xtcp_mss_for_mtu(dst_mtu(dst));
+	if (xs->user_mss)
+		xs->mss = min(xs->mss, xs->user_mss);
 	xs->snd_wscale = 0;
 	xs->rcv_wscale = xtcp_wscale_for(sk);
 	sk_dst_set(sk, dst);
@@ -697,7 +700,7 @@ static int xtcp_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
 	struct inet_sock *inet = inet_sk(sk);
 
 	lock_sock(sk);
-	sin->sin_family = xtcp_family;
+	sin->sin_family = xtcp_sk(sk)->report_inet ? AF_INET : xtcp_family;
 	if (peer) {
 		if (!inet->inet_dport ||
 		    (((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_SYN_SENT)) &&
@@ -715,6 +718,58 @@ static int xtcp_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
 	release_sock(sk);
 	memset(sin->sin_zero, 0, sizeof(sin->sin_zero));
 	return sizeof(*sin);
+}
+
+/*
+ * Enough to read for poll: SO_RCVLOWAT bytes (at least one) in order; the
+ * end of the stream and errors are reported by poll's other checks.
+ */
+static bool xtcp_readable(const struct sock *sk)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	int avail = READ_ONCE(xs->rcv_nxt) - READ_ONCE(xs->copied_seq);
+
+	return avail > 0 && avail >= sock_rcvlowat(sk, 0, INT_MAX);
+}
+
+/*
+ * XTCP_NOTSENT_LOWAT: writable while fewer bytes than the mark are queued
+ * unsent (half of it to wake a writer, as TCP does); 0 means no mark.
+ */
+static bool xtcp_stream_memory_free(const struct sock *sk, int wake)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 lowat = READ_ONCE(xs->notsent_lowat);
+	u32 notsent;
+
+	if (!lowat)
+		return true;
+	notsent = READ_ONCE(xs->write_seq) - READ_ONCE(xs->snd_nxt);
+	return ((u64)notsent << wake) < lowat;
+}
+
+/*
+ * SO_RCVLOWAT (socket locked): a mark the receive buffer can hold, whose
+ * window the buffer grows to unless SO_RCVBUF fixed it (as TCP does;
+ * otherwise a mark above the window would never be reached).
+ */
+static int xtcp_set_rcvlowat(struct sock *sk, int val)
+{
+	bool locked = sk->sk_userlocks & SOCK_RCVBUF_LOCK;
+	int cap = locked ? READ_ONCE(sk->sk_rcvbuf) >> 1 :
+		  READ_ONCE(sysctl_rmem_max);
+
+	val = min(val, cap);
+	WRITE_ONCE(sk->sk_rcvlowat, val ? : 1);
+	if (!locked && 2 * val > READ_ONCE(sk->sk_rcvbuf)) {
+		WRITE_ONCE(sk->sk_rcvbuf, 2 * val);
+		if ((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_FIN_WAIT1 |
+					   TCPF_FIN_WAIT2))
+			xtcp_send_ack(sk);	/* the larger window */
+	}
+	if (xtcp_readable(sk))
+		sk->sk_data_ready(sk);
+	return 0;
 }
 
 /* tcp_poll()'s rules, bit for bit. */
@@ -742,7 +797,7 @@ static __poll_t xtcp_poll(struct file *file, struct socket *sock,
 		mask |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
 
 	if (state != TCP_SYN_SENT && state != TCP_SYN_RECV) {
-		if (!skb_queue_empty_lockless(&sk->sk_receive_queue))
+		if (xtcp_readable(sk))
 			mask |= EPOLLIN | EPOLLRDNORM;
 		if (!(shutdown & SEND_SHUTDOWN)) {
 			if (sk_stream_is_writeable(sk)) {
@@ -896,6 +951,7 @@ static const struct proto_ops xtcp_stream_ops = {
 	.sendmsg	= xtcp_sendmsg,
 	.recvmsg	= xtcp_recvmsg,
 	.mmap		= sock_no_mmap,
+	.set_rcvlowat	= xtcp_set_rcvlowat,
 };
 
 static struct proto xtcp_prot = {
@@ -920,6 +976,7 @@ static struct proto xtcp_prot = {
 	.sysctl_wmem		= xtcp_sysctl_wmem,
 	.sysctl_rmem		= xtcp_sysctl_rmem,
 	.orphan_count		= &xtcp_orphan_count,
+	.stream_memory_free	= xtcp_stream_memory_free,
 };
 
 /* A socket with no struct socket yet (a child), in state 0. */
@@ -942,7 +999,8 @@ static int xtcp_create(struct net *net, struct socket *sock, int protocol,
 
 	if (sock->type != SOCK_STREAM)
 		return -ESOCKTNOSUPPORT;
-	if (protocol && protocol != xtcp_ipproto)
+	/* IPPROTO_TCP too, for programs written for TCP. */
+	if (protocol && protocol != xtcp_ipproto && protocol != IPPROTO_TCP)
 		return -EPROTONOSUPPORT;
 
 	sk = sk_alloc(net, xtcp_family, GFP_KERNEL, &xtcp_prot, kern);

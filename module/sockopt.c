@@ -1,16 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Socket options at every level: SOL_XTCP here, SO_KEEPALIVE's hook for
- * sock_setsockopt(), and everything else passed to IPv4's handlers. Values
- * and errnos follow TCP's options of the same meaning (net/ipv4/tcp.c).
+ * Socket options at every level: SOL_XTCP here, and the same options at
+ * SOL_TCP under TCP's names and numbers (TCP_INFO there in struct
+ * tcp_info's layout), SO_KEEPALIVE's hook for sock_setsockopt(), and the
+ * IP level passed to IPv4's handlers. Values and errnos follow TCP's
+ * options of the same meaning (net/ipv4/tcp.c).
  * Adding an option: its number in include/uapi/linux/xtcp.h, a case in
- * both switches below, a line in Documentation/protocol.md.
+ * xtcp_set_opt() and in xtcp_getsockopt(), a line in
+ * Documentation/protocol.md.
  */
 
+#include <linux/tcp.h>
 #include <linux/uaccess.h>
 #include <net/ip.h>
 #include <net/sock.h>
 
+#include "compat.h"
+#include "cong.h"
 #include "netns.h"
 #include "output.h"
 #include "proto.h"
@@ -61,65 +67,128 @@ static int xtcp_ip_setsockopt_allowed(int optname)
 	}
 }
 
+/* TCP_CONGESTION: the name is a string, not an int. */
+static int xtcp_set_congestion(struct sock *sk, sockptr_t optval,
+			       unsigned int optlen)
+{
+	char name[XTCP_CA_NAME_MAX];
+	const struct xtcp_cong_ops *ops;
+	long n;
+
+	if (optlen < 1)
+		return -EINVAL;
+	n = strncpy_from_sockptr(name, optval,
+				 min_t(long, XTCP_CA_NAME_MAX - 1, optlen));
+	if (n < 0)
+		return -EFAULT;
+	name[n] = 0;
+	ops = xtcp_cong_find(name);
+	if (!ops)
+		return -ENOENT;
+	lock_sock(sk);
+	xtcp_cong_set(sk, ops);
+	release_sock(sk);
+	return 0;
+}
+
+/*
+ * The options of SOL_XTCP and, under TCP's names, of SOL_TCP: @tcp says
+ * which level asked (xtcp's own options exist only at SOL_XTCP).
+ */
+static int xtcp_set_opt(struct sock *sk, bool tcp, int optname, int val)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	switch (optname) {
+	case XTCP_NODELAY:
+		xs->nodelay = !!val;
+		if (val)
+			xtcp_push_force(sk);
+		return 0;
+	case XTCP_MAXSEG:
+		if (val && (val < XTCP_MSS_MIN || val > XTCP_USER_MSS_MAX))
+			return -EINVAL;
+		xs->user_mss = val;
+		return 0;
+	case XTCP_CORK:
+		xs->cork = !!val;
+		if (!val)
+			xtcp_push_force(sk);
+		return 0;
+	case XTCP_KEEPIDLE:
+	case XTCP_KEEPINTVL:
+		if (val < 1 || val > XTCP_MAX_KEEP_S)
+			return -EINVAL;
+		if (optname == XTCP_KEEPIDLE)
+			xs->keepidle_ms = val * MSEC_PER_SEC;
+		else
+			xs->keepintvl_ms = val * MSEC_PER_SEC;
+		xtcp_timer_keepalive_changed(sk);
+		return 0;
+	case XTCP_KEEPCNT:
+		if (val < 1 || val > XTCP_RETRIES_MAX)
+			return -EINVAL;
+		xs->keepcnt = val;
+		return 0;
+	case XTCP_SYNCNT:
+		if (val < 1 || val > XTCP_RETRIES_MAX)
+			return -EINVAL;
+		xs->syn_retries = val;
+		return 0;
+	case XTCP_LINGER2:
+		if (val < 0)
+			xs->linger2 = -1;
+		else
+			xs->linger2 = min(val, XTCP_LINGER2_MAX_S);
+		return 0;
+	case XTCP_QUICKACK:
+		xs->quickack_off = !val;
+		if (val) {
+			xs->quickack = 1;
+			if (xs->ack_pending)
+				xtcp_send_ack(sk);
+		}
+		return 0;
+	case XTCP_USER_TIMEOUT:
+		if (val < 0)
+			return -EINVAL;
+		xs->user_timeout_ms = val;
+		return 0;
+	case XTCP_NOTSENT_LOWAT:
+		WRITE_ONCE(xs->notsent_lowat, val);
+		sk->sk_write_space(sk);
+		return 0;
+	case XTCP_REPORT_INET:
+		if (tcp)
+			break;
+		xs->report_inet = !!val;
+		return 0;
+	}
+	return -ENOPROTOOPT;
+}
+
 int xtcp_setsockopt(struct socket *sock, int level, int optname,
 		    sockptr_t optval, unsigned int optlen)
 {
 	struct sock *sk = sock->sk;
-	struct xtcp_sock *xs = xtcp_sk(sk);
-	int val, err = 0;
+	int val, err;
 
 	if (level == SOL_IP) {
 		err = xtcp_ip_setsockopt_allowed(optname);
 		return err ? : ip_setsockopt(sk, level, optname, optval,
 					     optlen);
 	}
-	if (level != SOL_XTCP)
+	if (level != SOL_XTCP && level != SOL_TCP)
 		return -ENOPROTOOPT;
+	if (optname == XTCP_CONGESTION)
+		return xtcp_set_congestion(sk, optval, optlen);
 	if (optlen < sizeof(int))
 		return -EINVAL;
 	if (copy_from_sockptr(&val, optval, sizeof(val)))
 		return -EFAULT;
 
 	lock_sock(sk);
-	switch (optname) {
-	case XTCP_NODELAY:
-		xs->nodelay = !!val;
-		if (val)
-			xtcp_push(sk);
-		break;
-	case XTCP_KEEPIDLE:
-	case XTCP_KEEPINTVL:
-		if (val < 1 || val > XTCP_MAX_KEEP_S) {
-			err = -EINVAL;
-			break;
-		}
-		if (optname == XTCP_KEEPIDLE)
-			xs->keepidle_ms = val * MSEC_PER_SEC;
-		else
-			xs->keepintvl_ms = val * MSEC_PER_SEC;
-		xtcp_timer_keepalive_changed(sk);
-		break;
-	case XTCP_KEEPCNT:
-		if (val < 1 || val > XTCP_RETRIES_MAX)
-			err = -EINVAL;
-		else
-			xs->keepcnt = val;
-		break;
-	case XTCP_SYNCNT:
-		if (val < 1 || val > XTCP_RETRIES_MAX)
-			err = -EINVAL;
-		else
-			xs->syn_retries = val;
-		break;
-	case XTCP_LINGER2:
-		if (val < 0)
-			xs->linger2 = -1;
-		else
-			xs->linger2 = min(val, XTCP_LINGER2_MAX_S);
-		break;
-	default:
-		err = -ENOPROTOOPT;
-	}
+	err = xtcp_set_opt(sk, level == SOL_TCP, optname, val);
 	release_sock(sk);
 	return err;
 }
@@ -159,16 +228,111 @@ static void xtcp_get_info(struct sock *sk, struct xtcp_info *info)
 	release_sock(sk);
 }
 
+/* Segments of @mss in @bytes, rounded up, as TCP counts its windows. */
+static u32 xtcp_segs(u32 bytes, u16 mss)
+{
+	return mss ? DIV_ROUND_UP(bytes, mss) : 0;
+}
+
+static u32 xtcp_ago_ms(u32 stamp)
+{
+	return stamp ? jiffies_to_msecs(jiffies - stamp) : 0;
+}
+
+/*
+ * struct tcp_info for TCP_INFO at SOL_TCP: every field xtcp keeps, in
+ * TCP's units (windows in segments, times in us, ages in ms); fields for
+ * mechanisms xtcp lacks (SACK, pacing, delivery rate, ...) stay zero.
+ */
+static void xtcp_get_tcp_info(struct sock *sk, struct tcp_info *info)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct dst_entry *dst;
+	bool synced;
+
+	memset(info, 0, sizeof(*info));
+	lock_sock(sk);
+	synced = !((1 << sk->sk_state) &
+		   (TCPF_CLOSE | TCPF_LISTEN | TCPF_SYN_SENT));
+	info->tcpi_state = sk->sk_state;
+	info->tcpi_ca_state = xs->ca_state;
+	info->tcpi_retransmits = xs->retransmits;
+	info->tcpi_probes = xs->probes;
+	info->tcpi_backoff = xs->backoff;
+	if (xs->snd_wscale || xs->rcv_wscale) {
+		info->tcpi_options |= TCPI_OPT_WSCALE;
+		info->tcpi_snd_wscale = xs->snd_wscale;
+		info->tcpi_rcv_wscale = xs->rcv_wscale;
+	}
+	info->tcpi_rto = xs->rto_us;
+	info->tcpi_ato = READ_ONCE(xtcp_pernet(sock_net(sk))->sysctl.delack_ms) *
+			 USEC_PER_MSEC;
+	info->tcpi_snd_mss = xs->mss;
+	info->tcpi_rcv_mss = xs->peer_mss;
+	info->tcpi_advmss = xs->user_mss ? : xs->mss;
+	if (sk->sk_state == TCP_LISTEN) {
+		/* TCP's convention: the queues' lengths. */
+		info->tcpi_unacked = READ_ONCE(sk->sk_ack_backlog);
+		info->tcpi_sacked = READ_ONCE(sk->sk_max_ack_backlog);
+	} else if (synced) {
+		info->tcpi_unacked = xtcp_segs(xs->snd_nxt - xs->snd_una,
+					       xs->mss);
+	}
+	info->tcpi_last_data_sent = xtcp_ago_ms(xs->last_data_sent);
+	info->tcpi_last_data_recv = xtcp_ago_ms(xs->last_data_recv);
+	info->tcpi_last_ack_recv = synced ? xtcp_ago_ms(xs->rcv_tstamp) : 0;
+	dst = __sk_dst_get(sk);
+	info->tcpi_pmtu = dst ? dst_mtu(dst) : 0;
+	info->tcpi_rcv_ssthresh = xs->rcv_wnd;
+	info->tcpi_rtt = xs->srtt_us >> 3;
+	info->tcpi_rttvar = xs->rttvar_us >> 2;
+	info->tcpi_snd_ssthresh = xs->ssthresh >= XTCP_INFINITE_SSTHRESH ?
+				  XTCP_INFO_INFINITE_SSTHRESH :
+				  xtcp_segs(xs->ssthresh, xs->mss);
+	info->tcpi_snd_cwnd = xtcp_segs(xs->cwnd, xs->mss);
+	info->tcpi_reordering = XTCP_DUPACK_THRESHOLD;
+	info->tcpi_rcv_space = READ_ONCE(sk->sk_rcvbuf) / 2;
+	info->tcpi_total_retrans = xs->total_retrans;
+	info->tcpi_bytes_acked = xs->bytes_acked;
+	info->tcpi_bytes_received = xs->bytes_received;
+	info->tcpi_segs_out = xs->segs_out;
+	info->tcpi_segs_in = xs->segs_in;
+	if (synced)
+		info->tcpi_notsent_bytes = xs->write_seq - xs->snd_nxt -
+					   xs->fin_queued;
+	info->tcpi_min_rtt = ~0U;
+	info->tcpi_data_segs_in = xs->data_segs_in;
+	info->tcpi_data_segs_out = xs->data_segs_out;
+	info->tcpi_bytes_sent = xs->bytes_sent;
+	info->tcpi_bytes_retrans = xs->bytes_retrans;
+	info->tcpi_snd_wnd = xs->snd_wnd;
+	xtcp_tcp_info_compat(info, xs->rcv_wnd);
+	release_sock(sk);
+}
+
+static int xtcp_put_opt(char __user *optval, int __user *optlen,
+			const void *val, int len, unsigned int size)
+{
+	len = min_t(unsigned int, len, size);
+	if (put_user(len, optlen) || copy_to_user(optval, val, len))
+		return -EFAULT;
+	return 0;
+}
+
 int xtcp_getsockopt(struct socket *sock, int level, int optname,
 		    char __user *optval, int __user *optlen)
 {
 	struct sock *sk = sock->sk;
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	const struct xtcp_sysctl *sc = &xtcp_pernet(sock_net(sk))->sysctl;
-	struct xtcp_info info;
+	char name[XTCP_CA_NAME_MAX] = {};
+	union {
+		struct xtcp_info x;
+		struct tcp_info t;
+	} info;
 	int val, len;
 
-	if (level != SOL_XTCP)
+	if (level != SOL_XTCP && level != SOL_TCP)
 		return ip_getsockopt(sk, level, optname, optval, optlen);
 	if (get_user(len, optlen))
 		return -EFAULT;
@@ -177,13 +341,29 @@ int xtcp_getsockopt(struct socket *sock, int level, int optname,
 
 	switch (optname) {
 	case XTCP_INFO:
-		xtcp_get_info(sk, &info);
-		len = min_t(unsigned int, len, sizeof(info));
-		if (put_user(len, optlen) || copy_to_user(optval, &info, len))
-			return -EFAULT;
-		return 0;
+		if (level == SOL_TCP) {
+			xtcp_get_tcp_info(sk, &info.t);
+			return xtcp_put_opt(optval, optlen, &info.t, len,
+					    sizeof(info.t));
+		}
+		xtcp_get_info(sk, &info.x);
+		return xtcp_put_opt(optval, optlen, &info.x, len,
+				    sizeof(info.x));
+	case XTCP_CONGESTION:
+		strscpy(name, READ_ONCE(xs->ca_ops)->name, sizeof(name));
+		return xtcp_put_opt(optval, optlen, name, len, sizeof(name));
 	case XTCP_NODELAY:
 		val = xs->nodelay;
+		break;
+	case XTCP_MAXSEG:
+		/* TCP's answer: the cap while unconnected, else the MSS. */
+		val = xs->mss;
+		if (xs->user_mss &&
+		    ((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN)))
+			val = xs->user_mss;
+		break;
+	case XTCP_CORK:
+		val = xs->cork;
 		break;
 	case XTCP_KEEPIDLE:
 		val = (xs->keepidle_ms ? :
@@ -204,13 +384,24 @@ int xtcp_getsockopt(struct socket *sock, int level, int optname,
 		if (!val)
 			val = READ_ONCE(sc->fin_timeout_ms) / MSEC_PER_SEC;
 		break;
+	case XTCP_QUICKACK:
+		val = !xs->quickack_off;
+		break;
+	case XTCP_USER_TIMEOUT:
+		val = xs->user_timeout_ms;
+		break;
+	case XTCP_NOTSENT_LOWAT:
+		val = READ_ONCE(xs->notsent_lowat);
+		break;
+	case XTCP_REPORT_INET:
+		if (level == SOL_TCP)
+			return -ENOPROTOOPT;
+		val = xs->report_inet;
+		break;
 	default:
 		return -ENOPROTOOPT;
 	}
-	len = min_t(unsigned int, len, sizeof(int));
-	if (put_user(len, optlen) || copy_to_user(optval, &val, len))
-		return -EFAULT;
-	return 0;
+	return xtcp_put_opt(optval, optlen, &val, len, sizeof(int));
 }
 
 /* SO_KEEPALIVE, with the socket locked, before SOCK_KEEPOPEN changes. */

@@ -122,6 +122,7 @@ static void xtcp_clean_acked(struct sock *sk, u32 ack)
 	if (n && !karn)
 		xtcp_timer_rtt_sample(sk, (u32)div_u64(ktime_get_ns(),
 						       NSEC_PER_USEC) - sent);
+	xs->bytes_acked += ack - xs->snd_una;
 	xs->snd_una = ack;
 	if (!sock_flag(sk, SOCK_DEAD))
 		sk->sk_write_space(sk);
@@ -833,7 +834,9 @@ static bool xtcp_ack(struct sock *sk, const struct sk_buff *skb)
 static bool xtcp_rcv_data(struct sock *sk, struct sk_buff *skb)
 {
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	struct xtcp_sock *xs = xtcp_sk(sk);
 	bool fin = cb->flags & XTCP_FLAG_FIN;
+	u32 rcv_nxt = xs->rcv_nxt;
 	int dq;
 
 	switch (sk->sk_state) {
@@ -841,7 +844,7 @@ static bool xtcp_rcv_data(struct sock *sk, struct sk_buff *skb)
 	case TCP_FIN_WAIT2:
 		/* Data after close(): nobody will read it (RFC 9293). */
 		if ((sk->sk_shutdown & RCV_SHUTDOWN) &&
-		    xtcp_after(cb->end_seq - fin, xtcp_sk(sk)->rcv_nxt)) {
+		    xtcp_after(cb->end_seq - fin, xs->rcv_nxt)) {
 			xtcp_send_active_reset(sk);
 			xtcp_reset(sk);
 			return false;
@@ -849,6 +852,7 @@ static bool xtcp_rcv_data(struct sock *sk, struct sk_buff *skb)
 		fallthrough;
 	case TCP_ESTABLISHED:
 		dq = xtcp_data_queue(sk, skb);
+		xs->bytes_received += xs->rcv_nxt - rcv_nxt;
 		break;
 	default:
 		dq = XTCP_DQ_ACK_NOW;	/* after the peer's FIN: a duplicate */
@@ -880,6 +884,13 @@ drop:
 
 void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 {
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->segs_in++;
+	if (skb->len) {
+		xs->data_segs_in++;
+		xs->last_data_recv = jiffies;
+	}
 	switch (sk->sk_state) {
 	case TCP_CLOSE:
 	case TCP_LISTEN:

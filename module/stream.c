@@ -49,12 +49,13 @@ static int xtcp_append_new(struct sock *sk, struct msghdr *msg)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb;
-	size_t copy;
+	size_t copy, room;
 
 	copy = min_t(size_t, msg_data_left(msg), xs->mss);
-	skb = alloc_skb(XTCP_SKB_HEADROOM +
-			max_t(size_t, copy, min_t(u32, xs->mss,
-						  XTCP_COALESCE_MAX)),
+	/* Corked writes fill whole segments; others leave room to coalesce. */
+	room = (xs->cork || (msg->msg_flags & MSG_MORE)) ? xs->mss :
+	       min_t(u32, xs->mss, XTCP_COALESCE_MAX);
+	skb = alloc_skb(XTCP_SKB_HEADROOM + max_t(size_t, copy, room),
 			sk->sk_allocation);
 	if (!skb)
 		return -ENOMEM;
@@ -124,13 +125,14 @@ int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 		if (err)
 			goto do_error;
 	}
-	xtcp_push(sk);
+	__xtcp_push(sk, flags & MSG_MORE ? XTCP_PUSH_MORE : XTCP_PUSH_NORMAL);
 	release_sock(sk);
 	return copied;
 
 do_error:
 	if (copied) {
-		xtcp_push(sk);
+		__xtcp_push(sk, flags & MSG_MORE ? XTCP_PUSH_MORE :
+			    XTCP_PUSH_NORMAL);
 		release_sock(sk);
 		return copied;
 	}

@@ -116,15 +116,44 @@ static void xtcp_timer_fail(struct sock *sk)
 		sk_error_report(sk);
 }
 
+/*
+ * XTCP_USER_TIMEOUT: ms since what is outstanding was first sent (or the
+ * first probe), 0 if the option is off; *@left: what remains of it.
+ */
+static bool xtcp_user_timed_out(const struct sock *sk, u64 *left_us)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 limit = READ_ONCE(xs->user_timeout_ms), elapsed;
+
+	if (!limit || !xs->rtx_stamp)
+		return false;
+	elapsed = jiffies_to_msecs(jiffies - xs->rtx_stamp);
+	if (left_us)
+		*left_us = elapsed < limit ?
+			   (u64)(limit - elapsed) * USEC_PER_MSEC : 0;
+	return elapsed >= limit;
+}
+
+/* Start the clock XTCP_USER_TIMEOUT measures (0 means stopped). */
+static void xtcp_rtx_stamp(struct xtcp_sock *xs)
+{
+	xs->rtx_stamp = jiffies ? : 1;
+}
+
 static void xtcp_backoff(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
+	u64 us, left;
 
 	xs->retransmits++;
 	xs->backoff++;
 	xs->rto_us = xtcp_rto_backoff_us(sock_net(sk), xs->rto_us, 1);
 	xtcp_trace_retransmit(sk);
-	xtcp_timer_arm(sk, XTCP_TIMER_RETRANS, xs->rto_us);
+	us = xs->rto_us;
+	/* Never sleep past the user timeout (TCP clamps the same way). */
+	if (xs->user_timeout_ms && !xtcp_user_timed_out(sk, &left))
+		us = clamp_t(u64, left, 1, us);
+	xtcp_timer_arm(sk, XTCP_TIMER_RETRANS, us);
 }
 
 static bool xtcp_keepalive_state(const struct sock *sk)
@@ -185,7 +214,9 @@ static void xtcp_keepalive_timer(struct sock *sk)
 		return;
 	}
 	cnt = xs->keepcnt ? : READ_ONCE(xtcp_sysctl(sk)->keepalive_probes);
-	if (xs->probes >= cnt) {
+	/* With XTCP_USER_TIMEOUT, the silence decides, not the count. */
+	if (xs->user_timeout_ms ?
+	    xs->probes && idle >= xs->user_timeout_ms : xs->probes >= cnt) {
 		XTCP_INC_STATS(net, KEEPALIVE_TIMEOUTS);
 		xtcp_send_active_reset(sk);
 		xtcp_timer_fail(sk);
@@ -222,7 +253,7 @@ static void xtcp_persist_timer(struct sock *sk)
 			return;
 		}
 	}
-	if (xs->probes >= XTCP_DATA_RETRIES) {
+	if (xs->probes >= XTCP_DATA_RETRIES || xtcp_user_timed_out(sk, NULL)) {
 		xtcp_timer_fail(sk);
 		return;
 	}
@@ -272,7 +303,8 @@ static void xtcp_retransmit_timer(struct sock *sk)
 				return;
 			limit = xtcp_orphan_retries(sk);
 		}
-		if (xs->retransmits >= limit) {
+		if (xs->user_timeout_ms ? xtcp_user_timed_out(sk, NULL) :
+		    xs->retransmits >= limit) {
 			if (sock_flag(sk, SOCK_DEAD))
 				XTCP_INC_STATS(net, ORPHAN_ABORTS);
 			xtcp_timer_fail(sk);
@@ -418,8 +450,10 @@ void xtcp_timer_data_sent(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	if (xs->timer_kind != XTCP_TIMER_RETRANS)
+	if (xs->timer_kind != XTCP_TIMER_RETRANS) {
+		xtcp_rtx_stamp(xs);
 		xtcp_timer_arm(sk, XTCP_TIMER_RETRANS, xs->rto_us);
+	}
 }
 
 void xtcp_timer_window_closed(struct sock *sk)
@@ -429,6 +463,7 @@ void xtcp_timer_window_closed(struct sock *sk)
 	if (xs->timer_kind == XTCP_TIMER_NONE ||
 	    xs->timer_kind == XTCP_TIMER_KEEPALIVE) {
 		xs->backoff = 0;
+		xtcp_rtx_stamp(xs);
 		xtcp_timer_arm(sk, XTCP_TIMER_PROBE, xs->rto_us);
 	}
 }
@@ -442,9 +477,11 @@ void xtcp_timer_ack_received(struct sock *sk)
 	xs->backoff = 0;
 	xs->rto_us = xtcp_rto_base_us(sk);
 	if (xs->snd_una != xs->snd_nxt) {
+		xtcp_rtx_stamp(xs);
 		xtcp_timer_arm(sk, XTCP_TIMER_RETRANS, xs->rto_us);
 		return;
 	}
+	xs->rtx_stamp = 0;
 	if (xs->timer_kind == XTCP_TIMER_RETRANS ||
 	    xs->timer_kind == XTCP_TIMER_PROBE)
 		xtcp_timer_stop_main(sk);

@@ -16,6 +16,7 @@
 /* Module parameters, fixed once the module has loaded. */
 extern int xtcp_family;
 extern int xtcp_ipproto;
+extern bool xtcp_report_inet;
 
 /* What the socket's main hrtimer is doing (timer.c). */
 enum xtcp_timer_kind {
@@ -64,7 +65,14 @@ struct xtcp_sock {
 	u8			fin_queued:1,
 				nodelay:1,
 				ack_pending:1,	/* an ACK is owed (delayed) */
-				quickack:1;	/* ACK the next segment at once */
+				quickack:1,	/* ACK the next segment at once */
+				cork:1,		/* XTCP_CORK: hold partial segments */
+				quickack_off:1,	/* XTCP_QUICKACK was set to 0 */
+				report_inet:1;	/* names carry AF_INET */
+	u16			user_mss;	/* XTCP_MAXSEG; 0: none */
+	u8			defer_accept;	/* SYN-ACKs to wait for data; 0: off */
+	u32			user_timeout_ms; /* XTCP_USER_TIMEOUT; 0: retries */
+	u32			notsent_lowat;	/* XTCP_NOTSENT_LOWAT; 0: none */
 	u8			syn_retries;	/* XTCP_SYNCNT; 0: the sysctl */
 	int			linger2;	/* XTCP_LINGER2 in s; 0: sysctl, <0 off */
 	struct sk_buff		*send_head;	/* first skb never transmitted */
@@ -99,6 +107,19 @@ struct xtcp_sock {
 	u32			total_retrans;
 	u32			fast_retrans;
 	u32			rto_count;
+	u32			rtx_stamp;	/* jiffies: oldest unacked sent; 0 none */
+
+	/* What TCP_INFO reports (RFC 4898 names). */
+	u64			bytes_sent;	/* payload sent, retransmissions too */
+	u64			bytes_retrans;
+	u64			bytes_acked;
+	u64			bytes_received;
+	u32			segs_out;
+	u32			segs_in;
+	u32			data_segs_out;
+	u32			data_segs_in;
+	u32			last_data_sent;	/* jiffies */
+	u32			last_data_recv;	/* jiffies */
 
 	/* Receive side. */
 	u32			rcv_wup;	/* rcv_nxt at the last advertisement */

@@ -49,16 +49,38 @@ enum {
 	XTCP_MAX_STATES	/* one past the last state */
 };
 
-/* Level for xtcp's own socket options; the numbers equal TCP's. */
+/*
+ * Level for xtcp's own socket options. The numbers and meanings equal
+ * TCP's, and the same options are taken at level IPPROTO_TCP (SOL_TCP)
+ * with TCP's names, so that programs written for TCP work unchanged;
+ * there TCP_INFO answers with struct tcp_info. Options numbered from 100
+ * are xtcp's own and exist only at SOL_XTCP.
+ */
 #define SOL_XTCP		299
 
 #define XTCP_NODELAY		1	/* int: 1 turns Nagle's algorithm off */
+#define XTCP_MAXSEG		2	/* int 88..32767: MSS cap, 0 none */
+#define XTCP_CORK		3	/* int: 1 holds partial segments */
 #define XTCP_KEEPIDLE		4	/* int s: idle time before keepalive probes */
 #define XTCP_KEEPINTVL		5	/* int s: between keepalive probes */
 #define XTCP_KEEPCNT		6	/* int: unanswered probes before ETIMEDOUT */
 #define XTCP_SYNCNT		7	/* int 1..127: SYN retransmissions */
 #define XTCP_LINGER2		8	/* int s: orphan FIN_WAIT_2 lifetime, <0 none */
 #define XTCP_INFO		11	/* struct xtcp_info, read only */
+#define XTCP_QUICKACK		12	/* int: 1 ACKs at once, read: 1 unless 0 set */
+#define XTCP_CONGESTION		13	/* char[16]: algorithm name */
+#define XTCP_USER_TIMEOUT	18	/* int ms: unacknowledged data aborts after */
+#define XTCP_NOTSENT_LOWAT	25	/* int: writable below this many unsent bytes */
+
+/*
+ * int: 1 reports AF_INET in the addresses a socket returns (getsockname,
+ * getpeername, accept), for programs that check sa_family; the module
+ * parameter report_inet is the default of new sockets.
+ */
+#define XTCP_REPORT_INET	100
+
+/* The name XTCP_CONGESTION reads and takes (TCP's "reno" is taken too). */
+#define XTCP_CA_NAME_MAX	16
 
 /* getsockopt(SOL_XTCP, XTCP_INFO); a shorter buffer gets a prefix. */
 struct xtcp_info {
