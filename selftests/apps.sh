@@ -119,8 +119,9 @@ sent, rcvd = e["sum_sent"]["bytes"], e["sum_received"]["bytes"]
 print("sent %d received %d retransmits %s" % (sent, rcvd, e["sum_sent"].get("retransmits")))
 # iperf3 counts what the sender wrote and what the receiver read before
 # the end of the test: what was still queued in the two sockets' buffers
-# then (a few hundred KiB) is sent but not received, on TCP as on xtcp.
-if sent <= 0 or rcvd > sent or sent - rcvd > 4 << 20:
+# then is sent but not received, on TCP as on xtcp: at most the largest
+# send and receive buffers (TCP autotunes to 4 + 6 MiB by default).
+if sent <= 0 or rcvd > sent or sent - rcvd > 16 << 20:
     sys.exit("bytes sent and received disagree")
 if "retransmits" not in e["sum_sent"]:
     sys.exit("no retransmits field: TCP_INFO not read")
