@@ -78,20 +78,20 @@ _ksft_result() {	# STATUS DESC [DIRECTIVE]
 }
 
 _ksft_run() {	# WANT DESC CMD...
-	local want=$1 desc=$2 out rc
+	local _want=$1 _desc=$2 _out _rc
 	shift 2
-	out=$(mktemp "${TMPDIR:-/tmp}/ksft.XXXXXX")
-	"$@" >"$out" 2>&1
-	rc=$?
-	if { [ "$want" = ok ] && [ $rc -eq 0 ]; } ||
-	   { [ "$want" = fail ] && [ $rc -ne 0 ]; }; then
-		_ksft_result pass "$desc"
+	_out=$(mktemp "${TMPDIR:-/tmp}/ksft.XXXXXX")
+	"$@" >"$_out" 2>&1
+	_rc=$?
+	if { [ "$_want" = ok ] && [ $_rc -eq 0 ]; } ||
+	   { [ "$_want" = fail ] && [ $_rc -ne 0 ]; }; then
+		_ksft_result pass "$_desc"
 	else
-		sed 's/^/# /' "$out"
-		echo "# '$*' exited $rc, expected $([ "$want" = ok ] && echo 0 || echo non-zero)"
-		_ksft_result fail "$desc"
+		sed 's/^/# /' "$_out"
+		echo "# '$*' exited $_rc, expected $([ "$_want" = ok ] && echo 0 || echo non-zero)"
+		_ksft_result fail "$_desc"
 	fi
-	rm -f "$out"
+	rm -f "$_out"
 	return 0
 }
 

@@ -54,13 +54,20 @@ void xtcp_sleep_ms(long ms)
 
 int xtcp_sh(const char *fmt, ...)
 {
-	char cmd[512];
+	char body[960], cmd[1024];
 	va_list ap;
+	int n;
 
 	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	n = vsnprintf(body, sizeof(body), fmt, ap);
 	va_end(ap);
-	strncat(cmd, " >/dev/null 2>&1", sizeof(cmd) - strlen(cmd) - 1);
+	/* A truncated command would run something else: refuse it. */
+	if (n < 0 || (size_t)n >= sizeof(body)) {
+		fprintf(stderr, "xtcp_sh: command too long: %.60s...\n", body);
+		return -1;
+	}
+	/* Braces, so the redirection covers a whole list, not its last command. */
+	snprintf(cmd, sizeof(cmd), "{ %s\n} >/dev/null 2>&1", body);
 	return system(cmd) == 0 ? 0 : -1;
 }
 
