@@ -148,7 +148,7 @@ void xtcp_rcv_rtt_measure(struct sock *sk)
 	m = max(m, 1U);
 	if (!xs->rcv_rtt_us || m < xs->rcv_rtt_us)
 		xs->rcv_rtt_us = m;
-	xs->rcv_rtt_seq = xs->rcv_nxt + max(xs->rcv_wnd, (u32)xs->mss);
+	xs->rcv_rtt_seq = xs->rcv_nxt + max_t(u32, xs->rcv_wnd, xs->mss);
 	xs->rcv_rtt_time_us = now;
 }
 
