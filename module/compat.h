@@ -12,6 +12,11 @@
 #include <linux/net.h>
 #include <linux/tcp.h>
 #include <net/net_namespace.h>
+#include <net/sock.h>
+/* Since 6.10, the protocol memory helpers have a header of their own. */
+#ifdef XTCP_HAVE_PROTO_MEMORY_H
+#include <net/proto_memory.h>
+#endif
 
 /*
  * Since 6.6 sysctl tables are sized by the caller, and register_net_sysctl()
@@ -66,6 +71,13 @@ xtcp_hrtimer_setup(struct hrtimer *timer,
 	timer->function = fn;
 #endif
 }
+
+/* Since 6.11, sysctl handlers take a const table. */
+#ifdef XTCP_HAVE_CONST_CTL_TABLE
+#define xtcp_ctl_table	const struct ctl_table
+#else
+#define xtcp_ctl_table	struct ctl_table
+#endif
 
 /* Since 6.7, struct tcp_info reports the advertised receive window. */
 static inline void xtcp_tcp_info_compat(struct tcp_info *info, u32 rcv_wnd)

@@ -30,6 +30,8 @@ struct xtcp_sysctl {
 	int orphan_retries;
 	int challenge_ack_limit;
 	int invalid_ratelimit_ms;
+	int rmem[3];		/* receive buffer: min, default, max (bytes) */
+	int wmem[3];		/* send buffer, likewise */
 };
 
 /*
@@ -40,6 +42,7 @@ struct xtcp_sysctl {
 extern long xtcp_sysctl_mem[3];
 extern int xtcp_max_orphans;
 int xtcp_sysctl_init(void);
+void xtcp_set_mem_floor(int rmem0, int wmem0);
 void xtcp_sysctl_exit(void);
 
 struct xtcp_faults;

@@ -27,6 +27,7 @@
 #include "proto.h"
 #include "timer.h"
 #include "trace.h"
+#include "tune.h"
 #include "xtcp.h"
 
 u16 xtcp_mss_for_mtu(unsigned int mtu)
@@ -140,11 +141,13 @@ static bool xtcp_out_ok(struct net *net, const struct xtcphdr *th,
 				       th->source, th->dest);
 }
 
-/* The smallest window scale that lets the receive buffer be advertised. */
+/*
+ * The smallest window scale that lets the largest receive buffer the
+ * socket may get be advertised (half of it: xtcp_select_window()).
+ */
 u8 xtcp_wscale_for(const struct sock *sk)
 {
-	u32 space = max_t(u32, READ_ONCE(sk->sk_rcvbuf),
-			  READ_ONCE(sysctl_rmem_max)) / 2;
+	u32 space = xtcp_rcvbuf_max(sk) / 2;
 	u8 ws = 0;
 
 	while (ws < XTCP_WSCALE_MAX && (XTCP_WND_MAX << ws) < space)
@@ -367,6 +370,7 @@ void xtcp_init_transfer(struct sock *sk)
 	xtcp_cong_init(sk);
 	xs->rcv_wup = xs->rcv_nxt;
 	xs->max_window = xs->snd_wnd;
+	xtcp_buf_init_transfer(sk);
 }
 
 static u32 xtcp_now_us(void)
@@ -516,6 +520,7 @@ static bool xtcp_partial_ok(const struct xtcp_sock *xs, enum xtcp_push how)
 void __xtcp_push(struct sock *sk, enum xtcp_push how)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
+	bool rwnd_limited = false;
 	struct sk_buff *skb;
 
 	if ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV | TCPF_CLOSE))
@@ -534,14 +539,31 @@ void __xtcp_push(struct sock *sk, enum xtcp_push how)
 			if (xtcp_after(cb->end_seq, wnd_end) &&
 			    !xtcp_split_to_window(sk, skb,
 						  xtcp_after(wnd_end, cb->seq) ?
-						  wnd_end - cb->seq : 0))
+						  wnd_end - cb->seq : 0)) {
+				rwnd_limited = true;
 				break;
+			}
 			if (skb->len < xs->mss &&
 			    skb_queue_is_last(&sk->sk_write_queue, skb) &&
 			    !xtcp_partial_ok(xs, how))
 				break;
 		}
 		xtcp_send_new(sk, skb);
+	}
+	if (rwnd_limited) {
+		xtcp_chrono_start(sk, XTCP_CHRONO_RWND);
+	} else {
+		xtcp_chrono_stop(sk, XTCP_CHRONO_RWND);
+		/*
+		 * Everything queued is sent, the congestion window has room,
+		 * and the writer waits for buffer: the send buffer is what
+		 * holds this connection back.
+		 */
+		if (!xs->send_head && xtcp_in_flight(xs) < xs->cwnd &&
+		    sk->sk_socket &&
+		    test_bit(SOCK_NOSPACE, &sk->sk_socket->flags) &&
+		    ((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT)))
+			xtcp_chrono_start(sk, XTCP_CHRONO_SNDBUF);
 	}
 	if (xs->send_head && xs->snd_una == xs->snd_nxt)
 		xtcp_timer_window_closed(sk);

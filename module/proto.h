@@ -93,6 +93,12 @@ struct xtcphdr {
 #define XTCP_SYSCTL_MS_MAX	600000	/* the millisecond sysctls: ten minutes */
 #define XTCP_BACKLOG_MAX	65535	/* max_syn_backlog */
 #define XTCP_DELACK_MAX_MS	1000	/* delack_ms; RFC 9293 allows 500 */
+/*
+ * The rmem/wmem sysctls' bounds (bytes). A socket's buffer stays in
+ * SOCK_MIN_RCVBUF..INT_MAX / 2 anyway; twice the maximum must fit an int.
+ */
+#define XTCP_BUF_MIN		4096
+#define XTCP_BUF_MAX		(INT_MAX / 4)
 
 static inline struct xtcphdr *xtcp_hdr(const struct sk_buff *skb)
 {

@@ -36,6 +36,7 @@
 #include "request.h"
 #include "timer.h"
 #include "trace.h"
+#include "tune.h"
 #include "xtcp.h"
 
 static struct proto xtcp_prot;
@@ -49,10 +50,22 @@ static unsigned long xtcp_memory_pressure;	/* jiffies it began; 0: none */
 static DEFINE_PER_CPU(unsigned int, xtcp_orphan_count);
 /*
  * Only the first of each is read, by the core under memory pressure: the
- * buffer every socket keeps (tcp_rmem[0], tcp_wmem[0]).
+ * buffer every socket keeps (tcp_rmem[0], tcp_wmem[0]). The core reads
+ * them from struct proto, so one pair serves every namespace: the initial
+ * namespace's rmem/wmem minima (sysctl.c keeps them in step). Buffer
+ * sizes otherwise come from each namespace's sysctls (tune.c).
  */
-static int xtcp_sysctl_rmem[3] = { PAGE_SIZE, 131072, 6291456 };
-static int xtcp_sysctl_wmem[3] = { PAGE_SIZE, 16384, 4194304 };
+static int xtcp_sysctl_rmem[3] = { XTCP_BUF_MIN, 131072, 6291456 };
+static int xtcp_sysctl_wmem[3] = { XTCP_BUF_MIN, 16384, 4194304 };
+
+/* A new floor for all namespaces; a negative value leaves that one. */
+void xtcp_set_mem_floor(int rmem0, int wmem0)
+{
+	if (rmem0 >= 0)
+		WRITE_ONCE(xtcp_sysctl_rmem[0], rmem0);
+	if (wmem0 >= 0)
+		WRITE_ONCE(xtcp_sysctl_wmem[0], wmem0);
+}
 
 static void xtcp_enter_memory_pressure(struct sock *sk)
 {
@@ -240,6 +253,7 @@ static void xtcp_sock_init(struct sock *sk)
 	sk->sk_backlog_rcv = xtcp_backlog_rcv;
 	sock_set_flag(sk, SOCK_RCU_FREE);
 	inet_sk(sk)->uc_ttl = -1;
+	xtcp_buf_init_sock(sk);
 
 	xs->rcv_wnd = XTCP_WND_MAX;
 	xs->mss = XTCP_MSS_DEFAULT;
@@ -757,7 +771,7 @@ static int xtcp_set_rcvlowat(struct sock *sk, int val)
 {
 	bool locked = sk->sk_userlocks & SOCK_RCVBUF_LOCK;
 	int cap = locked ? READ_ONCE(sk->sk_rcvbuf) >> 1 :
-		  READ_ONCE(sysctl_rmem_max);
+		  READ_ONCE(xtcp_pernet(sock_net(sk))->sysctl.rmem[2]) >> 1;
 
 	val = min(val, cap);
 	WRITE_ONCE(sk->sk_rcvlowat, val ? : 1);

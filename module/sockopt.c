@@ -21,6 +21,7 @@
 #include "output.h"
 #include "proto.h"
 #include "timer.h"
+#include "tune.h"
 #include "xtcp.h"
 
 /*
@@ -225,6 +226,12 @@ static void xtcp_get_info(struct sock *sk, struct xtcp_info *info)
 	info->xtcpi_rto_timeouts = xs->rto_count;
 	info->xtcpi_ooo_segs = xs->ooo_segs;
 	info->xtcpi_rcv_queued = xs->rcv_nxt - xs->copied_seq;
+	info->xtcpi_rcvbuf = READ_ONCE(sk->sk_rcvbuf);
+	info->xtcpi_sndbuf = READ_ONCE(sk->sk_sndbuf);
+	info->xtcpi_rcv_rtt = xs->rcv_rtt_us;
+	info->xtcpi_rcv_space = xs->rcvq_space;
+	xtcp_chrono_read(sk, &info->xtcpi_busy_time, &info->xtcpi_rwnd_limited,
+			 &info->xtcpi_sndbuf_limited);
 	release_sock(sk);
 }
 
@@ -291,7 +298,10 @@ static void xtcp_get_tcp_info(struct sock *sk, struct tcp_info *info)
 				  xtcp_segs(xs->ssthresh, xs->mss);
 	info->tcpi_snd_cwnd = xtcp_segs(xs->cwnd, xs->mss);
 	info->tcpi_reordering = XTCP_DUPACK_THRESHOLD;
-	info->tcpi_rcv_space = READ_ONCE(sk->sk_rcvbuf) / 2;
+	info->tcpi_rcv_space = xs->rcvq_space;
+	info->tcpi_rcv_rtt = xs->rcv_rtt_us;
+	xtcp_chrono_read(sk, &info->tcpi_busy_time, &info->tcpi_rwnd_limited,
+			 &info->tcpi_sndbuf_limited);
 	info->tcpi_total_retrans = xs->total_retrans;
 	info->tcpi_bytes_acked = xs->bytes_acked;
 	info->tcpi_bytes_received = xs->bytes_received;

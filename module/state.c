@@ -28,6 +28,7 @@
 #include "proto.h"
 #include "timer.h"
 #include "timewait.h"
+#include "tune.h"
 #include "xtcp.h"
 
 static void xtcp_wake_connected(struct sock *sk)
@@ -126,6 +127,9 @@ static void xtcp_clean_acked(struct sock *sk, u32 ack)
 	xs->snd_una = ack;
 	if (!sock_flag(sk, SOCK_DEAD))
 		sk->sk_write_space(sk);
+	/* The writer has room again (write_space cleared NOSPACE). */
+	if (!sk->sk_socket || !test_bit(SOCK_NOSPACE, &sk->sk_socket->flags))
+		xtcp_chrono_stop(sk, XTCP_CHRONO_SNDBUF);
 }
 
 /* What xtcp_data_queue() did. */
@@ -612,6 +616,7 @@ static int xtcp_data_queue(struct sock *sk, struct sk_buff *skb)
 			ret |= XTCP_DQ_QUEUED;
 	}
 	xs->rcv_nxt = cb->seq + skb->len;
+	xtcp_rcv_rtt_measure(sk);
 	if (fin)
 		ret |= XTCP_DQ_FIN;
 	else if (hole)
@@ -816,6 +821,7 @@ static bool xtcp_ack(struct sock *sk, const struct sk_buff *skb)
 
 		xtcp_clean_acked(sk, cb->ack_seq);
 		xtcp_cong_ack(sk, acked, flight);
+		xtcp_sndbuf_expand(sk);
 		xtcp_timer_ack_received(sk);
 		if (xs->fin_queued && xs->snd_una == xs->write_seq &&
 		    !xtcp_fin_acked(sk))

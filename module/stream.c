@@ -13,6 +13,7 @@
 #include "mib.h"
 #include "output.h"
 #include "proto.h"
+#include "tune.h"
 #include "xtcp.h"
 
 /*
@@ -78,6 +79,7 @@ static int xtcp_append_new(struct sock *sk, struct msghdr *msg)
 	XTCP_SKB_CB(skb)->flags = 0;
 	xs->write_seq += copy;
 	__skb_queue_tail(&sk->sk_write_queue, skb);
+	xtcp_chrono_start(sk, XTCP_CHRONO_BUSY);
 	sk_wmem_queued_add(sk, skb->truesize);
 	sk_mem_charge(sk, skb->truesize);
 	if (!xs->send_head)
@@ -118,9 +120,12 @@ int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 			if (err != -ENOMEM)
 				goto do_error;
 		}
-		/* Out of send buffer or memory: send, then wait. */
-		xtcp_push(sk);
+		/*
+		 * Out of send buffer or memory: send, then wait. NOSPACE
+		 * first, so that the push sees a writer held by the buffer.
+		 */
 		set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
+		xtcp_push(sk);
 		err = sk_stream_wait_memory(sk, &timeo);
 		if (err)
 			goto do_error;
@@ -259,8 +264,10 @@ int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 		sk_wait_event(sk, &timeo, xtcp_recv_ready(sk), &wait);
 		remove_wait_queue(sk_sleep(sk), &wait);
 	}
-	if (copied > 0 && !(flags & MSG_PEEK))
+	if (copied > 0 && !(flags & MSG_PEEK)) {
+		xtcp_rcv_space_adjust(sk);
 		xtcp_rcv_space_update(sk);
+	}
 out:
 	release_sock(sk);
 	return copied;

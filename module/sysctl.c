@@ -32,6 +32,9 @@ static const struct xtcp_sysctl xtcp_sysctl_defaults = {
 	.orphan_retries		= 8,
 	.challenge_ack_limit	= XTCP_CHALLENGE_ACK_LIMIT,
 	.invalid_ratelimit_ms	= XTCP_INVALID_RATELIMIT_MS,
+	/* tcp_rmem's and tcp_wmem's defaults. */
+	.rmem			= { XTCP_BUF_MIN, 131072, 6291456 },
+	.wmem			= { XTCP_BUF_MIN, 16384, 4194304 },
 };
 
 static const int xtcp_retries_max = XTCP_RETRIES_MAX;
@@ -39,6 +42,38 @@ static const int xtcp_synack_retries_max = XTCP_SYNACK_RETRIES_MAX;
 static const int xtcp_ms_max = XTCP_SYSCTL_MS_MAX;
 static const int xtcp_backlog_max = XTCP_BACKLOG_MAX;
 static const int xtcp_delack_max = XTCP_DELACK_MAX_MS;
+static const int xtcp_buf_min = XTCP_BUF_MIN;
+static const int xtcp_buf_max = XTCP_BUF_MAX;
+
+/*
+ * rmem and wmem: three sizes, each in [XTCP_BUF_MIN, XTCP_BUF_MAX], in
+ * order (min <= default <= max), or the write fails with EINVAL and
+ * nothing changes. The initial namespace's minima are also the core's
+ * floor under memory pressure (struct proto has one for all namespaces).
+ */
+static int xtcp_proc_buf_sizes(xtcp_ctl_table *table, int write,
+			       void *buffer, size_t *lenp, loff_t *ppos)
+{
+	struct ctl_table tmp = *table;
+	int *cur = table->data;
+	int vals[3], i, ret;
+
+	for (i = 0; i < 3; i++)
+		vals[i] = READ_ONCE(cur[i]);
+	tmp.data = vals;
+	ret = proc_dointvec_minmax(&tmp, write, buffer, lenp, ppos);
+	if (ret || !write)
+		return ret;
+	if (vals[0] > vals[1] || vals[1] > vals[2])
+		return -EINVAL;
+	for (i = 0; i < 3; i++)
+		WRITE_ONCE(cur[i], vals[i]);
+	if (cur == xtcp_pernet(&init_net)->sysctl.rmem)
+		xtcp_set_mem_floor(vals[0], -1);
+	else if (cur == xtcp_pernet(&init_net)->sysctl.wmem)
+		xtcp_set_mem_floor(-1, vals[0]);
+	return 0;
+}
 
 #define XTCP_SYSCTL(field, lo, hi) {					\
 	.procname	= #field,					\
@@ -48,6 +83,16 @@ static const int xtcp_delack_max = XTCP_DELACK_MAX_MS;
 	.proc_handler	= proc_dointvec_minmax,				\
 	.extra1		= (void *)(lo),					\
 	.extra2		= (void *)(hi),					\
+}
+
+#define XTCP_SYSCTL_BUF(field) {					\
+	.procname	= #field,					\
+	.data		= (void *)offsetof(struct xtcp_sysctl, field),	\
+	.maxlen		= sizeof(int[3]),				\
+	.mode		= 0644,						\
+	.proc_handler	= xtcp_proc_buf_sizes,				\
+	.extra1		= (void *)&xtcp_buf_min,			\
+	.extra2		= (void *)&xtcp_buf_max,			\
 }
 
 /*
@@ -72,6 +117,8 @@ static struct ctl_table xtcp_sysctl_template[] = {
 	XTCP_SYSCTL(orphan_retries, SYSCTL_ONE, &xtcp_retries_max),
 	XTCP_SYSCTL(challenge_ack_limit, SYSCTL_ONE, SYSCTL_INT_MAX),
 	XTCP_SYSCTL(invalid_ratelimit_ms, SYSCTL_ZERO, &xtcp_ms_max),
+	XTCP_SYSCTL_BUF(rmem),
+	XTCP_SYSCTL_BUF(wmem),
 	{ }
 };
 

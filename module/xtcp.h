@@ -120,9 +120,18 @@ struct xtcp_sock {
 	u32			data_segs_in;
 	u32			last_data_sent;	/* jiffies */
 	u32			last_data_recv;	/* jiffies */
+	u8			chrono_type;	/* tune.c: XTCP_CHRONO_* now */
+	u64			chrono_start_us;
+	u64			chrono_us[3];	/* busy, rwnd-, sndbuf-limited */
 
 	/* Receive side. */
 	u32			rcv_wup;	/* rcv_nxt at the last advertisement */
+	u32			rcvq_space;	/* tune.c: bytes read in the last RTT */
+	u32			rcvq_seq;	/* copied_seq when that period began */
+	u64			rcvq_time_us;	/* ... and when */
+	u32			rcv_rtt_us;	/* receiver's RTT estimate; 0: none */
+	u32			rcv_rtt_seq;	/* its measurement ends at this seq */
+	u64			rcv_rtt_time_us; /* ... begun then */
 	u32			ooo_segs;	/* segments queued out of order */
 	struct rb_root		ooo_queue;	/* by seq, no overlaps (skb->rbnode) */
 	struct sk_buff		*ooo_last;	/* its highest, NULL if empty */

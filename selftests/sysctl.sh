@@ -52,6 +52,28 @@ while read -r name dflt min max; do
 		test "$(read_in b "$name")" = "$dflt"
 done <<<"$tunables"
 
+# The buffer sizes, as tcp_rmem/tcp_wmem: min default max, in order.
+norm() { tr -s '\t ' ' '; }
+for name in rmem wmem; do
+	case $name in
+	rmem) dflt="4096 131072 6291456" ;;
+	wmem) dflt="4096 16384 4194304" ;;
+	esac
+	check "$name default" test "$(read_in a $name | norm)" = "$dflt"
+	check "$name accepts three sizes in order" write a $name "'8192 65536 1048576'"
+	check "$name reads them back" \
+		test "$(read_in a $name | norm)" = "8192 65536 1048576"
+	check_fail "$name rejects min > default" write a $name "'65536 8192 1048576'"
+	check_fail "$name rejects default > max" write a $name "'8192 1048576 65536'"
+	check_fail "$name rejects a size below 4096" write a $name "'4095 65536 1048576'"
+	check_fail "$name rejects a size above INT_MAX/4" \
+		write a $name "'8192 65536 536870912'"
+	check "$name unchanged by rejected writes" \
+		test "$(read_in a $name | norm)" = "8192 65536 1048576"
+	check "$name untouched in the other netns" \
+		test "$(read_in b $name | norm)" = "$dflt"
+done
+
 # The global ones, as tcp_mem and tcp_max_orphans: the initial namespace
 # only, in pages and sockets, defaults from the machine's memory.
 for name in mem max_orphans; do

@@ -112,6 +112,14 @@ struct xtcp_info {
 	__u32	xtcpi_rto_timeouts;	/* retransmission timeouts */
 	__u32	xtcpi_ooo_segs;		/* segments received out of order */
 	__u32	xtcpi_rcv_queued;	/* bytes in the receive queue */
+	/* Since buffer autotuning (issue 14). */
+	__u32	xtcpi_rcvbuf;		/* receive buffer now (SO_RCVBUF) */
+	__u32	xtcpi_sndbuf;		/* send buffer now (SO_SNDBUF) */
+	__u32	xtcpi_rcv_rtt;		/* receiver's RTT estimate, us; 0: none */
+	__u32	xtcpi_rcv_space;	/* bytes read in the last receiver RTT */
+	__u64	xtcpi_busy_time;	/* us with data queued or unacknowledged */
+	__u64	xtcpi_rwnd_limited;	/* us of those held by the peer's window */
+	__u64	xtcpi_sndbuf_limited;	/* us of those the writer waited for buffer */
 };
 
 /* xtcpi_ca_state: the numbers equal Linux TCP's TCP_CA_* states. */
