@@ -68,18 +68,30 @@ FIXTURE(icmp)
 	int next_src;		/* next client source address, .10 and up */
 };
 
-static int sh_rtr(const char *rtr, const char *cmd)
+/* Write @val to /proc/sys/@name in the namespace @ns: 0 on success. */
+static int ns_sysctl(const struct xtcp_topo *t, int ns, const char *name,
+		     const char *val)
 {
-	return xtcp_sh("ip netns exec %s %s", rtr, cmd);
+	char path[128];
+	int fd, ok;
+
+	if (setns(ns, CLONE_NEWNET))
+		return -1;
+	snprintf(path, sizeof(path), "/proc/sys/%s", name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	ok = fd >= 0 && write(fd, val, strlen(val)) == (ssize_t)strlen(val);
+	if (fd >= 0)
+		close(fd);
+	xtcp_topo_leave(t);
+	return ok ? 0 : -1;
 }
 
 FIXTURE_SETUP(icmp)
 {
 	const char *c, *s, *r = self->rtr;
 	char path[64];
-	int i;
-
 	self->injector = -1;
+	self->rns = -1;
 	self->next_src = 10;
 	ASSERT_EQ(0, xtcp_topo_setup(&self->t, true));
 	c = self->t.name[CLI];
@@ -88,38 +100,39 @@ FIXTURE_SETUP(icmp)
 	xtcp_sh("ip netns del %s", r);
 	ASSERT_EQ(0, xtcp_sh("ip netns add %s", r));
 	ASSERT_EQ(0, xtcp_sh("ip -n %s link set lo up", r));
-	ASSERT_EQ(0, xtcp_sh("ip -n %s link add c0 type veth peer name r0 netns %s",
-			     c, r));
-	ASSERT_EQ(0, xtcp_sh("ip -n %s link add r1 type veth peer name s1 netns %s",
-			     r, s));
-	ASSERT_EQ(0, xtcp_sh("ip -n %s addr add " CLI_ADDR "/24 dev c0", c));
-	for (i = 10; i < 40; i++)
-		ASSERT_EQ(0, xtcp_sh("ip -n %s addr add 10.71.1.%d/24 dev c0",
-				     c, i));
-	ASSERT_EQ(0, xtcp_sh("ip -n %s addr add " RTR_ADDR "/24 dev r0", r));
-	ASSERT_EQ(0, xtcp_sh("ip -n %s addr add 10.71.2.1/24 dev r1", r));
-	ASSERT_EQ(0, xtcp_sh("ip -n %s addr add " SRV_ADDR "/24 dev s1", s));
-	ASSERT_EQ(0, xtcp_sh("ip -n %s link set r1 mtu %d", r, FAR_MTU));
-	ASSERT_EQ(0, xtcp_sh("ip -n %s link set c0 up", c));
-	ASSERT_EQ(0, xtcp_sh("ip -n %s link set r0 up", r));
-	ASSERT_EQ(0, xtcp_sh("ip -n %s link set r1 up", r));
-	ASSERT_EQ(0, xtcp_sh("ip -n %s link set s1 up", s));
-	ASSERT_EQ(0, xtcp_sh("ip -n %s route add default via " RTR_ADDR, c));
-	ASSERT_EQ(0, xtcp_sh("ip -n %s route add default via 10.71.2.1", s));
-	ASSERT_EQ(0, xtcp_sh("ip -n %s route add unreachable 10.71.3.0/24", r));
-	ASSERT_EQ(0, xtcp_sh("ip -n %s route add prohibit 10.71.4.0/24", r));
-	ASSERT_EQ(0, xtcp_sh("ip -n %s route add blackhole 10.71.6.0/24", r));
-	ASSERT_EQ(0, sh_rtr(r, "sysctl -qw net.ipv4.ip_forward=1"));
-	/* Every error the test draws must be sent (ip_error() has its own
-	 * per-source limit: each case uses a source address of its own). */
-	ASSERT_EQ(0, sh_rtr(r, "sysctl -qw net.ipv4.icmp_ratelimit=0"));
-	ASSERT_EQ(0, xtcp_sysctl_set(&self->t, BOTH, "rto_min_ms", 100));
-	ASSERT_EQ(0, xtcp_sysctl_set(&self->t, BOTH, "rto_init_ms", 1000));
+	/* One ip(8) per namespace: every exec costs under TCG. */
+	ASSERT_EQ(0, xtcp_sh("{ echo 'link add c0 type veth peer name r0 netns %s';"
+			     " echo 'addr add " CLI_ADDR "/24 dev c0';"
+			     " for i in $(seq 10 39); do"
+			     " echo \"addr add 10.71.1.$i/24 dev c0\"; done;"
+			     " echo 'link set c0 up';"
+			     " echo 'route add default via " RTR_ADDR "'; }"
+			     " | ip -n %s -batch -", r, c));
+	ASSERT_EQ(0, xtcp_sh("printf '%%s\\n'"
+			     " 'link add r1 type veth peer name s1 netns %s'"
+			     " 'addr add " RTR_ADDR "/24 dev r0'"
+			     " 'addr add 10.71.2.1/24 dev r1'"
+			     " 'link set r1 mtu %d'"
+			     " 'link set r0 up' 'link set r1 up'"
+			     " 'route add unreachable 10.71.3.0/24'"
+			     " 'route add prohibit 10.71.4.0/24'"
+			     " 'route add blackhole 10.71.6.0/24'"
+			     " | ip -n %s -batch -", s, FAR_MTU, r));
+	ASSERT_EQ(0, xtcp_sh("printf '%%s\\n'"
+			     " 'addr add " SRV_ADDR "/24 dev s1' 'link set s1 up'"
+			     " 'route add default via 10.71.2.1'"
+			     " | ip -n %s -batch -", s));
 	snprintf(path, sizeof(path), "/run/netns/%s", r);
 	self->rns = open(path, O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, self->rns);
-	/* Neighbours resolved, so that no case waits for ARP. */
-	ASSERT_EQ(0, xtcp_sh("ip netns exec %s ping -c1 -W5 -q " SRV_ADDR, c));
+	ASSERT_EQ(0, ns_sysctl(&self->t, self->rns, "net/ipv4/ip_forward",
+			       "1"));
+	/* Every error the test draws must be sent (ip_error() has its own
+	 * per-source limit: each case uses a source address of its own). */
+	ASSERT_EQ(0, ns_sysctl(&self->t, self->rns,
+			       "net/ipv4/icmp_ratelimit", "0"));
+	ASSERT_EQ(0, xtcp_sysctl_set(&self->t, BOTH, "rto_min_ms", 100));
+	ASSERT_EQ(0, xtcp_sysctl_set(&self->t, BOTH, "rto_init_ms", 1000));
 }
 
 FIXTURE_TEARDOWN(icmp)
@@ -322,7 +335,7 @@ static const struct {
  * well under a second (the SYN would be retransmitted after
  * rto_init_ms, 1 s: an error seen only after that is a failure).
  */
-TEST_F(icmp, connect_errors)
+TEST_F_TIMEOUT(icmp, connect_errors, 120)
 {
 	int fams[2] = { 0, AF_INET }, c, f, m;
 	long long hard0 = xtcp_counter(&self->t, CLI, "IcmpHardErrors");
@@ -506,7 +519,7 @@ close_l:
  * the path, IcmpPmtuUpdates moved. TCP, afterwards, as the control: the
  * same answers (it starts from the route's learned MTU).
  */
-TEST_F(icmp, pmtu_bulk)
+TEST_F_TIMEOUT(icmp, pmtu_bulk, 120)
 {
 	long long frag0 = ip_snmp(self->rns, &self->t, "FragCreates");
 	long long ok0 = ip_snmp(self->rns, &self->t, "FragOKs");
@@ -543,7 +556,7 @@ TEST_F(icmp, pmtu_bulk)
  * IP_PMTUDISC_DONT: no DF, so the router fragments and the MSS stays
  * the one the handshake chose (the control of pmtu_bulk's frag count).
  */
-TEST_F(icmp, pmtu_dont)
+TEST_F_TIMEOUT(icmp, pmtu_dont, 120)
 {
 	long long frag0 = ip_snmp(self->rns, &self->t, "FragCreates");
 	int mss = 0, mtu = 0;
@@ -656,7 +669,7 @@ static int established(const struct xtcp_topo *t, int family, int *lfd,
  * far outside the window is ignored (IcmpOutOfWindow), the same quoting
  * SND.UNA lowers the MSS and IP_MTU.
  */
-TEST_F(icmp, out_of_window)
+TEST_F_TIMEOUT(icmp, out_of_window, 120)
 {
 	long long oow0 = xtcp_counter(&self->t, CLI, "IcmpOutOfWindow");
 	long long upd0 = xtcp_counter(&self->t, CLI, "IcmpPmtuUpdates");
@@ -707,7 +720,7 @@ TEST_F(icmp, out_of_window)
  * connection up and SO_ERROR clear; with IP_RECVERR the next one is
  * reported at once (SO_ERROR), and the connection still works.
  */
-TEST_F(icmp, soft_errors)
+TEST_F_TIMEOUT(icmp, soft_errors, 120)
 {
 	int fams[2] = { 0, AF_INET }, f;
 
@@ -753,7 +766,7 @@ TEST_F(icmp, soft_errors)
  * A soft error remembered, then the path goes silent: the connection
  * times out (USER_TIMEOUT 1.5 s) with the ICMP's errno, not ETIMEDOUT.
  */
-TEST_F(icmp, soft_error_on_timeout)
+TEST_F_TIMEOUT(icmp, soft_error_on_timeout, 120)
 {
 	int fams[2] = { 0, AF_INET }, f;
 
