@@ -260,11 +260,14 @@ int xtcp_icmp_recv_error(struct sock *sk, struct msghdr *msg, size_t len)
  */
 static int xtcp_unreach_errno(int code)
 {
+	int err;
+
 	if (code > NR_ICMP_UNREACH)
 		return 0;
+	err = icmp_err_convert[code].errno;
 	if (code == ICMP_PROT_UNREACH)
-		return ECONNREFUSED;
-	return icmp_err_convert[code].errno;
+		err = ECONNREFUSED;
+	return err;
 }
 
 /* A request entry's SYN-ACK drew an ICMP: the listener decides. */
