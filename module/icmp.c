@@ -383,8 +383,7 @@ int xtcp_icmp_err(struct sk_buff *skb, u32 info)
 	if (!sock_owned_by_user(sk)) {
 		xtcp_icmp_apply(sk, err);
 	} else {
-		/* Soft at once, as on TCP; the rest when the owner leaves. */
-		WRITE_ONCE(sk->sk_err_soft, err);
+		/* TCP would keep a soft error only; we act on release. */
 		WRITE_ONCE(xs->icmp_err, err);
 		xtcp_icmp_defer(sk, XTCP_F_ERR_DEFERRED);
 	}

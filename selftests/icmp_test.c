@@ -34,6 +34,8 @@
  * (r0 10.71.1.2, r1 10.71.2.1, MTU 1280) - server (s1 10.71.2.2, MTU
  * 1500 on its end of the pair, so its SYN-ACK advertises MSS 1460).
  */
+#include <time.h>
+#include <linux/errqueue.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
@@ -385,6 +387,70 @@ TEST_F_TIMEOUT(icmp, connect_errors, 120)
 	EXPECT_EQ(n, xtcp_counter(&self->t, CLI, "IcmpHardErrors") - hard0);
 	EXPECT_LE(n, xtcp_counter(&self->t, CLI, "InIcmpErrors") - in0);
 	EXPECT_EQ(0, xtcp_counter(&self->t, CLI, "InRsts") - rst0);
+}
+
+/*
+ * IP_RECVERR in the handshake: the ICMP that ended connect() waits on
+ * the error queue; recvmsg(MSG_ERRQUEUE) returns it with TCP's
+ * sock_extended_err (origin ICMP, type, code, errno, the router as
+ * offender) and the quoted destination as the address.
+ */
+TEST_F_TIMEOUT(icmp, recverr_queue, 120)
+{
+	int fams[2] = { 0, AF_INET }, f;
+
+	for (f = 0; f < 2; f++) {
+		struct sockaddr_in a = xtcp_addr(&self->t, SRV, fams[f], 80);
+		char cbuf[512], data[64];
+		struct iovec iov = { data, sizeof(data) };
+		struct sockaddr_in from = {};
+		struct msghdr msg = {
+			.msg_name = &from, .msg_namelen = sizeof(from),
+			.msg_iov = &iov, .msg_iovlen = 1,
+			.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+		};
+		struct sock_extended_err *ee = NULL;
+		struct pollfd p;
+		struct cmsghdr *cm;
+		int fd, one = 1;
+
+		TH_LOG("%s", fam_name(fams[f]));
+		fd = xtcp_socket(&self->t, CLI, fams[f]);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one,
+					sizeof(one)));
+		/* Nothing queued yet. */
+		EXPECT_EQ(-1, recvmsg(fd, &msg, MSG_ERRQUEUE));
+		EXPECT_EQ(EAGAIN, errno);
+		xtcp_set_nonblock(fd);
+		inet_pton(AF_INET, UNREACH_ADDR, &a.sin_addr);
+		EXPECT_EQ(-1, connect(fd, (struct sockaddr *)&a, sizeof(a)));
+		p.fd = fd;
+		p.events = POLLOUT;
+		ASSERT_EQ(1, poll(&p, 1, 10000));
+		EXPECT_TRUE(p.revents & POLLERR);
+		ASSERT_LE(0, recvmsg(fd, &msg, MSG_ERRQUEUE));
+		EXPECT_TRUE(msg.msg_flags & MSG_ERRQUEUE);
+		for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
+			if (cm->cmsg_level == SOL_IP &&
+			    cm->cmsg_type == IP_RECVERR)
+				ee = (struct sock_extended_err *)CMSG_DATA(cm);
+		ASSERT_NE(NULL, ee);
+		EXPECT_EQ(EHOSTUNREACH, ee->ee_errno);
+		EXPECT_EQ(SO_EE_ORIGIN_ICMP, ee->ee_origin);
+		EXPECT_EQ(ICMP_DEST_UNREACH, ee->ee_type);
+		EXPECT_EQ(ICMP_HOST_UNREACH, ee->ee_code);
+		EXPECT_EQ(inet_addr(RTR_ADDR),
+			  ((struct sockaddr_in *)SO_EE_OFFENDER(ee))->sin_addr.s_addr);
+		EXPECT_EQ(inet_addr(UNREACH_ADDR), from.sin_addr.s_addr);
+		EXPECT_EQ(htons(80), from.sin_port);
+		/* Dequeuing the last ICMP error clears sk_err, as on TCP. */
+		EXPECT_EQ(0, xtcp_so_error(fd));
+		/* Read once: the queue is empty again. */
+		EXPECT_EQ(-1, recvmsg(fd, &msg, MSG_ERRQUEUE));
+		EXPECT_EQ(EAGAIN, errno);
+		close(fd);
+	}
 }
 
 /* "Ip: ... FragOKs FragFails FragCreates" of the router's namespace. */
