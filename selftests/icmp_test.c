@@ -586,10 +586,11 @@ close_l:
 }
 
 /*
- * 4 MiB across the 1280 hop with DF set (the default, then
- * IP_PMTUDISC_DO): no fragments at the router, the MSS and IP_MTU follow
- * the path, IcmpPmtuUpdates moved. TCP, afterwards, as the control: the
- * same answers (it starts from the route's learned MTU).
+ * 4 MiB across the 1280 hop with DF set (the default; then 1 MiB with
+ * IP_PMTUDISC_DO): no fragments at the router, the MSS and IP_MTU
+ * follow the path, IcmpPmtuUpdates moved. TCP (1 MiB) afterwards, as
+ * the control: the same answers (it starts from the route's learned
+ * MTU).
  */
 TEST_F_TIMEOUT(icmp, pmtu_bulk, 120)
 {
@@ -611,12 +612,12 @@ TEST_F_TIMEOUT(icmp, pmtu_bulk, 120)
 	EXPECT_EQ(0, ip_snmp(self->rns, &self->t, "FragCreates") - frag0);
 	EXPECT_EQ(0, ip_snmp(self->rns, &self->t, "FragOKs") - ok0);
 
-	ASSERT_EQ(0, bulk(_metadata, &self->t, 0, IP_PMTUDISC_DO, BULK_BYTES,
+	ASSERT_EQ(0, bulk(_metadata, &self->t, 0, IP_PMTUDISC_DO, 1 << 20,
 			  &mss, &mtu));
 	EXPECT_EQ(FAR_MTU - 40, mss);
 	EXPECT_EQ(0, ip_snmp(self->rns, &self->t, "FragCreates") - frag0);
 
-	ASSERT_EQ(0, bulk(_metadata, &self->t, AF_INET, -1, BULK_BYTES, &mss,
+	ASSERT_EQ(0, bulk(_metadata, &self->t, AF_INET, -1, 1 << 20, &mss,
 			  &mtu));
 	TH_LOG("TCP: mss %d, IP_MTU %d", mss, mtu);
 	EXPECT_EQ(FAR_MTU, mtu);
