@@ -40,6 +40,7 @@
 #include "proto.h"
 #include "request.h"
 #include "timewait.h"
+#include "trace.h"
 #include "xtcp.h"
 
 u16 xtcp_mss_for_path(const struct sock *sk, unsigned int mtu)
@@ -272,9 +273,10 @@ static int xtcp_unreach_errno(int code)
 
 /* A request entry's SYN-ACK drew an ICMP: the listener decides. */
 static int xtcp_icmp_request(struct net *net, struct sk_buff *skb,
-			     const struct iphdr *iph,
-			     const struct xtcphdr *th, bool fatal)
+			     const struct iphdr *iph, const struct xtcphdr *th,
+			     u32 info, bool fatal)
 {
+	int action = XTCP_ICMP_IGNORED;
 	struct sock *lsk;
 	bool ok;
 
@@ -289,11 +291,23 @@ static int xtcp_icmp_request(struct net *net, struct sk_buff *skb,
 	sock_put(lsk);
 	if (!ok) {
 		XTCP_INC_STATS(net, ICMP_OUT_OF_WINDOW);
-		return 0;
-	}
-	if (fatal)
+		action = XTCP_ICMP_OUT_OF_WINDOW;
+	} else if (fatal) {
 		XTCP_INC_STATS(net, ICMP_HARD_ERRORS);
+		action = XTCP_ICMP_HARD;
+	}
+	trace_xtcp_icmp(iph->saddr, th->source, iph->daddr, th->dest,
+			icmp_hdr(skb)->type, icmp_hdr(skb)->code,
+			ntohl(th->seq), info, action, 0);
 	return 0;
+}
+
+/* The tracepoint, from the quoted header: src is our end. */
+static void xtcp_trace_icmp(const struct iphdr *iph, const struct xtcphdr *th,
+			    int type, int code, u32 info, int action, int err)
+{
+	trace_xtcp_icmp(iph->saddr, th->source, iph->daddr, th->dest, type,
+			code, ntohl(th->seq), info, action, err);
 }
 
 int xtcp_icmp_err(struct sk_buff *skb, u32 info)
@@ -305,8 +319,8 @@ int xtcp_icmp_err(struct sk_buff *skb, u32 info)
 	struct xtcphdr *th;
 	struct xtcp_ehnode *n;
 	struct sock *sk;
+	int err = 0, action = XTCP_ICMP_IGNORED;
 	bool fatal;
-	int err = 0;
 	u32 seq;
 
 	XTCP_INC_STATS(net, IN_ICMP_ERRORS);
@@ -327,7 +341,7 @@ int xtcp_icmp_err(struct sk_buff *skb, u32 info)
 	n = xtcp_ehash_lookup(net, iph->daddr, th->dest, iph->saddr,
 			      th->source, inet_iif(skb), inet_sdif(skb));
 	if (!n)
-		return xtcp_icmp_request(net, skb, iph, th, fatal);
+		return xtcp_icmp_request(net, skb, iph, th, info, fatal);
 	if (n->kind == XTCP_EH_TW) {
 		/* Nothing left to tell: the connection is over. */
 		xtcp_tw_put(container_of(n, struct xtcp_tw, eh));
@@ -341,6 +355,7 @@ int xtcp_icmp_err(struct sk_buff *skb, u32 info)
 		goto out;
 	if (xtcp_before(seq, xs->snd_una) || xtcp_after(seq, xs->snd_nxt)) {
 		XTCP_INC_STATS(net, ICMP_OUT_OF_WINDOW);
+		action = XTCP_ICMP_OUT_OF_WINDOW;
 		goto out;
 	}
 
@@ -364,10 +379,13 @@ int xtcp_icmp_err(struct sk_buff *skb, u32 info)
 	case ICMP_DEST_UNREACH:
 		if (code == ICMP_FRAG_NEEDED) {
 			WRITE_ONCE(xs->mtu_info, info);
-			if (!sock_owned_by_user(sk))
+			action = XTCP_ICMP_PMTU;
+			if (!sock_owned_by_user(sk)) {
 				xtcp_mtu_reduced(sk);
-			else
+			} else {
 				xtcp_icmp_defer(sk, XTCP_F_MTU_DEFERRED);
+				action = XTCP_ICMP_DEFERRED;
+			}
 			goto out;
 		}
 		err = xtcp_unreach_errno(code);
@@ -381,14 +399,19 @@ int xtcp_icmp_err(struct sk_buff *skb, u32 info)
 	if ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV))
 		xtcp_icmp_queue_err(sk, skb, err, th->dest, info, (u8 *)th);
 	if (!sock_owned_by_user(sk)) {
+		action = ((1 << sk->sk_state) &
+			  (TCPF_SYN_SENT | TCPF_SYN_RECV)) ?
+			 XTCP_ICMP_HARD : XTCP_ICMP_SOFT;
 		xtcp_icmp_apply(sk, err);
 	} else {
+		action = XTCP_ICMP_DEFERRED;
 		/* TCP would keep a soft error only; we act on release. */
 		WRITE_ONCE(xs->icmp_err, err);
 		xtcp_icmp_defer(sk, XTCP_F_ERR_DEFERRED);
 	}
 out:
 	bh_unlock_sock(sk);
+	xtcp_trace_icmp(iph, th, type, code, info, action, err);
 	sock_put(sk);
 	return 0;
 }
