@@ -11,6 +11,7 @@
 #include <linux/hrtimer.h>
 #include <linux/net.h>
 #include <linux/tcp.h>
+#include <net/inet_sock.h>
 #include <net/net_namespace.h>
 #include <net/sock.h>
 /* Since 6.10, the protocol memory helpers have a header of their own. */
@@ -84,6 +85,25 @@ static inline void xtcp_tcp_info_compat(struct tcp_info *info, u32 rcv_wnd)
 {
 #ifdef XTCP_HAVE_TCP_INFO_RCV_WND
 	info->tcpi_rcv_wnd = rcv_wnd;
+#endif
+}
+
+/* Since 6.6, IP_RECVERR is a bit of inet_sock's atomic flags word. */
+static inline bool xtcp_recverr(const struct sock *sk)
+{
+#ifdef XTCP_HAVE_INET_FLAGS
+	return inet_test_bit(RECVERR, sk);
+#else
+	return inet_sk(sk)->recverr;
+#endif
+}
+
+static inline void xtcp_set_recverr(struct sock *sk, bool on)
+{
+#ifdef XTCP_HAVE_INET_FLAGS
+	inet_assign_bit(RECVERR, sk, on);
+#else
+	inet_sk(sk)->recverr = on;
 #endif
 }
 

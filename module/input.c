@@ -17,6 +17,7 @@
 #include <net/sock.h>
 
 #include "fault.h"
+#include "icmp.h"
 #include "mib.h"
 #include "netns.h"
 #include "output.h"
@@ -217,14 +218,9 @@ drop:
 	return 0;
 }
 
-static int xtcp_v4_err(struct sk_buff *skb, u32 info)
-{
-	return 0;
-}
-
 static const struct net_protocol xtcp_protocol = {
 	.handler	= xtcp_v4_rcv,
-	.err_handler	= xtcp_v4_err,
+	.err_handler	= xtcp_icmp_err,
 };
 
 int xtcp_input_register(void)

@@ -442,6 +442,42 @@ static int xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len)
 	return 0;
 }
 
+/*
+ * The MSS fell (path MTU discovery, icmp.c): cut every queued skb longer
+ * than it, sent or not, and resend at once the sent ones that were too
+ * long, which a hop with DF set dropped (TCP's tcp_simple_retransmit()
+ * likewise resends only segments above the new MSS). This is no sign of
+ * congestion: cwnd and ssthresh stay, and the bytes resent were in
+ * flight already.
+ */
+void xtcp_mtu_resegment(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 resend_end = xs->snd_una;
+	struct sk_buff *skb, *next;
+	bool sent = true;
+
+	for (skb = skb_peek(&sk->sk_write_queue); skb; skb = next) {
+		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+
+		if (skb == xs->send_head)
+			sent = false;
+		if (skb->len > xs->mss) {
+			/* Sent too long: every piece of it goes again. */
+			if (sent && xtcp_after(cb->end_seq, resend_end))
+				resend_end = cb->end_seq;
+			if (xtcp_fragment(sk, skb, xs->mss))
+				return;	/* the RTO repairs what is left */
+			XTCP_SKB_CB(skb->next)->tx_us = cb->tx_us;
+			XTCP_SKB_CB(skb->next)->retrans = cb->retrans;
+		}
+		next = skb_queue_is_last(&sk->sk_write_queue, skb) ?
+		       NULL : skb->next;
+		if (sent && xtcp_before(cb->seq, resend_end))
+			xtcp_resend(sk, skb);
+	}
+}
+
 /* The first queued skb covering @seq, or NULL. */
 static struct sk_buff *xtcp_find_seq(struct sock *sk, u32 seq)
 {

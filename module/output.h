@@ -72,5 +72,6 @@ bool xtcp_retransmit_head(struct sock *sk);
 bool xtcp_probe_window(struct sock *sk);
 void xtcp_queue_fin(struct sock *sk);
 u16 xtcp_mss_for_mtu(unsigned int mtu);
+void xtcp_mtu_resegment(struct sock *sk);
 
 #endif /* _XTCP_OUTPUT_H */

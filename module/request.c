@@ -314,6 +314,8 @@ static struct sock *xtcp_create_child(struct sock *lsk,
 	xs->quickack_off = lxs->quickack_off;
 	xs->report_inet = lxs->report_inet;
 	xs->ca_ops = READ_ONCE(lxs->ca_ops);
+	inet_sk(sk)->pmtudisc = READ_ONCE(inet_sk(lsk)->pmtudisc);
+	xtcp_set_recverr(sk, xtcp_recverr(lsk));
 
 	sk->sk_rcv_saddr = req->laddr;
 	inet_sk(sk)->inet_saddr = req->laddr;
@@ -497,6 +499,45 @@ void xtcp_listen_rcv(struct sock *lsk, struct sk_buff *skb)
 	}
 drop:
 	kfree_skb(skb);
+}
+
+/*
+ * An ICMP error quoting a SYN-ACK of the request entry for this 4-tuple.
+ * Only one quoting our ISS is believed (RFC 5927); @abort drops the
+ * entry, as a hard error ends a SYN_RCVD connection on TCP. Returns
+ * false if no entry matched or the sequence number did not.
+ */
+bool xtcp_request_icmp(struct sock *lsk, __be32 laddr, __be16 lport,
+		       __be32 raddr, __be16 rport, u32 seq, bool abort)
+{
+	struct xtcp_sock *lxs = xtcp_sk(lsk);
+	struct xtcp_request *req, *found = NULL;
+
+	spin_lock_bh(&lxs->queue_lock);
+	if (lxs->listening) {
+		list_for_each_entry(req, &lxs->syn_queue, node) {
+			if (req->raddr == raddr && req->rport == rport &&
+			    req->laddr == laddr && req->lport == lport) {
+				found = req;
+				break;
+			}
+		}
+	}
+	if (!found || seq != found->iss) {
+		spin_unlock_bh(&lxs->queue_lock);
+		return false;
+	}
+	if (!abort) {
+		spin_unlock_bh(&lxs->queue_lock);
+		return true;
+	}
+	xtcp_request_unlink(lxs, found);
+	spin_unlock_bh(&lxs->queue_lock);
+
+	if (hrtimer_try_to_cancel(&found->timer) == 1)
+		xtcp_request_put(found);
+	xtcp_request_closed(sock_net(lsk), found);
+	return true;
 }
 
 /* Stop listening: forget requests, reset children nobody accepted. */

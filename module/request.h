@@ -43,6 +43,8 @@ struct xtcp_request {
 
 void xtcp_listen_rcv(struct sock *lsk, struct sk_buff *skb);
 void xtcp_listen_stop(struct sock *lsk);
+bool xtcp_request_icmp(struct sock *lsk, __be32 laddr, __be16 lport,
+		       __be32 raddr, __be16 rport, u32 seq, bool abort);
 struct sock *xtcp_accept_dequeue(struct sock *lsk);
 
 #endif /* _XTCP_REQUEST_H */

@@ -29,6 +29,7 @@
 
 #include "compat.h"
 #include "cong.h"
+#include "icmp.h"
 #include "mib.h"
 #include "netns.h"
 #include "output.h"
@@ -254,6 +255,10 @@ static void xtcp_sock_init(struct sock *sk)
 	sock_set_flag(sk, SOCK_RCU_FREE);
 	inet_sk(sk)->uc_ttl = -1;
 	xtcp_buf_init_sock(sk);
+	/* DF on, the path MTU discovered (icmp.c), as TCP's inet_create(). */
+	inet_sk(sk)->pmtudisc =
+		READ_ONCE(sock_net(sk)->ipv4.sysctl_ip_no_pmtu_disc) ?
+		IP_PMTUDISC_DONT : IP_PMTUDISC_WANT;
 
 	xs->rcv_wnd = XTCP_WND_MAX;
 	xs->mss = XTCP_MSS_DEFAULT;
@@ -499,9 +504,7 @@ static void xtcp_connect_start(struct sock *sk, struct dst_entry *dst)
 	struct inet_sock *inet = inet_sk(sk);
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	xs->mss = xtcp_mss_for_mtu(dst_mtu(dst));
-	if (xs->user_mss)
-		xs->mss = min(xs->mss, xs->user_mss);
+	xs->mss = xtcp_mss_for_path(sk, dst_mtu(dst));
 	xs->snd_wscale = 0;
 	xs->rcv_wscale = xtcp_wscale_for(sk);
 	sk_dst_set(sk, dst);
@@ -968,12 +971,19 @@ static const struct proto_ops xtcp_stream_ops = {
 	.set_rcvlowat	= xtcp_set_rcvlowat,
 };
 
+/* Work softirq left for the owner: timers first, then ICMP. */
+static void xtcp_release_cb(struct sock *sk)
+{
+	xtcp_timer_release_cb(sk);
+	xtcp_icmp_release_cb(sk);
+}
+
 static struct proto xtcp_prot = {
 	.name			= "XTCP",
 	.owner			= THIS_MODULE,
 	.obj_size		= sizeof(struct xtcp_sock),
 	.backlog_rcv		= xtcp_backlog_rcv,
-	.release_cb		= xtcp_timer_release_cb,
+	.release_cb		= xtcp_release_cb,
 	.keepalive		= xtcp_keepalive,
 	/*
 	 * Memory accounting: with these, sk_alloc() ties a socket made in

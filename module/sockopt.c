@@ -17,6 +17,7 @@
 
 #include "compat.h"
 #include "cong.h"
+#include "icmp.h"
 #include "netns.h"
 #include "output.h"
 #include "proto.h"
@@ -26,16 +27,18 @@
 
 /*
  * The IP-level options xtcp honours: ip_queue_xmit() sends with the
- * socket's TOS, TTL and DF bit, bind() honours IP_FREEBIND; none of them
- * holds anything that must be undone at close. The rest of ip_setsockopt()
+ * socket's TOS, TTL, IP options and DF bit (IP_MTU_DISCOVER, path MTU
+ * discovery by default, icmp.c), bind() honours IP_FREEBIND, icmp.c
+ * honours IP_RECVERR; none of them holds anything that must be undone at
+ * close (inet_sock_destruct() frees the options and the error queue).
+ * IP options shrink the MSS (xtcp_mss_for_path()). The rest of ip_setsockopt()
  * is refused. A multicast join would succeed on an xtcp socket (it is no
  * connection socket to ip_setsockopt()), and nothing drops the group at
  * close(): xtcp's release is not inet_release(). IP_ADD_MEMBERSHIP and
  * IP_DROP_MEMBERSHIP fail with EPROTO, IP_MULTICAST_IF and _TTL with
  * EINVAL, as on TCP; the source and group_req joins, which TCP accepts
  * (and drops at close), fail with EPROTO too. Everything else, which xtcp
- * would accept and ignore (IP_PKTINFO, IP_RECVERR, IP_OPTIONS,
- * IP_TRANSPARENT, IP_LOCAL_PORT_RANGE, ...), is ENOPROTOOPT.
+ * would accept and ignore (IP_PKTINFO, IP_TRANSPARENT, IP_LOCAL_PORT_RANGE, ...), is ENOPROTOOPT.
  */
 static int xtcp_ip_setsockopt_allowed(int optname)
 {
@@ -44,6 +47,8 @@ static int xtcp_ip_setsockopt_allowed(int optname)
 	case IP_TTL:
 	case IP_MTU_DISCOVER:
 	case IP_FREEBIND:
+	case IP_RECVERR:
+	case IP_OPTIONS:
 		return 0;
 	case IP_MULTICAST_IF:
 	case IP_MULTICAST_TTL:
@@ -175,9 +180,11 @@ int xtcp_setsockopt(struct socket *sock, int level, int optname,
 	int val, err;
 
 	if (level == SOL_IP) {
-		err = xtcp_ip_setsockopt_allowed(optname);
-		return err ? : ip_setsockopt(sk, level, optname, optval,
-					     optlen);
+		err = xtcp_ip_setsockopt_allowed(optname) ? :
+		      ip_setsockopt(sk, level, optname, optval, optlen);
+		if (!err && optname == IP_OPTIONS)
+			xtcp_icmp_options_changed(sk);
+		return err;
 	}
 	if (level != SOL_XTCP && level != SOL_TCP)
 		return -ENOPROTOOPT;

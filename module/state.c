@@ -125,6 +125,8 @@ static void xtcp_clean_acked(struct sock *sk, u32 ack)
 						       NSEC_PER_USEC) - sent);
 	xs->bytes_acked += ack - xs->snd_una;
 	xs->snd_una = ack;
+	/* Something got through: an earlier ICMP soft error is stale. */
+	WRITE_ONCE(sk->sk_err_soft, 0);
 	if (!sock_flag(sk, SOCK_DEAD))
 		sk->sk_write_space(sk);
 	/* The writer has room again (write_space cleared NOSPACE). */

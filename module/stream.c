@@ -10,6 +10,7 @@
 
 #include <net/sock.h>
 
+#include "icmp.h"
 #include "mib.h"
 #include "output.h"
 #include "proto.h"
@@ -219,7 +220,9 @@ int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 	u32 peek_seq, *seq;
 	long timeo;
 
-	if (flags & (MSG_OOB | MSG_ERRQUEUE))
+	if (flags & MSG_ERRQUEUE)
+		return xtcp_icmp_recv_error(sk, msg, len);
+	if (flags & MSG_OOB)
 		return -EINVAL;
 
 	lock_sock(sk);

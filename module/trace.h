@@ -35,6 +35,16 @@ enum xtcp_retrans_kind {
 	XTCP_RETRANS_FIN,
 };
 
+/* What an ICMP error about a connection did (icmp.c). */
+enum xtcp_icmp_action {
+	XTCP_ICMP_IGNORED,	/* a message xtcp takes no action on */
+	XTCP_ICMP_OUT_OF_WINDOW, /* quoted seq outside SND.UNA..SND.NXT */
+	XTCP_ICMP_HARD,		/* ended the connection attempt */
+	XTCP_ICMP_SOFT,		/* a soft error of a synchronized connection */
+	XTCP_ICMP_PMTU,		/* fragmentation needed: the path MTU */
+	XTCP_ICMP_DEFERRED,	/* left to release_sock() */
+};
+
 /* Why a RST was sent. */
 enum xtcp_rst_reason {
 	XTCP_RST_REPLY,		/* answer to a segment no connection takes */
@@ -68,6 +78,12 @@ TRACE_DEFINE_ENUM(XTCP_RETRANS_SYN);
 TRACE_DEFINE_ENUM(XTCP_RETRANS_SYNACK);
 TRACE_DEFINE_ENUM(XTCP_RETRANS_DATA);
 TRACE_DEFINE_ENUM(XTCP_RETRANS_FIN);
+TRACE_DEFINE_ENUM(XTCP_ICMP_IGNORED);
+TRACE_DEFINE_ENUM(XTCP_ICMP_OUT_OF_WINDOW);
+TRACE_DEFINE_ENUM(XTCP_ICMP_HARD);
+TRACE_DEFINE_ENUM(XTCP_ICMP_SOFT);
+TRACE_DEFINE_ENUM(XTCP_ICMP_PMTU);
+TRACE_DEFINE_ENUM(XTCP_ICMP_DEFERRED);
 
 #define xtcp_show_state(s)					\
 	__print_symbolic(s,					\
@@ -253,6 +269,47 @@ TRACE_EVENT(xtcp_reset_recv,
 	),
 	TP_printk(XTCP_TUPLE_FMT " state=%s err=%d", XTCP_TUPLE_ARGS,
 		  xtcp_show_state(__entry->state), __entry->err)
+);
+
+/*
+ * An ICMP error quoting a segment of a connection (src: our end): its
+ * type, code, the quoted sequence number, the ICMP's info (the next
+ * hop's MTU for fragmentation needed), what it did and the errno (0:
+ * none).
+ */
+TRACE_EVENT(xtcp_icmp,
+	TP_PROTO(__be32 saddr, __be16 sport, __be32 daddr, __be16 dport,
+		 u8 type, u8 code, u32 seq, u32 info, int action, int err),
+	TP_ARGS(saddr, sport, daddr, dport, type, code, seq, info, action, err),
+	TP_STRUCT__entry(
+		XTCP_TUPLE_FIELDS
+		__field(__u8, type)
+		__field(__u8, code)
+		__field(__u32, seq)
+		__field(__u32, info)
+		__field(int, action)
+		__field(int, err)
+	),
+	TP_fast_assign(
+		XTCP_TUPLE_ASSIGN(saddr, sport, daddr, dport);
+		__entry->type = type;
+		__entry->code = code;
+		__entry->seq = seq;
+		__entry->info = info;
+		__entry->action = action;
+		__entry->err = err;
+	),
+	TP_printk(XTCP_TUPLE_FMT " type=%u code=%u seq=%u info=%u action=%s err=%d",
+		  XTCP_TUPLE_ARGS, __entry->type, __entry->code, __entry->seq,
+		  __entry->info,
+		  __print_symbolic(__entry->action,
+				   { XTCP_ICMP_IGNORED,	"ignored" },
+				   { XTCP_ICMP_OUT_OF_WINDOW, "out-of-window" },
+				   { XTCP_ICMP_HARD,	"hard" },
+				   { XTCP_ICMP_SOFT,	"soft" },
+				   { XTCP_ICMP_PMTU,	"pmtu" },
+				   { XTCP_ICMP_DEFERRED, "deferred" }),
+		  __entry->err)
 );
 
 /* TIME_WAIT buckets: created, expired (2 x MSL), reused (SYN), killed (RST). */

@@ -33,6 +33,8 @@ enum {
 	XTCP_F_DELACK_DEFERRED,	/* the delayed ACK timer did, likewise */
 	XTCP_F_DESTROYED,	/* xtcp_destroy_sock() ran */
 	XTCP_F_ORPHAN,		/* counted in the orphan count */
+	XTCP_F_MTU_DEFERRED,	/* an ICMP lowered mtu_info while user owned us */
+	XTCP_F_ERR_DEFERRED,	/* an ICMP left icmp_err while user owned us */
 };
 
 /*
@@ -92,6 +94,8 @@ struct xtcp_sock {
 	u32			keepintvl_ms;	/* 0: the sysctl */
 	u32			rcv_tstamp;	/* jiffies of the last segment in */
 	u32			last_oow_ack;	/* jiffies; output.c's rate limit */
+	u32			mtu_info;	/* icmp.c: the path MTU an ICMP gave */
+	int			icmp_err;	/* icmp.c: an errno left for release */
 
 	/* RTT estimation (RFC 6298) and congestion control (cong.c). */
 	u32			srtt_us;	/* smoothed RTT, us << 3; 0: none */
