@@ -19,6 +19,7 @@
 #include <net/sock.h>
 
 #include "hash.h"
+#include "mib.h"
 #include "timewait.h"
 #include "xtcp.h"
 
@@ -430,16 +431,27 @@ int xtcp_bind_port(struct sock *sk, u16 snum)
 	return -EADDRNOTAVAIL;
 }
 
-/* listen() re-checks the port now that the socket is a listener. */
-int xtcp_bind_check_listen(struct sock *sk)
+/*
+ * listen(): check the port and become a listener in one hold of the
+ * bucket lock. Every bind() and listen() that could conflict with @sk
+ * takes this lock, and xtcp_bind_conflict() reads the other sockets'
+ * states under it; were the state set after the unlock, two SO_REUSEADDR
+ * sockets racing listen() would each find the other not yet listening and
+ * both succeed. Done this way the first one in listens and the second
+ * sees it.
+ */
+int xtcp_bind_listen(struct sock *sk)
 {
 	struct xtcp_bbucket *b = xtcp_bbucket(sock_net(sk), sk->sk_num);
-	bool conflict;
+	int err = -EADDRINUSE;
 
 	spin_lock_bh(&b->lock);
-	conflict = xtcp_bind_conflict(b, sk, sk->sk_num);
+	if (!xtcp_bind_conflict(b, sk, sk->sk_num)) {
+		xtcp_set_state(sk, TCP_LISTEN);
+		err = 0;
+	}
 	spin_unlock_bh(&b->lock);
-	return conflict ? -EADDRINUSE : 0;
+	return err;
 }
 
 /* A child shares its listener's port without a conflict check. */

@@ -75,7 +75,8 @@ void xtcp_lhash_del(struct sock *sk);
 
 /* Bound ports; @snum is host order, 0 picks a free ephemeral port. */
 int xtcp_bind_port(struct sock *sk, u16 snum);
-int xtcp_bind_check_listen(struct sock *sk);
+/* listen(): the conflict check and TCP_LISTEN under one bucket lock. */
+int xtcp_bind_listen(struct sock *sk);
 void xtcp_bind_inherit(struct sock *child, u16 snum);
 void xtcp_unbind_port(struct sock *sk);
 void xtcp_bind_add_tw(struct xtcp_tw *tw);

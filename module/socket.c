@@ -869,16 +869,17 @@ static int xtcp_listen(struct socket *sock, int backlog)
 
 	WRITE_ONCE(sk->sk_max_ack_backlog, backlog);
 	if (old != TCP_LISTEN) {
-		if (!inet_sk(sk)->inet_num)
-			err = xtcp_bind_port(sk, 0) ? -EADDRINUSE : 0;
-		else
-			err = xtcp_bind_check_listen(sk);
+		if (!inet_sk(sk)->inet_num && xtcp_bind_port(sk, 0)) {
+			err = -EADDRINUSE;
+			goto out;
+		}
+		err = xtcp_bind_listen(sk);
 		if (err)
 			goto out;
+		/* Not yet in the listener table: no segment has seen it. */
 		spin_lock_bh(&xs->queue_lock);
 		xs->listening = true;
 		spin_unlock_bh(&xs->queue_lock);
-		xtcp_set_state(sk, TCP_LISTEN);
 		xtcp_lhash_add(sk);
 	}
 	err = 0;
