@@ -6,8 +6,12 @@
  * repaired by the request's SYN-ACK retransmissions.
  *
  * The listener's queues have their own spinlock, so segments to a listener
- * never wait for, or are backlogged behind, the listener's owner.
- * Lock order: lhash bucket -> queue_lock -> child's socket lock.
+ * never wait for, or are backlogged behind, the listener's owner. It is
+ * the innermost of xtcp's locks (Documentation/module.md): nothing that
+ * takes a table's bucket or a socket's lock runs under it. A child is
+ * therefore built outside it, holding its own lock from before it is
+ * hashed until it is committed: taken off the SYN queue and put on the
+ * accept queue under queue_lock, moved to ESTABLISHED under its own.
  */
 
 #include <linux/cgroup.h>
@@ -18,6 +22,7 @@
 #include <net/sock.h>
 
 #include "compat.h"
+#include "fault.h"
 #include "mib.h"
 #include "netns.h"
 #include "output.h"
@@ -269,18 +274,36 @@ static void xtcp_child_filter(struct sock *sk, struct sock *lsk)
 }
 
 /*
- * Build the child of @lsk for the completed handshake @req. It starts in
- * SYN_RCVD, which the request was accounted in, and moves to ESTABLISHED.
- * Returns it with its own reference, or NULL.
+ * A child that is not to be: it never had a state (the request entry it
+ * was built for keeps SYN_RCVD's accounting), so it enters CLOSED from
+ * nothing and is destroyed; it leaves every table it entered. Locked by
+ * the caller, who holds a reference.
+ */
+static void xtcp_child_discard(struct sock *sk)
+{
+	sock_set_flag(sk, SOCK_DEAD);
+	sk->sk_state = 0;
+	xtcp_done(sk);
+}
+
+/*
+ * Build the child of @lsk for the completed handshake @req, outside the
+ * listener's queue_lock. It is hashed (a segment for its tuple finds it)
+ * in SYN_RCVD, unaccounted, and returned locked with a reference for the
+ * caller, who commits it (xtcp_child_commit()) or discards it. NULL if it
+ * cannot be made: no memory, another incarnation holds the tuple, or a
+ * "child" fault rule; nothing is left of it then.
  */
 static struct sock *xtcp_create_child(struct sock *lsk,
 				      const struct xtcp_request *req,
 				      const struct sk_buff *skb)
 {
+	const struct xtcphdr *th = xtcp_hdr(skb);
 	struct xtcp_sock *lxs = xtcp_sk(lsk), *xs;
+	struct net *net = sock_net(lsk);
 	struct sock *sk;
 
-	sk = xtcp_sk_alloc(sock_net(lsk), GFP_ATOMIC, 0);
+	sk = xtcp_sk_alloc(net, GFP_ATOMIC, 0);
 	if (!sk)
 		return NULL;
 	xs = xtcp_sk(sk);
@@ -337,18 +360,34 @@ static struct sock *xtcp_create_child(struct sock *lsk,
 	xs->mss = min(req->mss, req->peer_mss);
 	xtcp_init_transfer(sk);
 
+	/*
+	 * Locked before anyone can find it: a segment for the tuple waits
+	 * until the child is committed or discarded.
+	 */
+	sock_hold(sk);
+	bh_lock_sock_nested(sk);
 	xtcp_bind_inherit(sk, lsk->sk_num);
 	sk->sk_state = TCP_SYN_RECV;
-	xtcp_set_state(sk, TCP_ESTABLISHED);
-	xtcp_timer_established(sk);
-	if (xtcp_ehash_add_sk(sk)) {
+	if (xtcp_fault_should_drop(net, XTCP_FAULT_CHILD, th->flags, skb->len,
+				   th->source, th->dest) ||
+	    xtcp_ehash_add_sk(sk)) {
 		/* Another incarnation holds the tuple: the ACK is not ours. */
-		sock_set_flag(sk, SOCK_DEAD);
-		xtcp_done(sk);
+		xtcp_child_discard(sk);
+		bh_unlock_sock(sk);
+		sock_put(sk);
 		return NULL;
 	}
-	sock_hold(sk);
 	return sk;
+}
+
+/*
+ * The child (locked) takes over its request entry, which the caller has
+ * unlinked: SYN_RCVD -> ESTABLISHED is the request's transition.
+ */
+static void xtcp_child_commit(struct sock *sk)
+{
+	xtcp_set_state(sk, TCP_ESTABLISHED);
+	xtcp_timer_established(sk);
 }
 
 /*
@@ -384,6 +423,7 @@ static void xtcp_conn_complete(struct sock *lsk, struct sk_buff *skb)
 	struct xtcp_sock *lxs = xtcp_sk(lsk);
 	struct net *net = sock_net(lsk);
 	struct xtcp_request *req;
+	bool gone = false, full = false;
 	struct sock *child;
 
 	spin_lock_bh(&lxs->queue_lock);
@@ -400,26 +440,56 @@ static void xtcp_conn_complete(struct sock *lsk, struct sk_buff *skb)
 	if (xtcp_before(cb->seq, req->irs + 1) ||
 	    xtcp_after(cb->seq, req->irs + 1 + XTCP_WND_MAX))
 		goto drop_unlock;
-	if (sk_acceptq_is_full(lsk)) {
-		/* Keep the request: its SYN-ACK retransmission asks again. */
-		XTCP_INC_STATS(net, LISTEN_OVERFLOWS);
-		XTCP_INC_STATS(net, LISTEN_DROPS);
-		goto drop_unlock;
-	}
+	if (sk_acceptq_is_full(lsk))
+		goto overflow_unlock;
+	refcount_inc(&req->refcnt);	/* ours, while the child is built */
+	spin_unlock_bh(&lxs->queue_lock);
+
 	child = xtcp_create_child(lsk, req, skb);
 	if (!child) {
+		/* Keep the request: its SYN-ACK retransmission asks again. */
 		XTCP_INC_STATS(net, LISTEN_DROPS);
-		goto drop_unlock;
+		XTCP_INC_STATS(net, CHILD_FAILS);
+		xtcp_request_put(req);
+		kfree_skb(skb);
+		return;
 	}
-	xtcp_request_unlink(lxs, req);
-	sock_hold(child);		/* the accept queue's */
-	list_add_tail(&xtcp_sk(child)->accept_node, &lxs->accept_queue);
-	sk_acceptq_added(lsk);
+
+	/* Commit: the request may have gone, or the queue filled, meanwhile. */
+	spin_lock_bh(&lxs->queue_lock);
+	if (!req->queued || !lxs->listening) {
+		gone = true;
+	} else if (sk_acceptq_is_full(lsk)) {
+		full = true;
+	} else {
+		xtcp_request_unlink(lxs, req);
+		sock_hold(child);		/* the accept queue's */
+		list_add_tail(&xtcp_sk(child)->accept_node, &lxs->accept_queue);
+		sk_acceptq_added(lsk);
+	}
 	spin_unlock_bh(&lxs->queue_lock);
+
+	if (gone || full) {
+		/* Expired, reset or its listener closed: the peer is told. */
+		if (gone)
+			xtcp_send_active_reset(child);
+		xtcp_child_discard(child);
+		bh_unlock_sock(child);
+		sock_put(child);
+		xtcp_request_put(req);
+		XTCP_INC_STATS(net, LISTEN_DROPS);
+		if (full)
+			XTCP_INC_STATS(net, LISTEN_OVERFLOWS);
+		kfree_skb(skb);
+		return;
+	}
+	xtcp_child_commit(child);
+	bh_unlock_sock(child);
 
 	if (hrtimer_try_to_cancel(&req->timer) == 1)
 		xtcp_request_put(req);
-	xtcp_request_put(req);
+	xtcp_request_put(req);		/* the SYN queue's */
+	xtcp_request_put(req);		/* ours */
 	XTCP_INC_STATS(net, PASSIVE_OPENS);
 	lsk->sk_data_ready(lsk);
 
@@ -431,6 +501,10 @@ static void xtcp_conn_complete(struct sock *lsk, struct sk_buff *skb)
 	sock_put(child);
 	return;
 
+overflow_unlock:
+	/* Keep the request: its SYN-ACK retransmission asks again. */
+	XTCP_INC_STATS(net, LISTEN_OVERFLOWS);
+	XTCP_INC_STATS(net, LISTEN_DROPS);
 drop_unlock:
 	spin_unlock_bh(&lxs->queue_lock);
 	kfree_skb(skb);

@@ -6,10 +6,11 @@
  *  - listen_race: two SO_REUSEADDR sockets bound to one port race
  *    listen(), LISTEN_RACE_PAIRS times, the two calls released together
  *    on two CPUs. Never may both succeed (TCP: never both either).
- *  - child_fail: the child of a completed handshake fails to be created
- *    (the "child" fault rule); the failure is counted, every state gauge
- *    is back where it was, the module's reference count returns and the
- *    client is answered as TCP answers a lost child.
+ *  - child_fail, child_fail_expire: the child of a completed handshake
+ *    fails to be created (the "child" fault rule); the failure is
+ *    counted, the request entry retries with its SYN-ACK and leaves
+ *    SYN_RCVD once, every state gauge is back where it was and the
+ *    module's reference count returns.
  *
  * Every case runs in a namespace of its own, over loopback.
  */
@@ -186,6 +187,154 @@ TEST_F_TIMEOUT(lo, listen_race, 110)
 	EXPECT_EQ(0, x.both);
 	/* The first in takes the port: exactly one listens, every time. */
 	EXPECT_EQ(LISTEN_RACE_PAIRS, x.one);
+}
+
+/* ---- child_fail ---- */
+
+static const char * const states[] = {
+	"ESTABLISHED", "SYN_SENT", "SYN_RCVD", "FIN_WAIT_1", "FIN_WAIT_2",
+	"TIME_WAIT", "CLOSED", "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING",
+};
+#define NSTATES	(sizeof(states) / sizeof(states[0]))
+
+static void gauges(const struct xtcp_topo *t, long *g)
+{
+	size_t i;
+
+	for (i = 0; i < NSTATES; i++)
+		g[i] = xtcp_state_count(t, BOTH, states[i], NULL);
+}
+
+/* The first gauge that differs from @base (or is negative), or -1. */
+static int gauge_off(const struct xtcp_topo *t, const long *base, long *now)
+{
+	size_t i;
+
+	gauges(t, now);
+	for (i = 0; i < NSTATES; i++)
+		if (now[i] != base[i] || now[i] < 0)
+			return i;
+	return -1;
+}
+
+static long module_refs(void)
+{
+	return xtcp_read_long_file("/sys/module/xtcp/refcnt", -1);
+}
+
+/*
+ * A small SYN-ACK timeout and TIME_WAIT, every unacceptable segment
+ * answered (the client's ACK to a retransmitted SYN-ACK is one).
+ */
+static int child_sysctls(const struct xtcp_topo *t)
+{
+	return xtcp_sysctl_set(t, BOTH, "rto_min_ms", 100) ||
+	       xtcp_sysctl_set(t, BOTH, "rto_init_ms", 200) ||
+	       xtcp_sysctl_set(t, BOTH, "msl_ms", 100) ||
+	       xtcp_sysctl_set(t, BOTH, "invalid_ratelimit_ms", 0) ||
+	       xtcp_sysctl_set(t, BOTH, "synack_retries", 3);
+}
+
+/*
+ * The child of the first three completions fails; the fourth, drawn by
+ * the third SYN-ACK retransmission, makes it. Each failure is counted,
+ * the request entry's accounting is left alone, and the connection then
+ * works; once everything is closed every gauge is back and so is the
+ * module's reference count (rmmod would succeed).
+ */
+TEST_F_TIMEOUT(lo, child_fail, 60)
+{
+	long base[NSTATES], now[NSTATES], refs = module_refs();
+	long long fails = xtcp_counter(&self->t, BOTH, "ChildFails");
+	long long seen, fired;
+	int l, c, a, off;
+	char buf[4];
+
+	ASSERT_EQ(0, child_sysctls(&self->t));
+	gauges(&self->t, base);
+	ASSERT_LE(0, refs);
+	ASSERT_EQ(0, xtcp_fault_add(&self->t, SRV,
+				    "child any dport=6002 count=3"));
+	l = xtcp_listen(&self->t, 0, 6002, 8, true, NULL);
+	ASSERT_LE(0, l);
+	base[9]++;			/* the listener, until it closes */
+	c = xtcp_connect(&self->t, 0, 6002, false);
+	ASSERT_LE(0, c);
+	a = xtcp_accept_wait(l, 10000);
+	ASSERT_LE(0, a);
+	EXPECT_EQ(3, xtcp_counter(&self->t, BOTH, "ChildFails") - fails);
+	ASSERT_EQ(0, xtcp_fault_stats(&self->t, SRV, 1, &seen, &fired));
+	EXPECT_EQ(4, seen);
+	EXPECT_EQ(3, fired);
+	/* No request entry left, no gauge below zero. */
+	EXPECT_EQ(0, xtcp_state_count(&self->t, BOTH, "SYN_RCVD", NULL));
+	EXPECT_EQ(2, xtcp_state_count(&self->t, BOTH, "ESTABLISHED", NULL));
+	ASSERT_EQ(4, write(c, "ping", 4));
+	ASSERT_EQ(4, read(a, buf, 4));
+	ASSERT_EQ(4, write(a, "pong", 4));
+	ASSERT_EQ(4, read(c, buf, 4));
+	EXPECT_EQ(0, memcmp(buf, "pong", 4));
+	close(c);
+	close(a);
+	close(l);
+	base[9]--;
+	off = -1;
+	EXPECT_TRUE(XTCP_WAIT_FOR(5000, (off = gauge_off(&self->t, base, now)) < 0))
+		TH_LOG("%s: %ld, was %ld", states[off], now[off], base[off]);
+	EXPECT_TRUE(XTCP_WAIT_FOR(5000, module_refs() == refs))
+		TH_LOG("module references %ld, were %ld", module_refs(), refs);
+}
+
+/*
+ * Every child fails: the request entry gives up after synack_retries
+ * SYN-ACK retransmissions and leaves SYN_RCVD exactly once (before, each
+ * failed child took SYN_RCVD's count with it and the gauge went
+ * negative). The client, which believed itself connected, learns it
+ * from a RST.
+ */
+TEST_F_TIMEOUT(lo, child_fail_expire, 60)
+{
+	long base[NSTATES], now[NSTATES], refs = module_refs();
+	long long fails = xtcp_counter(&self->t, BOTH, "ChildFails");
+	long min_synrcvd = 0;
+	long long dl;
+	int l, c, off;
+
+	ASSERT_EQ(0, child_sysctls(&self->t));
+	gauges(&self->t, base);
+	ASSERT_EQ(0, xtcp_fault_add(&self->t, SRV, "child any dport=6003"));
+	l = xtcp_listen(&self->t, 0, 6003, 8, true, NULL);
+	ASSERT_LE(0, l);
+	base[9]++;
+	c = xtcp_connect(&self->t, 0, 6003, false);
+	ASSERT_LE(0, c);
+	/* 200 + 400 + 800 ms of retransmissions, then the entry expires. */
+	dl = xtcp_now_ms() + 10000;
+	while (xtcp_now_ms() < dl) {
+		long n = xtcp_state_count(&self->t, BOTH, "SYN_RCVD", NULL);
+
+		if (n < min_synrcvd)
+			min_synrcvd = n;
+		if (xtcp_counter(&self->t, BOTH, "ChildFails") - fails >= 4 &&
+		    n == 0)
+			break;
+		xtcp_sleep_ms(20);
+	}
+	EXPECT_EQ(4, xtcp_counter(&self->t, BOTH, "ChildFails") - fails);
+	EXPECT_EQ(0, min_synrcvd);
+	EXPECT_EQ(0, xtcp_state_count(&self->t, BOTH, "SYN_RCVD", NULL));
+	EXPECT_EQ(-1, xtcp_accept_wait(l, 0));
+	/* The client's data draws a RST: no socket has its tuple. */
+	ASSERT_EQ(1, write(c, "x", 1));
+	EXPECT_TRUE(XTCP_WAIT_FOR(5000, xtcp_sock_state(c) == XTCP_CLOSE));
+	close(c);
+	close(l);
+	base[9]--;
+	off = -1;
+	EXPECT_TRUE(XTCP_WAIT_FOR(5000, (off = gauge_off(&self->t, base, now)) < 0))
+		TH_LOG("%s: %ld, was %ld", states[off], now[off], base[off]);
+	EXPECT_TRUE(XTCP_WAIT_FOR(5000, module_refs() == refs))
+		TH_LOG("module references %ld, were %ld", module_refs(), refs);
 }
 
 TEST_HARNESS_MAIN
