@@ -17,6 +17,8 @@
 extern int xtcp_family;
 extern int xtcp_ipproto;
 extern bool xtcp_report_inet;
+extern unsigned int xtcp_ehash_entries;
+extern unsigned int xtcp_bhash_entries;
 
 /* What the socket's main hrtimer is doing (timer.c). */
 enum xtcp_timer_kind {

@@ -11,6 +11,9 @@
  *    counted, the request entry retries with its SYN-ACK and leaves
  *    SYN_RCVD once, every state gauge is back where it was and the
  *    module's reference count returns.
+ *  - ehash_churn: streams keep flowing while other connections churn
+ *    through TIME_WAIT and disconnect/reconnect: no stream is reset and
+ *    InNoSocket does not move.
  *
  * Every case runs in a namespace of its own, over loopback.
  */
@@ -335,6 +338,187 @@ TEST_F_TIMEOUT(lo, child_fail_expire, 60)
 		TH_LOG("%s: %ld, was %ld", states[off], now[off], base[off]);
 	EXPECT_TRUE(XTCP_WAIT_FOR(5000, module_refs() == refs))
 		TH_LOG("module references %ld, were %ld", module_refs(), refs);
+}
+
+/* ---- ehash_churn ---- */
+
+/*
+ * CHURN_STREAMS connections stream both ways for CHURN_MS while one
+ * thread churns connections through TIME_WAIT (connect, accept, the
+ * client closes first) and another connects one socket, disconnects it
+ * (connect(AF_UNSPEC): RST) and connects it again, so that sockets and
+ * TIME_WAIT buckets keep entering, leaving and changing chains of the
+ * established table around the streams' entries. A lookup that ended
+ * early or missed would answer a stream's segment with a RST (InNoSocket)
+ * and reset it. With a one-bucket table (insmod ... ehash_entries=1)
+ * every entry shares the streams' chain.
+ */
+#define CHURN_STREAMS	4
+#define CHURN_MS	8000
+#define STREAM_PORT	7000
+#define TW_PORT		7001
+#define RECONN_PORT	7002
+
+struct churn {
+	const struct xtcp_topo *t;
+	atomic_int stop;
+	int c[CHURN_STREAMS], s[CHURN_STREAMS];
+	long long bytes[CHURN_STREAMS];
+	int stream_err;		/* first errno a stream saw */
+	int tw_cycles, tw_err;
+	int re_cycles, re_err;
+	int ltw, lre;
+};
+
+static void *churn_stream(void *arg)
+{
+	struct churn *ch = arg;
+	static char buf[4096];
+	int i;
+
+	while (!atomic_load(&ch->stop) && !ch->stream_err) {
+		for (i = 0; i < CHURN_STREAMS; i++) {
+			int ends[2] = { ch->c[i], ch->s[i] }, e;
+
+			for (e = 0; e < 2; e++) {
+				ssize_t n = send(ends[e], buf, sizeof(buf),
+						 MSG_DONTWAIT | MSG_NOSIGNAL);
+
+				if (n < 0 && errno != EAGAIN) {
+					ch->stream_err = errno;
+					return NULL;
+				}
+				n = recv(ends[!e], buf, sizeof(buf),
+					 MSG_DONTWAIT);
+				if (n == 0 || (n < 0 && errno != EAGAIN)) {
+					ch->stream_err = n ? errno : EPIPE;
+					return NULL;
+				}
+				if (n > 0)
+					ch->bytes[i] += n;
+			}
+		}
+		usleep(1000);
+	}
+	return NULL;
+}
+
+static void *churn_tw(void *arg)
+{
+	struct churn *ch = arg;
+	char b;
+
+	while (!atomic_load(&ch->stop)) {
+		int c = xtcp_connect(ch->t, 0, TW_PORT, false), a;
+
+		if (c < 0) {
+			ch->tw_err = errno;
+			return NULL;
+		}
+		a = xtcp_accept_wait(ch->ltw, 5000);
+		if (a < 0) {
+			ch->tw_err = ETIMEDOUT;
+			close(c);
+			return NULL;
+		}
+		close(c);			/* the client ends in TIME_WAIT */
+		if (read(a, &b, 1) != 0)
+			ch->tw_err = EPROTO;
+		close(a);
+		ch->tw_cycles++;
+	}
+	return NULL;
+}
+
+static void *churn_reconnect(void *arg)
+{
+	struct churn *ch = arg;
+	struct sockaddr_in to = xtcp_addr(ch->t, SRV, 0, RECONN_PORT);
+	struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+	int r = xtcp_socket(ch->t, CLI, 0);
+	char b;
+
+	while (r >= 0 && !atomic_load(&ch->stop)) {
+		int a;
+
+		if (connect(r, (struct sockaddr *)&to, sizeof(to))) {
+			ch->re_err = errno;
+			break;
+		}
+		a = xtcp_accept_wait(ch->lre, 5000);
+		if (a < 0) {
+			ch->re_err = ETIMEDOUT;
+			break;
+		}
+		/* Disconnect: RST, and the socket leaves its chain. */
+		connect(r, &unspec, sizeof(unspec));
+		/* The peer's end learns it before it is closed (no FIN). */
+		if (read(a, &b, 1) != -1 || errno != ECONNRESET)
+			ch->re_err = EPROTO;
+		close(a);
+		ch->re_cycles++;
+	}
+	if (r < 0)
+		ch->re_err = errno;
+	else
+		close(r);
+	return NULL;
+}
+
+TEST_F_TIMEOUT(lo, ehash_churn, 100)
+{
+	struct churn ch = { .t = &self->t };
+	long long nosock, rsts;
+	pthread_t th[3];
+	int ls, i;
+
+	ASSERT_EQ(0, xtcp_sysctl_set(&self->t, BOTH, "msl_ms", 100));
+	ls = xtcp_listen(&self->t, 0, STREAM_PORT, 16, true, NULL);
+	ch.ltw = xtcp_listen(&self->t, 0, TW_PORT, 16, true, NULL);
+	ch.lre = xtcp_listen(&self->t, 0, RECONN_PORT, 16, true, NULL);
+	ASSERT_LE(0, ls);
+	ASSERT_LE(0, ch.ltw);
+	ASSERT_LE(0, ch.lre);
+	for (i = 0; i < CHURN_STREAMS; i++) {
+		ch.c[i] = xtcp_connect(&self->t, 0, STREAM_PORT, false);
+		ASSERT_LE(0, ch.c[i]);
+		ch.s[i] = xtcp_accept_wait(ls, 5000);
+		ASSERT_LE(0, ch.s[i]);
+	}
+	nosock = xtcp_counter(&self->t, BOTH, "InNoSocket");
+	rsts = xtcp_counter(&self->t, BOTH, "EstabResets");
+
+	ASSERT_EQ(0, pthread_create(&th[0], NULL, churn_stream, &ch));
+	ASSERT_EQ(0, pthread_create(&th[1], NULL, churn_tw, &ch));
+	ASSERT_EQ(0, pthread_create(&th[2], NULL, churn_reconnect, &ch));
+	xtcp_sleep_ms(CHURN_MS);
+	atomic_store(&ch.stop, 1);
+	for (i = 0; i < 3; i++)
+		pthread_join(th[i], NULL);
+
+	nosock = xtcp_counter(&self->t, BOTH, "InNoSocket") - nosock;
+	rsts = xtcp_counter(&self->t, BOTH, "EstabResets") - rsts;
+	TH_LOG("ehash_entries %ld, %d ms: %d TIME_WAIT cycles, %d reconnects, stream bytes %lld %lld %lld %lld, InNoSocket +%lld, EstabResets +%lld",
+	       xtcp_read_long_file("/sys/module/xtcp/parameters/ehash_entries", -1),
+	       CHURN_MS, ch.tw_cycles, ch.re_cycles, ch.bytes[0], ch.bytes[1],
+	       ch.bytes[2], ch.bytes[3], nosock, rsts);
+	EXPECT_EQ(0, ch.stream_err);
+	EXPECT_EQ(0, ch.tw_err);
+	EXPECT_EQ(0, ch.re_err);
+	EXPECT_EQ(0, nosock);
+	/* Each reconnect resets both its ends; nothing else may reset. */
+	EXPECT_EQ(2 * ch.re_cycles, rsts);
+	EXPECT_LT(0, ch.tw_cycles);
+	EXPECT_LT(0, ch.re_cycles);
+	for (i = 0; i < CHURN_STREAMS; i++) {
+		EXPECT_LT(0, ch.bytes[i]);
+		EXPECT_EQ(XTCP_ESTABLISHED, xtcp_sock_state(ch.c[i]));
+		close(ch.c[i]);
+		close(ch.s[i]);
+	}
+	close(ls);
+	close(ch.ltw);
+	close(ch.lre);
 }
 
 TEST_HARNESS_MAIN
