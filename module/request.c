@@ -16,6 +16,9 @@
 
 #include <linux/cgroup.h>
 #include <linux/filter.h>
+#include <linux/jhash.h>
+#include <linux/log2.h>
+#include <linux/net.h>
 #include <linux/slab.h>
 #include <net/ip.h>
 #include <net/route.h>
@@ -67,10 +70,69 @@ static void xtcp_send_synack(struct net *net, const struct xtcp_request *req)
 	xtcp_ctl_send(net, &seg);
 }
 
+/*
+ * The SYN queue is hashed by 4-tuple, so a segment for a listener costs
+ * the same whatever the queue's length; the list keeps the age order for
+ * /proc and for tearing down.
+ */
+static u32 xtcp_syn_hash_seed __read_mostly;
+
+static struct hlist_head *xtcp_syn_bucket(struct xtcp_sock *lxs,
+					  __be32 raddr, __be16 rport,
+					  __be32 laddr, __be16 lport)
+{
+	u32 h = jhash_3words((__force u32)raddr, (__force u32)laddr,
+			     ((__force u32)rport << 16) | (__force u32)lport,
+			     xtcp_syn_hash_seed);
+
+	return &lxs->syn_hash[h & lxs->syn_hash_mask];
+}
+
+/*
+ * listen(): give @lsk a SYN-queue table for @backlog, one bucket per
+ * entry the queue may hold (min(backlog, max_syn_backlog), a power of 2
+ * from 16 to 65536); a later listen() with a larger backlog grows it.
+ * Process context, socket locked. 0 or -ENOBUFS.
+ */
+int xtcp_syn_hash_size(struct sock *lsk, int backlog)
+{
+	struct xtcp_sock *lxs = xtcp_sk(lsk);
+	struct hlist_head *new, *old;
+	struct xtcp_request *req;
+	unsigned int size, i;
+
+	net_get_random_once(&xtcp_syn_hash_seed, sizeof(xtcp_syn_hash_seed));
+	size = clamp_t(unsigned int, backlog,
+		       1, READ_ONCE(xtcp_pernet(sock_net(lsk))->sysctl.max_syn_backlog));
+	size = roundup_pow_of_two(clamp(size, 16U, 65536U));
+	if (lxs->syn_hash && size <= lxs->syn_hash_mask + 1)
+		return 0;
+	new = kvcalloc(size, sizeof(*new), GFP_KERNEL);
+	if (!new)
+		return -ENOBUFS;
+	for (i = 0; i < size; i++)
+		INIT_HLIST_HEAD(&new[i]);
+
+	spin_lock_bh(&lxs->queue_lock);
+	old = lxs->syn_hash;
+	lxs->syn_hash = new;
+	lxs->syn_hash_mask = size - 1;
+	list_for_each_entry(req, &lxs->syn_queue, node) {
+		hlist_del(&req->hnode);
+		hlist_add_head(&req->hnode,
+			       xtcp_syn_bucket(lxs, req->raddr, req->rport,
+					       req->laddr, req->lport));
+	}
+	spin_unlock_bh(&lxs->queue_lock);
+	kvfree(old);
+	return 0;
+}
+
 /* Take @req off the SYN queue; queue_lock held. The caller drops the ref. */
 static void xtcp_request_unlink(struct xtcp_sock *lxs,
 				struct xtcp_request *req)
 {
+	hlist_del(&req->hnode);
 	list_del(&req->node);
 	req->queued = false;
 	lxs->syn_queue_len--;
@@ -145,7 +207,8 @@ static struct xtcp_request *xtcp_request_find(struct xtcp_sock *lxs,
 	const struct iphdr *iph = ip_hdr(skb);
 	struct xtcp_request *req;
 
-	list_for_each_entry(req, &lxs->syn_queue, node)
+	hlist_for_each_entry(req, xtcp_syn_bucket(lxs, iph->saddr, th->source,
+						  iph->daddr, th->dest), hnode)
 		if (req->raddr == iph->saddr && req->rport == th->source &&
 		    req->laddr == iph->daddr && req->lport == th->dest)
 			return req;
@@ -220,6 +283,8 @@ static void xtcp_conn_request(struct sock *lsk, struct sk_buff *skb)
 	req->rcv_wnd = min_t(u32, XTCP_WND_MAX, READ_ONCE(lsk->sk_rcvbuf) / 2);
 	req->queued = true;
 	list_add_tail(&req->node, &lxs->syn_queue);
+	hlist_add_head(&req->hnode, xtcp_syn_bucket(lxs, req->raddr, req->rport,
+						    req->laddr, req->lport));
 	lxs->syn_queue_len++;
 	xtcp_state_spawn(net, TCP_LISTEN, TCP_SYN_RECV);
 	xtcp_trace_request(req, TCP_LISTEN, TCP_SYN_RECV);
@@ -584,8 +649,10 @@ void xtcp_listen_stop(struct sock *lsk)
 
 	spin_lock_bh(&lxs->queue_lock);
 	lxs->listening = false;
-	list_for_each_entry(req, &lxs->syn_queue, node)
+	list_for_each_entry(req, &lxs->syn_queue, node) {
 		req->queued = false;
+		hlist_del(&req->hnode);
+	}
 	list_splice_init(&lxs->syn_queue, &reqs);
 	list_splice_init(&lxs->accept_queue, &children);
 	lxs->syn_queue_len = 0;

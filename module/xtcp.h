@@ -130,8 +130,10 @@ struct xtcp_sock {
 	struct sk_buff		*ooo_last;	/* its highest, NULL if empty */
 
 	/* Listener (request.c). */
-	spinlock_t		queue_lock;	/* protects the four below */
-	struct list_head	syn_queue;	/* struct xtcp_request */
+	spinlock_t		queue_lock;	/* protects the six below */
+	struct list_head	syn_queue;	/* struct xtcp_request, oldest first */
+	struct hlist_head	*syn_hash;	/* the same, by 4-tuple */
+	unsigned int		syn_hash_mask;
 	struct list_head	accept_queue;	/* children, via accept_node */
 	unsigned int		syn_queue_len;
 	bool			listening;

@@ -14,6 +14,8 @@
  *  - ehash_churn: streams keep flowing while other connections churn
  *    through TIME_WAIT and disconnect/reconnect: no stream is reset and
  *    InNoSocket does not move.
+ *  - syn_queue_cost: a segment for a listener costs about the same with
+ *    4000 request entries on its SYN queue as with one.
  *
  * Every case runs in a namespace of its own, over loopback.
  */
@@ -22,6 +24,7 @@
 #include <sched.h>
 #include <limits.h>
 #include <stdatomic.h>
+#include <time.h>
 #include <linux/futex.h>
 #include <sys/syscall.h>
 
@@ -519,6 +522,103 @@ TEST_F_TIMEOUT(lo, ehash_churn, 100)
 	close(ls);
 	close(ch.ltw);
 	close(ch.lre);
+}
+
+/* ---- syn_queue_cost ---- */
+
+/*
+ * What a segment to a listener costs with SYNQ_FULL request entries on
+ * its SYN queue, against one entry: SYNQ_PROBES ACKs for no entry (each
+ * looks its tuple up in the queue, then answers RST), sent through a raw
+ * socket over loopback, so each send() includes the segment's
+ * processing; the best of three rounds. The SYN-ACKs are dropped (an
+ * "out synack" rule) and retransmitted only after a minute, so the
+ * entries stay.
+ */
+#define SYNQ_FULL	4000
+#define SYNQ_PROBES	2000
+#define SYNQ_PORT	7003
+
+static long long now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+static long long probe_us(const struct xtcp_topo *t, int raw)
+{
+	long long best = -1;
+	uint8_t buf[64];
+	size_t len;
+	int r, i;
+
+	len = xtcp_seg_build(t, buf, CLI, SRV, 40000, SYNQ_PORT, 1, 1, F_ACK,
+			     NULL, 0);
+	for (r = 0; r < 3; r++) {
+		long long t0 = now_us(), dt;
+
+		for (i = 0; i < SYNQ_PROBES; i++)
+			if (xtcp_raw_send(t, raw, SRV, buf, len))
+				return -1;
+		dt = now_us() - t0;
+		if (best < 0 || dt < best)
+			best = dt;
+	}
+	return best;
+}
+
+static int syns(const struct xtcp_topo *t, int raw, int first, int n)
+{
+	uint8_t buf[64];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		size_t len = xtcp_seg_build(t, buf, CLI, SRV, first + i,
+					    SYNQ_PORT, 1000 * i, 0, F_SYN,
+					    NULL, 0);
+
+		if (xtcp_raw_send(t, raw, SRV, buf, len))
+			return -1;
+	}
+	return 0;
+}
+
+TEST_F_TIMEOUT(lo, syn_queue_cost, 100)
+{
+	long long empty, full;
+	int l, raw;
+
+	ASSERT_EQ(0, xtcp_sysctl_set(&self->t, BOTH, "rto_init_ms", 60000));
+	ASSERT_EQ(0, xtcp_sysctl_set(&self->t, BOTH, "rto_max_ms", 60000));
+	ASSERT_EQ(0, xtcp_sysctl_set(&self->t, BOTH, "max_syn_backlog", 8192));
+	ASSERT_EQ(0, xtcp_fault_add(&self->t, SRV, "out synack"));
+	ASSERT_EQ(0, xtcp_sh("sysctl -qw net.core.somaxconn=8192 2>/dev/null || true"));
+	l = xtcp_listen(&self->t, 0, SYNQ_PORT, 8192, false, NULL);
+	ASSERT_LE(0, l);
+	raw = xtcp_raw_socket(&self->t, CLI);
+	ASSERT_LE(0, raw);
+
+	ASSERT_EQ(0, syns(&self->t, raw, 9000, 1));
+	ASSERT_TRUE(XTCP_WAIT_FOR(5000, xtcp_state_count(&self->t, BOTH,
+							  "SYN_RCVD", NULL) == 1));
+	probe_us(&self->t, raw);	/* warm up: caches, the route */
+	empty = probe_us(&self->t, raw);
+	ASSERT_LT(0, empty);
+
+	ASSERT_EQ(0, syns(&self->t, raw, 10000, SYNQ_FULL - 1));
+	ASSERT_TRUE(XTCP_WAIT_FOR(10000, xtcp_state_count(&self->t, BOTH,
+							   "SYN_RCVD", NULL) == SYNQ_FULL))
+		TH_LOG("SYN_RCVD %ld", xtcp_state_count(&self->t, BOTH,
+							"SYN_RCVD", NULL));
+	full = probe_us(&self->t, raw);
+	ASSERT_LT(0, full);
+	TH_LOG("%d probes: %lld us with 1 request entry, %lld us with %d (x%.2f)",
+	       SYNQ_PROBES, empty, full, SYNQ_FULL, (double)full / empty);
+	EXPECT_LT(full, 3 * empty);
+	close(raw);
+	close(l);
 }
 
 TEST_HARNESS_MAIN
