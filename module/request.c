@@ -353,22 +353,17 @@ static void xtcp_child_discard(struct sock *sk)
 
 /*
  * Build the child of @lsk for the completed handshake @req, outside the
- * listener's queue_lock. It is hashed (a segment for its tuple finds it)
- * in SYN_RCVD, unaccounted, and returned locked with a reference for the
- * caller, who commits it (xtcp_child_commit()) or discards it. NULL if it
- * cannot be made: no memory, another incarnation holds the tuple, or a
- * "child" fault rule; nothing is left of it then.
+ * listener's queue_lock, not yet in any table. Returns it with a
+ * reference for the caller besides its own, or NULL (no memory).
  */
 static struct sock *xtcp_create_child(struct sock *lsk,
 				      const struct xtcp_request *req,
 				      const struct sk_buff *skb)
 {
-	const struct xtcphdr *th = xtcp_hdr(skb);
 	struct xtcp_sock *lxs = xtcp_sk(lsk), *xs;
-	struct net *net = sock_net(lsk);
 	struct sock *sk;
 
-	sk = xtcp_sk_alloc(net, GFP_ATOMIC, 0);
+	sk = xtcp_sk_alloc(sock_net(lsk), GFP_ATOMIC, 0);
 	if (!sk)
 		return NULL;
 	xs = xtcp_sk(sk);
@@ -424,25 +419,28 @@ static struct sock *xtcp_create_child(struct sock *lsk,
 	xs->peer_mss = req->peer_mss;
 	xs->mss = min(req->mss, req->peer_mss);
 	xtcp_init_transfer(sk);
-
-	/*
-	 * Locked before anyone can find it: a segment for the tuple waits
-	 * until the child is committed or discarded.
-	 */
 	sock_hold(sk);
-	bh_lock_sock_nested(sk);
+	return sk;
+}
+
+/*
+ * The child (locked, so that a segment for its tuple waits until it is
+ * committed or discarded) takes its listener's port and enters the
+ * established table in SYN_RCVD, unaccounted. Fails if another
+ * incarnation holds the tuple (the ACK is not ours) or a "child" fault
+ * rule says so; the caller then discards it.
+ */
+static int xtcp_child_hash(struct sock *lsk, struct sock *sk,
+			   const struct sk_buff *skb)
+{
+	const struct xtcphdr *th = xtcp_hdr(skb);
+
 	xtcp_bind_inherit(sk, lsk->sk_num);
 	sk->sk_state = TCP_SYN_RECV;
-	if (xtcp_fault_should_drop(net, XTCP_FAULT_CHILD, th->flags, skb->len,
-				   th->source, th->dest) ||
-	    xtcp_ehash_add_sk(sk)) {
-		/* Another incarnation holds the tuple: the ACK is not ours. */
-		xtcp_child_discard(sk);
-		bh_unlock_sock(sk);
-		sock_put(sk);
-		return NULL;
-	}
-	return sk;
+	if (xtcp_fault_should_drop(sock_net(lsk), XTCP_FAULT_CHILD, th->flags,
+				   skb->len, th->source, th->dest))
+		return -EADDRNOTAVAIL;
+	return xtcp_ehash_add_sk(sk);
 }
 
 /*
@@ -481,14 +479,76 @@ static void xtcp_conn_no_request(struct net *net, struct sk_buff *skb)
 	kfree_skb(skb);
 }
 
+enum xtcp_child_verdict {
+	XTCP_CHILD_QUEUED,	/* on the accept queue, ESTABLISHED */
+	XTCP_CHILD_FAILED,	/* could not be made or hashed */
+	XTCP_CHILD_GONE,	/* the request went meanwhile */
+	XTCP_CHILD_FULL,	/* the accept queue filled meanwhile */
+};
+
+/*
+ * Make, hash and commit the child for @req (which the caller holds a
+ * reference on, queue_lock not held). Committed, it replaces @req on the
+ * listener's queues and *@childp is it, with a reference for the caller;
+ * otherwise it is gone again and *@childp is NULL.
+ */
+static enum xtcp_child_verdict xtcp_child_make(struct sock *lsk,
+					       struct xtcp_request *req,
+					       const struct sk_buff *skb,
+					       struct sock **childp)
+{
+	enum xtcp_child_verdict verdict = XTCP_CHILD_QUEUED;
+	struct xtcp_sock *lxs = xtcp_sk(lsk);
+	struct sock *child;
+
+	*childp = NULL;
+	child = xtcp_create_child(lsk, req, skb);
+	if (!child)
+		return XTCP_CHILD_FAILED;
+
+	bh_lock_sock_nested(child);
+	if (xtcp_child_hash(lsk, child, skb)) {
+		verdict = XTCP_CHILD_FAILED;
+	} else {
+		spin_lock_bh(&lxs->queue_lock);
+		if (!req->queued || !lxs->listening) {
+			verdict = XTCP_CHILD_GONE;
+		} else if (sk_acceptq_is_full(lsk)) {
+			verdict = XTCP_CHILD_FULL;
+		} else {
+			xtcp_request_unlink(lxs, req);
+			sock_hold(child);	/* the accept queue's */
+			list_add_tail(&xtcp_sk(child)->accept_node,
+				      &lxs->accept_queue);
+			sk_acceptq_added(lsk);
+		}
+		spin_unlock_bh(&lxs->queue_lock);
+	}
+	if (verdict == XTCP_CHILD_QUEUED) {
+		xtcp_child_commit(child);
+	} else {
+		/* Expired, reset or its listener closed: tell the peer. */
+		if (verdict == XTCP_CHILD_GONE)
+			xtcp_send_active_reset(child);
+		xtcp_child_discard(child);
+	}
+	bh_unlock_sock(child);
+
+	if (verdict != XTCP_CHILD_QUEUED)
+		sock_put(child);
+	else
+		*childp = child;
+	return verdict;
+}
+
 /* The third ACK (or data with it): complete the handshake. */
 static void xtcp_conn_complete(struct sock *lsk, struct sk_buff *skb)
 {
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	struct xtcp_sock *lxs = xtcp_sk(lsk);
 	struct net *net = sock_net(lsk);
+	enum xtcp_child_verdict verdict;
 	struct xtcp_request *req;
-	bool gone = false, full = false;
 	struct sock *child;
 
 	spin_lock_bh(&lxs->queue_lock);
@@ -510,46 +570,21 @@ static void xtcp_conn_complete(struct sock *lsk, struct sk_buff *skb)
 	refcount_inc(&req->refcnt);	/* ours, while the child is built */
 	spin_unlock_bh(&lxs->queue_lock);
 
-	child = xtcp_create_child(lsk, req, skb);
-	if (!child) {
-		/* Keep the request: its SYN-ACK retransmission asks again. */
+	verdict = xtcp_child_make(lsk, req, skb, &child);
+	if (verdict != XTCP_CHILD_QUEUED) {
+		/*
+		 * Failed or full: the request stays, and its SYN-ACK
+		 * retransmission asks again. Gone: the peer was told.
+		 */
 		XTCP_INC_STATS(net, LISTEN_DROPS);
-		XTCP_INC_STATS(net, CHILD_FAILS);
-		xtcp_request_put(req);
-		kfree_skb(skb);
-		return;
-	}
-
-	/* Commit: the request may have gone, or the queue filled, meanwhile. */
-	spin_lock_bh(&lxs->queue_lock);
-	if (!req->queued || !lxs->listening) {
-		gone = true;
-	} else if (sk_acceptq_is_full(lsk)) {
-		full = true;
-	} else {
-		xtcp_request_unlink(lxs, req);
-		sock_hold(child);		/* the accept queue's */
-		list_add_tail(&xtcp_sk(child)->accept_node, &lxs->accept_queue);
-		sk_acceptq_added(lsk);
-	}
-	spin_unlock_bh(&lxs->queue_lock);
-
-	if (gone || full) {
-		/* Expired, reset or its listener closed: the peer is told. */
-		if (gone)
-			xtcp_send_active_reset(child);
-		xtcp_child_discard(child);
-		bh_unlock_sock(child);
-		sock_put(child);
-		xtcp_request_put(req);
-		XTCP_INC_STATS(net, LISTEN_DROPS);
-		if (full)
+		if (verdict == XTCP_CHILD_FAILED)
+			XTCP_INC_STATS(net, CHILD_FAILS);
+		else if (verdict == XTCP_CHILD_FULL)
 			XTCP_INC_STATS(net, LISTEN_OVERFLOWS);
+		xtcp_request_put(req);
 		kfree_skb(skb);
 		return;
 	}
-	xtcp_child_commit(child);
-	bh_unlock_sock(child);
 
 	if (hrtimer_try_to_cancel(&req->timer) == 1)
 		xtcp_request_put(req);
