@@ -8,7 +8,9 @@
  *   del ID
  *   clear
  *
- * DIR is "in" (receive path) or "out" (transmit path). KIND is one of
+ * DIR is "in" (receive path), "out" (transmit path) or "child" (a
+ * listener making the child of a completed handshake: the rule sees the
+ * completing segment and makes the child fail). KIND is one of
  * syn, synack, ack, fin, rst, data, any; a segment's kind is the first of
  *   rst     RST set
  *   synack  SYN and ACK set
@@ -103,6 +105,7 @@ static const char * const xtcp_fault_kind_names[XTCP_FK_MAX] = {
 static const char * const xtcp_fault_dir_names[] = {
 	[XTCP_FAULT_IN]		= "in",
 	[XTCP_FAULT_OUT]	= "out",
+	[XTCP_FAULT_CHILD]	= "child",
 };
 
 /* The "name=value" options, printed back in this order. */

@@ -16,6 +16,7 @@ struct proc_dir_entry;
 enum xtcp_fault_dir {
 	XTCP_FAULT_IN,
 	XTCP_FAULT_OUT,
+	XTCP_FAULT_CHILD,	/* a listener's child: the completing segment */
 };
 
 /*
@@ -31,7 +32,9 @@ bool __xtcp_fault_should_drop(struct net *net, enum xtcp_fault_dir dir,
 /**
  * xtcp_fault_should_drop - consult the fault rules for one segment
  * @net: namespace the segment is received or sent in
- * @dir: XTCP_FAULT_IN on receive, XTCP_FAULT_OUT on transmit
+ * @dir: XTCP_FAULT_IN on receive, XTCP_FAULT_OUT on transmit,
+ *	 XTCP_FAULT_CHILD when a handshake's child socket is made (@flags
+ *	 and the rest are then the completing segment's)
  * @flags: the header's flag byte (FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10)
  * @payload_len: bytes of data after the header
  * @sport: source port, network order
@@ -40,8 +43,8 @@ bool __xtcp_fault_should_drop(struct net *net, enum xtcp_fault_dir dir,
  * Callable from process and softirq context. Costs a patched-out jump
  * while no namespace has a rule.
  *
- * Return: true if the caller must drop the segment. FaultDrops has then
- * already been counted.
+ * Return: true if the caller must drop the segment (for XTCP_FAULT_CHILD:
+ * fail to make the child). FaultDrops has then already been counted.
  */
 static inline bool xtcp_fault_should_drop(struct net *net,
 					  enum xtcp_fault_dir dir, u8 flags,

@@ -10,7 +10,10 @@
  */
 
 #include <linux/jhash.h>
+#include <linux/log2.h>
+#include <linux/mm.h>
 #include <linux/random.h>
+#include <linux/sizes.h>
 #include <linux/rculist.h>
 #include <linux/slab.h>
 #include <net/inet_sock.h>
@@ -19,12 +22,13 @@
 #include <net/sock.h>
 
 #include "hash.h"
+#include "mib.h"
 #include "timewait.h"
 #include "xtcp.h"
 
-#define XTCP_EHASH_SIZE		4096
 #define XTCP_LHASH_SIZE		256
-#define XTCP_BHASH_SIZE		1024
+/* A parameter's largest value: 16 MiB of established buckets. */
+#define XTCP_HASH_MAX		SZ_1M
 
 struct xtcp_bbucket {
 	spinlock_t		lock;	/* both lists; always taken _bh */
@@ -32,11 +36,12 @@ struct xtcp_bbucket {
 	struct hlist_head	tws;	/* via xtcp_tw.bind_node */
 };
 
-struct xtcp_hbucket *xtcp_ehash;
-unsigned int xtcp_ehash_mask = XTCP_EHASH_SIZE - 1;
+struct xtcp_ehbucket *xtcp_ehash;
+unsigned int xtcp_ehash_mask;
 struct xtcp_hbucket *xtcp_lhash;
 unsigned int xtcp_lhash_mask = XTCP_LHASH_SIZE - 1;
 static struct xtcp_bbucket *xtcp_bhash;
+static unsigned int xtcp_bhash_mask;
 static u32 xtcp_hash_seed __read_mostly;
 
 static u32 xtcp_ehashfn(const struct net *net, __be32 laddr, __be16 lport,
@@ -52,7 +57,7 @@ static u32 xtcp_porthash(const struct net *net, u16 port)
 	return jhash_1word(port, xtcp_hash_seed + net_hash_mix(net));
 }
 
-static struct xtcp_hbucket *xtcp_ebucket(const struct xtcp_ehnode *n)
+static struct xtcp_ehbucket *xtcp_ebucket(const struct xtcp_ehnode *n)
 {
 	return &xtcp_ehash[xtcp_ehashfn(read_pnet(&n->net), n->laddr,
 					n->lport, n->raddr, n->rport) &
@@ -61,31 +66,56 @@ static struct xtcp_hbucket *xtcp_ebucket(const struct xtcp_ehnode *n)
 
 static struct xtcp_bbucket *xtcp_bbucket(const struct net *net, u16 port)
 {
-	return &xtcp_bhash[xtcp_porthash(net, port) & (XTCP_BHASH_SIZE - 1)];
+	return &xtcp_bhash[xtcp_porthash(net, port) & xtcp_bhash_mask];
+}
+
+/*
+ * A table's size: @param if given, else one bucket per @ram_per_bucket
+ * bytes of memory within [@lo, @hi] (as TCP's thash_entries and
+ * uhash_entries size theirs from memory); a power of 2 either way.
+ */
+static unsigned int xtcp_hash_size(unsigned int param,
+				   unsigned long ram_per_bucket,
+				   unsigned int lo, unsigned int hi)
+{
+	unsigned long n = param;
+
+	if (!n)
+		n = clamp_t(unsigned long,
+			    (totalram_pages() << PAGE_SHIFT) / ram_per_bucket,
+			    lo, hi);
+	return roundup_pow_of_two(min_t(unsigned long, n, XTCP_HASH_MAX));
 }
 
 int xtcp_hash_init(void)
 {
-	unsigned int i;
+	unsigned int i, esize, bsize;
 
 	get_random_bytes(&xtcp_hash_seed, sizeof(xtcp_hash_seed));
 
-	xtcp_ehash = kvcalloc(XTCP_EHASH_SIZE, sizeof(*xtcp_ehash), GFP_KERNEL);
+	esize = xtcp_hash_size(xtcp_ehash_entries, SZ_128K, 256, 65536);
+	bsize = xtcp_hash_size(xtcp_bhash_entries, SZ_512K, 64, 16384);
+	xtcp_ehash_entries = esize;
+	xtcp_bhash_entries = bsize;
+	xtcp_ehash_mask = esize - 1;
+	xtcp_bhash_mask = bsize - 1;
+
+	xtcp_ehash = kvcalloc(esize, sizeof(*xtcp_ehash), GFP_KERNEL);
 	xtcp_lhash = kvcalloc(XTCP_LHASH_SIZE, sizeof(*xtcp_lhash), GFP_KERNEL);
-	xtcp_bhash = kvcalloc(XTCP_BHASH_SIZE, sizeof(*xtcp_bhash), GFP_KERNEL);
+	xtcp_bhash = kvcalloc(bsize, sizeof(*xtcp_bhash), GFP_KERNEL);
 	if (!xtcp_ehash || !xtcp_lhash || !xtcp_bhash) {
 		xtcp_hash_exit();
 		return -ENOMEM;
 	}
-	for (i = 0; i < XTCP_EHASH_SIZE; i++) {
+	for (i = 0; i < esize; i++) {
 		spin_lock_init(&xtcp_ehash[i].lock);
-		INIT_HLIST_HEAD(&xtcp_ehash[i].chain);
+		INIT_HLIST_NULLS_HEAD(&xtcp_ehash[i].chain, i);
 	}
 	for (i = 0; i < XTCP_LHASH_SIZE; i++) {
 		spin_lock_init(&xtcp_lhash[i].lock);
 		INIT_HLIST_HEAD(&xtcp_lhash[i].chain);
 	}
-	for (i = 0; i < XTCP_BHASH_SIZE; i++) {
+	for (i = 0; i < bsize; i++) {
 		spin_lock_init(&xtcp_bhash[i].lock);
 		INIT_HLIST_HEAD(&xtcp_bhash[i].socks);
 		INIT_HLIST_HEAD(&xtcp_bhash[i].tws);
@@ -122,6 +152,14 @@ static bool xtcp_eh_get(struct xtcp_ehnode *n)
 						   eh)->refcnt);
 }
 
+static void xtcp_eh_put(struct xtcp_ehnode *n)
+{
+	if (n->kind == XTCP_EH_SOCK)
+		sock_put(&container_of(n, struct xtcp_sock, eh)->inet.sk);
+	else
+		xtcp_tw_put(container_of(n, struct xtcp_tw, eh));
+}
+
 /*
  * A socket bound to a device (SO_BINDTODEVICE) only takes segments that
  * arrived on it (@dif) or on a device enslaved to it (@sdif), as TCP's
@@ -148,23 +186,45 @@ static bool xtcp_eh_dev_match(const struct xtcp_ehnode *n, struct net *net,
 						 eh)->inet.sk, dif, sdif);
 }
 
+/*
+ * The RCU contract, as inet_hashtables': entries are never reused memory
+ * under RCU (sockets are SOCK_RCU_FREE, buckets are freed by call_rcu),
+ * but a socket may leave its chain and enter another (disconnect and
+ * connect again) while a reader stands on it. Such a reader walks on into
+ * the other chain and ends on that chain's nulls marker: a foreign index
+ * means the walk may have missed entries of ours, so it starts again. A
+ * match is checked again once referenced, as the socket may have been
+ * re-keyed between the check and the reference.
+ */
 struct xtcp_ehnode *xtcp_ehash_lookup(struct net *net, __be32 raddr,
 				      __be16 rport, __be32 laddr,
 				      __be16 lport, int dif, int sdif)
 {
-	struct xtcp_hbucket *b;
+	unsigned int slot = xtcp_ehashfn(net, laddr, lport, raddr, rport) &
+			    xtcp_ehash_mask;
+	struct xtcp_ehbucket *b = &xtcp_ehash[slot];
+	const struct hlist_nulls_node *pos;
 	struct xtcp_ehnode *n;
 
-	b = &xtcp_ehash[xtcp_ehashfn(net, laddr, lport, raddr, rport) &
-			xtcp_ehash_mask];
 	rcu_read_lock();
-	hlist_for_each_entry_rcu(n, &b->chain, node) {
-		if (xtcp_eh_match(n, net, raddr, rport, laddr, lport) &&
-		    xtcp_eh_dev_match(n, net, dif, sdif) && xtcp_eh_get(n)) {
-			rcu_read_unlock();
-			return n;
+begin:
+	hlist_nulls_for_each_entry_rcu(n, pos, &b->chain, node) {
+		if (!xtcp_eh_match(n, net, raddr, rport, laddr, lport) ||
+		    !xtcp_eh_dev_match(n, net, dif, sdif))
+			continue;
+		/* Its last reference went: it is leaving; look again. */
+		if (!xtcp_eh_get(n))
+			goto begin;
+		if (!xtcp_eh_match(n, net, raddr, rport, laddr, lport) ||
+		    !xtcp_eh_dev_match(n, net, dif, sdif)) {
+			xtcp_eh_put(n);
+			goto begin;
 		}
+		rcu_read_unlock();
+		return n;
 	}
+	if (get_nulls_value(pos) != slot)
+		goto begin;
 	rcu_read_unlock();
 	return NULL;
 }
@@ -176,7 +236,8 @@ struct xtcp_ehnode *xtcp_ehash_lookup(struct net *net, __be32 raddr,
 int xtcp_ehash_add_sk(struct sock *sk)
 {
 	struct xtcp_ehnode *n = &xtcp_sk(sk)->eh, *o;
-	struct xtcp_hbucket *b;
+	const struct hlist_nulls_node *pos;
+	struct xtcp_ehbucket *b;
 
 	write_pnet(&n->net, sock_net(sk));
 	n->laddr = sk->sk_rcv_saddr;
@@ -187,7 +248,7 @@ int xtcp_ehash_add_sk(struct sock *sk)
 
 	b = xtcp_ebucket(n);
 	spin_lock_bh(&b->lock);
-	hlist_for_each_entry(o, &b->chain, node) {
+	hlist_nulls_for_each_entry(o, pos, &b->chain, node) {
 		if (xtcp_eh_match(o, sock_net(sk), n->raddr, n->rport,
 				  n->laddr, n->lport)) {
 			spin_unlock_bh(&b->lock);
@@ -195,7 +256,7 @@ int xtcp_ehash_add_sk(struct sock *sk)
 		}
 	}
 	sock_hold(sk);
-	hlist_add_head_rcu(&n->node, &b->chain);
+	hlist_nulls_add_head_rcu(&n->node, &b->chain);
 	spin_unlock_bh(&b->lock);
 	return 0;
 }
@@ -204,39 +265,39 @@ int xtcp_ehash_add_sk(struct sock *sk)
 void xtcp_ehash_del_sk(struct sock *sk)
 {
 	struct xtcp_ehnode *n = &xtcp_sk(sk)->eh;
-	struct xtcp_hbucket *b;
+	struct xtcp_ehbucket *b;
 	bool hashed;
 
-	if (hlist_unhashed_lockless(&n->node))
+	if (!READ_ONCE(n->node.pprev))
 		return;
 	b = xtcp_ebucket(n);
 	spin_lock_bh(&b->lock);
-	hashed = !hlist_unhashed(&n->node);
+	hashed = !hlist_nulls_unhashed(&n->node);
 	if (hashed)
-		hlist_del_init_rcu(&n->node);
+		hlist_nulls_del_init_rcu(&n->node);
 	spin_unlock_bh(&b->lock);
 	if (hashed)
 		__sock_put(sk);
 }
 
 /*
- * The socket becomes its TIME_WAIT bucket in one step: a concurrent lookup
- * finds one or the other, never neither (which would answer with a RST).
+ * The socket hands its tuple to its TIME_WAIT bucket under the bucket
+ * lock, the bucket first: a concurrent lookup finds one or the other,
+ * never neither (which would answer with a RST). The socket's node keeps
+ * its forward link when it leaves, so a reader standing on it walks on
+ * through the rest of the chain instead of ending there.
  */
 void xtcp_ehash_replace_sk(struct sock *sk, struct xtcp_tw *tw)
 {
 	struct xtcp_ehnode *n = &xtcp_sk(sk)->eh;
-	struct xtcp_hbucket *b = xtcp_ebucket(n);
+	struct xtcp_ehbucket *b = xtcp_ebucket(n);
 	bool hashed;
 
 	spin_lock_bh(&b->lock);
-	hashed = !hlist_unhashed(&n->node);
-	if (hashed) {
-		hlist_replace_rcu(&n->node, &tw->eh.node);
-		INIT_HLIST_NODE(&n->node);
-	} else {
-		hlist_add_head_rcu(&tw->eh.node, &b->chain);
-	}
+	hlist_nulls_add_head_rcu(&tw->eh.node, &b->chain);
+	hashed = !hlist_nulls_unhashed(&n->node);
+	if (hashed)
+		hlist_nulls_del_init_rcu(&n->node);
 	spin_unlock_bh(&b->lock);
 	if (hashed)
 		__sock_put(sk);
@@ -245,13 +306,13 @@ void xtcp_ehash_replace_sk(struct sock *sk, struct xtcp_tw *tw)
 /* True if this call removed the bucket (and owns the table's reference). */
 bool xtcp_ehash_del_tw(struct xtcp_tw *tw)
 {
-	struct xtcp_hbucket *b = xtcp_ebucket(&tw->eh);
+	struct xtcp_ehbucket *b = xtcp_ebucket(&tw->eh);
 	bool hashed;
 
 	spin_lock_bh(&b->lock);
-	hashed = !hlist_unhashed(&tw->eh.node);
+	hashed = !hlist_nulls_unhashed(&tw->eh.node);
 	if (hashed)
-		hlist_del_init_rcu(&tw->eh.node);
+		hlist_nulls_del_init_rcu(&tw->eh.node);
 	spin_unlock_bh(&b->lock);
 	return hashed;
 }
@@ -430,16 +491,27 @@ int xtcp_bind_port(struct sock *sk, u16 snum)
 	return -EADDRNOTAVAIL;
 }
 
-/* listen() re-checks the port now that the socket is a listener. */
-int xtcp_bind_check_listen(struct sock *sk)
+/*
+ * listen(): check the port and become a listener in one hold of the
+ * bucket lock. Every bind() and listen() that could conflict with @sk
+ * takes this lock, and xtcp_bind_conflict() reads the other sockets'
+ * states under it; were the state set after the unlock, two SO_REUSEADDR
+ * sockets racing listen() would each find the other not yet listening and
+ * both succeed. Done this way the first one in listens and the second
+ * sees it.
+ */
+int xtcp_bind_listen(struct sock *sk)
 {
 	struct xtcp_bbucket *b = xtcp_bbucket(sock_net(sk), sk->sk_num);
-	bool conflict;
+	int err = -EADDRINUSE;
 
 	spin_lock_bh(&b->lock);
-	conflict = xtcp_bind_conflict(b, sk, sk->sk_num);
+	if (!xtcp_bind_conflict(b, sk, sk->sk_num)) {
+		xtcp_set_state(sk, TCP_LISTEN);
+		err = 0;
+	}
 	spin_unlock_bh(&b->lock);
-	return conflict ? -EADDRINUSE : 0;
+	return err;
 }
 
 /* A child shares its listener's port without a conflict check. */

@@ -4,7 +4,8 @@
  * namespace:
  *
  *  established  4-tuple -> full socket or TIME_WAIT bucket (RCU readers,
- *               per-bucket spinlock writers); the receive path's first stop
+ *               per-bucket spinlock writers, hlist_nulls chains); the
+ *               receive path's first stop
  *  listeners    local port -> listening sockets (RCU readers)
  *  bound ports  local port -> every socket and TIME_WAIT bucket holding
  *               the port, for bind() conflicts (bucket lock only)
@@ -17,6 +18,7 @@
 #define _XTCP_HASH_H
 
 #include <linux/list.h>
+#include <linux/list_nulls.h>
 #include <linux/spinlock.h>
 #include <net/net_namespace.h>
 
@@ -30,7 +32,7 @@ enum xtcp_eh_kind {
 
 /* The part of a socket or TIME_WAIT bucket the established table sees. */
 struct xtcp_ehnode {
-	struct hlist_node	node;
+	struct hlist_nulls_node	node;
 	possible_net_t		net;
 	__be32			laddr;
 	__be32			raddr;
@@ -44,7 +46,17 @@ struct xtcp_hbucket {
 	struct hlist_head	chain;
 };
 
-extern struct xtcp_hbucket *xtcp_ehash;
+/*
+ * An established bucket's chain ends in a nulls marker holding the
+ * bucket's index: a lockless reader whose entry moved to another chain
+ * meanwhile ends on a foreign index and knows to start again.
+ */
+struct xtcp_ehbucket {
+	spinlock_t		lock;	/* writers of chain; taken _bh */
+	struct hlist_nulls_head	chain;
+};
+
+extern struct xtcp_ehbucket *xtcp_ehash;
 extern unsigned int xtcp_ehash_mask;
 extern struct xtcp_hbucket *xtcp_lhash;
 extern unsigned int xtcp_lhash_mask;
@@ -75,7 +87,8 @@ void xtcp_lhash_del(struct sock *sk);
 
 /* Bound ports; @snum is host order, 0 picks a free ephemeral port. */
 int xtcp_bind_port(struct sock *sk, u16 snum);
-int xtcp_bind_check_listen(struct sock *sk);
+/* listen(): the conflict check and TCP_LISTEN under one bucket lock. */
+int xtcp_bind_listen(struct sock *sk);
 void xtcp_bind_inherit(struct sock *child, u16 snum);
 void xtcp_unbind_port(struct sock *sk);
 void xtcp_bind_add_tw(struct xtcp_tw *tw);

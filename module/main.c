@@ -46,6 +46,15 @@ bool xtcp_report_inet __read_mostly;
 module_param_named(report_inet, xtcp_report_inet, bool, 0644);
 MODULE_PARM_DESC(report_inet, "new sockets report AF_INET in the addresses they return (default off)");
 
+/* Written back at load with the size chosen: sysfs shows what is used. */
+unsigned int xtcp_ehash_entries;
+module_param_named(ehash_entries, xtcp_ehash_entries, uint, 0444);
+MODULE_PARM_DESC(ehash_entries, "established table buckets, rounded up to a power of 2 (default 0: one per 128 KiB of RAM, 256..65536)");
+
+unsigned int xtcp_bhash_entries;
+module_param_named(bhash_entries, xtcp_bhash_entries, uint, 0444);
+MODULE_PARM_DESC(bhash_entries, "bound-port table buckets, rounded up to a power of 2 (default 0: one per 512 KiB of RAM, 64..16384)");
+
 unsigned int xtcp_net_id __read_mostly;
 
 static int __net_init xtcp_net_init(struct net *net)

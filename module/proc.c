@@ -159,10 +159,11 @@ static int xtcp_sockets_show(struct seq_file *seq, void *v)
 		spin_unlock_bh(&b->lock);
 	}
 	for (i = 0; i <= xtcp_ehash_mask; i++) {
-		struct xtcp_hbucket *b = &xtcp_ehash[i];
+		struct xtcp_ehbucket *b = &xtcp_ehash[i];
+		const struct hlist_nulls_node *pos;
 
 		spin_lock_bh(&b->lock);
-		hlist_for_each_entry(n, &b->chain, node) {
+		hlist_nulls_for_each_entry(n, pos, &b->chain, node) {
 			struct xtcp_tw *tw;
 
 			if (!net_eq(read_pnet(&n->net), net))

@@ -6,18 +6,26 @@
  * repaired by the request's SYN-ACK retransmissions.
  *
  * The listener's queues have their own spinlock, so segments to a listener
- * never wait for, or are backlogged behind, the listener's owner.
- * Lock order: lhash bucket -> queue_lock -> child's socket lock.
+ * never wait for, or are backlogged behind, the listener's owner. It is
+ * the innermost of xtcp's locks (Documentation/module.md): nothing that
+ * takes a table's bucket or a socket's lock runs under it. A child is
+ * therefore built outside it, holding its own lock from before it is
+ * hashed until it is committed: taken off the SYN queue and put on the
+ * accept queue under queue_lock, moved to ESTABLISHED under its own.
  */
 
 #include <linux/cgroup.h>
 #include <linux/filter.h>
+#include <linux/jhash.h>
+#include <linux/log2.h>
+#include <linux/net.h>
 #include <linux/slab.h>
 #include <net/ip.h>
 #include <net/route.h>
 #include <net/sock.h>
 
 #include "compat.h"
+#include "fault.h"
 #include "mib.h"
 #include "netns.h"
 #include "output.h"
@@ -62,10 +70,69 @@ static void xtcp_send_synack(struct net *net, const struct xtcp_request *req)
 	xtcp_ctl_send(net, &seg);
 }
 
+/*
+ * The SYN queue is hashed by 4-tuple, so a segment for a listener costs
+ * the same whatever the queue's length; the list keeps the age order for
+ * /proc and for tearing down.
+ */
+static u32 xtcp_syn_hash_seed __read_mostly;
+
+static struct hlist_head *xtcp_syn_bucket(struct xtcp_sock *lxs,
+					  __be32 raddr, __be16 rport,
+					  __be32 laddr, __be16 lport)
+{
+	u32 h = jhash_3words((__force u32)raddr, (__force u32)laddr,
+			     ((__force u32)rport << 16) | (__force u32)lport,
+			     xtcp_syn_hash_seed);
+
+	return &lxs->syn_hash[h & lxs->syn_hash_mask];
+}
+
+/*
+ * listen(): give @lsk a SYN-queue table for @backlog, one bucket per
+ * entry the queue may hold (min(backlog, max_syn_backlog), a power of 2
+ * from 16 to 65536); a later listen() with a larger backlog grows it.
+ * Process context, socket locked. 0 or -ENOBUFS.
+ */
+int xtcp_syn_hash_size(struct sock *lsk, int backlog)
+{
+	struct xtcp_sock *lxs = xtcp_sk(lsk);
+	struct hlist_head *new, *old;
+	struct xtcp_request *req;
+	unsigned int size, i;
+
+	net_get_random_once(&xtcp_syn_hash_seed, sizeof(xtcp_syn_hash_seed));
+	size = clamp_t(unsigned int, backlog,
+		       1, READ_ONCE(xtcp_pernet(sock_net(lsk))->sysctl.max_syn_backlog));
+	size = roundup_pow_of_two(clamp(size, 16U, 65536U));
+	if (lxs->syn_hash && size <= lxs->syn_hash_mask + 1)
+		return 0;
+	new = kvcalloc(size, sizeof(*new), GFP_KERNEL);
+	if (!new)
+		return -ENOBUFS;
+	for (i = 0; i < size; i++)
+		INIT_HLIST_HEAD(&new[i]);
+
+	spin_lock_bh(&lxs->queue_lock);
+	old = lxs->syn_hash;
+	lxs->syn_hash = new;
+	lxs->syn_hash_mask = size - 1;
+	list_for_each_entry(req, &lxs->syn_queue, node) {
+		hlist_del(&req->hnode);
+		hlist_add_head(&req->hnode,
+			       xtcp_syn_bucket(lxs, req->raddr, req->rport,
+					       req->laddr, req->lport));
+	}
+	spin_unlock_bh(&lxs->queue_lock);
+	kvfree(old);
+	return 0;
+}
+
 /* Take @req off the SYN queue; queue_lock held. The caller drops the ref. */
 static void xtcp_request_unlink(struct xtcp_sock *lxs,
 				struct xtcp_request *req)
 {
+	hlist_del(&req->hnode);
 	list_del(&req->node);
 	req->queued = false;
 	lxs->syn_queue_len--;
@@ -140,7 +207,8 @@ static struct xtcp_request *xtcp_request_find(struct xtcp_sock *lxs,
 	const struct iphdr *iph = ip_hdr(skb);
 	struct xtcp_request *req;
 
-	list_for_each_entry(req, &lxs->syn_queue, node)
+	hlist_for_each_entry(req, xtcp_syn_bucket(lxs, iph->saddr, th->source,
+						  iph->daddr, th->dest), hnode)
 		if (req->raddr == iph->saddr && req->rport == th->source &&
 		    req->laddr == iph->daddr && req->lport == th->dest)
 			return req;
@@ -215,6 +283,8 @@ static void xtcp_conn_request(struct sock *lsk, struct sk_buff *skb)
 	req->rcv_wnd = min_t(u32, XTCP_WND_MAX, READ_ONCE(lsk->sk_rcvbuf) / 2);
 	req->queued = true;
 	list_add_tail(&req->node, &lxs->syn_queue);
+	hlist_add_head(&req->hnode, xtcp_syn_bucket(lxs, req->raddr, req->rport,
+						    req->laddr, req->lport));
 	lxs->syn_queue_len++;
 	xtcp_state_spawn(net, TCP_LISTEN, TCP_SYN_RECV);
 	xtcp_trace_request(req, TCP_LISTEN, TCP_SYN_RECV);
@@ -269,9 +339,22 @@ static void xtcp_child_filter(struct sock *sk, struct sock *lsk)
 }
 
 /*
- * Build the child of @lsk for the completed handshake @req. It starts in
- * SYN_RCVD, which the request was accounted in, and moves to ESTABLISHED.
- * Returns it with its own reference, or NULL.
+ * A child that is not to be: it never had a state (the request entry it
+ * was built for keeps SYN_RCVD's accounting), so it enters CLOSED from
+ * nothing and is destroyed; it leaves every table it entered. Locked by
+ * the caller, who holds a reference.
+ */
+static void xtcp_child_discard(struct sock *sk)
+{
+	sock_set_flag(sk, SOCK_DEAD);
+	sk->sk_state = 0;
+	xtcp_done(sk);
+}
+
+/*
+ * Build the child of @lsk for the completed handshake @req, outside the
+ * listener's queue_lock, not yet in any table. Returns it with a
+ * reference for the caller besides its own, or NULL (no memory).
  */
 static struct sock *xtcp_create_child(struct sock *lsk,
 				      const struct xtcp_request *req,
@@ -338,19 +421,38 @@ static struct sock *xtcp_create_child(struct sock *lsk,
 	xs->peer_mss = req->peer_mss;
 	xs->mss = min(req->mss, req->peer_mss);
 	xtcp_init_transfer(sk);
+	sock_hold(sk);
+	return sk;
+}
+
+/*
+ * The child (locked, so that a segment for its tuple waits until it is
+ * committed or discarded) takes its listener's port and enters the
+ * established table in SYN_RCVD, unaccounted. Fails if another
+ * incarnation holds the tuple (the ACK is not ours) or a "child" fault
+ * rule says so; the caller then discards it.
+ */
+static int xtcp_child_hash(struct sock *lsk, struct sock *sk,
+			   const struct sk_buff *skb)
+{
+	const struct xtcphdr *th = xtcp_hdr(skb);
 
 	xtcp_bind_inherit(sk, lsk->sk_num);
 	sk->sk_state = TCP_SYN_RECV;
+	if (xtcp_fault_should_drop(sock_net(lsk), XTCP_FAULT_CHILD, th->flags,
+				   skb->len, th->source, th->dest))
+		return -EADDRNOTAVAIL;
+	return xtcp_ehash_add_sk(sk);
+}
+
+/*
+ * The child (locked) takes over its request entry, which the caller has
+ * unlinked: SYN_RCVD -> ESTABLISHED is the request's transition.
+ */
+static void xtcp_child_commit(struct sock *sk)
+{
 	xtcp_set_state(sk, TCP_ESTABLISHED);
 	xtcp_timer_established(sk);
-	if (xtcp_ehash_add_sk(sk)) {
-		/* Another incarnation holds the tuple: the ACK is not ours. */
-		sock_set_flag(sk, SOCK_DEAD);
-		xtcp_done(sk);
-		return NULL;
-	}
-	sock_hold(sk);
-	return sk;
 }
 
 /*
@@ -379,12 +481,75 @@ static void xtcp_conn_no_request(struct net *net, struct sk_buff *skb)
 	kfree_skb(skb);
 }
 
+enum xtcp_child_verdict {
+	XTCP_CHILD_QUEUED,	/* on the accept queue, ESTABLISHED */
+	XTCP_CHILD_FAILED,	/* could not be made or hashed */
+	XTCP_CHILD_GONE,	/* the request went meanwhile */
+	XTCP_CHILD_FULL,	/* the accept queue filled meanwhile */
+};
+
+/*
+ * Make, hash and commit the child for @req (which the caller holds a
+ * reference on, queue_lock not held). Committed, it replaces @req on the
+ * listener's queues and *@childp is it, with a reference for the caller;
+ * otherwise it is gone again and *@childp is NULL.
+ */
+static enum xtcp_child_verdict xtcp_child_make(struct sock *lsk,
+					       struct xtcp_request *req,
+					       const struct sk_buff *skb,
+					       struct sock **childp)
+{
+	enum xtcp_child_verdict verdict = XTCP_CHILD_QUEUED;
+	struct xtcp_sock *lxs = xtcp_sk(lsk);
+	struct sock *child;
+
+	*childp = NULL;
+	child = xtcp_create_child(lsk, req, skb);
+	if (!child)
+		return XTCP_CHILD_FAILED;
+
+	bh_lock_sock_nested(child);
+	if (xtcp_child_hash(lsk, child, skb)) {
+		verdict = XTCP_CHILD_FAILED;
+	} else {
+		spin_lock_bh(&lxs->queue_lock);
+		if (!req->queued || !lxs->listening) {
+			verdict = XTCP_CHILD_GONE;
+		} else if (sk_acceptq_is_full(lsk)) {
+			verdict = XTCP_CHILD_FULL;
+		} else {
+			xtcp_request_unlink(lxs, req);
+			sock_hold(child);	/* the accept queue's */
+			list_add_tail(&xtcp_sk(child)->accept_node,
+				      &lxs->accept_queue);
+			sk_acceptq_added(lsk);
+		}
+		spin_unlock_bh(&lxs->queue_lock);
+	}
+	if (verdict == XTCP_CHILD_QUEUED) {
+		xtcp_child_commit(child);
+	} else {
+		/* Expired, reset or its listener closed: tell the peer. */
+		if (verdict == XTCP_CHILD_GONE)
+			xtcp_send_active_reset(child);
+		xtcp_child_discard(child);
+	}
+	bh_unlock_sock(child);
+
+	if (verdict != XTCP_CHILD_QUEUED)
+		sock_put(child);
+	else
+		*childp = child;
+	return verdict;
+}
+
 /* The third ACK (or data with it): complete the handshake. */
 static void xtcp_conn_complete(struct sock *lsk, struct sk_buff *skb)
 {
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	struct xtcp_sock *lxs = xtcp_sk(lsk);
 	struct net *net = sock_net(lsk);
+	enum xtcp_child_verdict verdict;
 	struct xtcp_request *req;
 	struct sock *child;
 
@@ -402,26 +567,31 @@ static void xtcp_conn_complete(struct sock *lsk, struct sk_buff *skb)
 	if (xtcp_before(cb->seq, req->irs + 1) ||
 	    xtcp_after(cb->seq, req->irs + 1 + XTCP_WND_MAX))
 		goto drop_unlock;
-	if (sk_acceptq_is_full(lsk)) {
-		/* Keep the request: its SYN-ACK retransmission asks again. */
-		XTCP_INC_STATS(net, LISTEN_OVERFLOWS);
-		XTCP_INC_STATS(net, LISTEN_DROPS);
-		goto drop_unlock;
-	}
-	child = xtcp_create_child(lsk, req, skb);
-	if (!child) {
-		XTCP_INC_STATS(net, LISTEN_DROPS);
-		goto drop_unlock;
-	}
-	xtcp_request_unlink(lxs, req);
-	sock_hold(child);		/* the accept queue's */
-	list_add_tail(&xtcp_sk(child)->accept_node, &lxs->accept_queue);
-	sk_acceptq_added(lsk);
+	if (sk_acceptq_is_full(lsk))
+		goto overflow_unlock;
+	refcount_inc(&req->refcnt);	/* ours, while the child is built */
 	spin_unlock_bh(&lxs->queue_lock);
+
+	verdict = xtcp_child_make(lsk, req, skb, &child);
+	if (verdict != XTCP_CHILD_QUEUED) {
+		/*
+		 * Failed or full: the request stays, and its SYN-ACK
+		 * retransmission asks again. Gone: the peer was told.
+		 */
+		XTCP_INC_STATS(net, LISTEN_DROPS);
+		if (verdict == XTCP_CHILD_FAILED)
+			XTCP_INC_STATS(net, CHILD_FAILS);
+		else if (verdict == XTCP_CHILD_FULL)
+			XTCP_INC_STATS(net, LISTEN_OVERFLOWS);
+		xtcp_request_put(req);
+		kfree_skb(skb);
+		return;
+	}
 
 	if (hrtimer_try_to_cancel(&req->timer) == 1)
 		xtcp_request_put(req);
-	xtcp_request_put(req);
+	xtcp_request_put(req);		/* the SYN queue's */
+	xtcp_request_put(req);		/* ours */
 	XTCP_INC_STATS(net, PASSIVE_OPENS);
 	lsk->sk_data_ready(lsk);
 
@@ -433,6 +603,10 @@ static void xtcp_conn_complete(struct sock *lsk, struct sk_buff *skb)
 	sock_put(child);
 	return;
 
+overflow_unlock:
+	/* Keep the request: its SYN-ACK retransmission asks again. */
+	XTCP_INC_STATS(net, LISTEN_OVERFLOWS);
+	XTCP_INC_STATS(net, LISTEN_DROPS);
 drop_unlock:
 	spin_unlock_bh(&lxs->queue_lock);
 	kfree_skb(skb);
@@ -551,8 +725,10 @@ void xtcp_listen_stop(struct sock *lsk)
 
 	spin_lock_bh(&lxs->queue_lock);
 	lxs->listening = false;
-	list_for_each_entry(req, &lxs->syn_queue, node)
+	list_for_each_entry(req, &lxs->syn_queue, node) {
 		req->queued = false;
+		hlist_del(&req->hnode);
+	}
 	list_splice_init(&lxs->syn_queue, &reqs);
 	list_splice_init(&lxs->accept_queue, &children);
 	lxs->syn_queue_len = 0;

@@ -20,6 +20,7 @@ struct sk_buff;
  */
 struct xtcp_request {
 	struct list_head	node;
+	struct hlist_node	hnode;		/* in the listener's syn_hash */
 	struct hrtimer		timer;
 	refcount_t		refcnt;
 	bool			queued;		/* on the syn_queue */
@@ -41,6 +42,7 @@ struct xtcp_request {
 	ktime_t			expires;
 };
 
+int xtcp_syn_hash_size(struct sock *lsk, int backlog);
 void xtcp_listen_rcv(struct sock *lsk, struct sk_buff *skb);
 void xtcp_listen_stop(struct sock *lsk);
 bool xtcp_request_icmp(struct sock *lsk, __be32 laddr, __be16 lport,

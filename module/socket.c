@@ -236,6 +236,7 @@ static void xtcp_write_space(struct sock *sk)
 /* The last reference is gone: the socket leaves the protocol's counts. */
 static void xtcp_sock_destruct(struct sock *sk)
 {
+	kvfree(xtcp_sk(sk)->syn_hash);
 	inet_sock_destruct(sk);
 	sk_sockets_allocated_dec(sk);
 	sock_prot_inuse_add(sock_net(sk), sk->sk_prot, -1);
@@ -885,17 +886,21 @@ static int xtcp_listen(struct socket *sock, int backlog)
 		goto out;
 
 	WRITE_ONCE(sk->sk_max_ack_backlog, backlog);
+	err = xtcp_syn_hash_size(sk, backlog);
+	if (err)
+		goto out;
 	if (old != TCP_LISTEN) {
-		if (!inet_sk(sk)->inet_num)
-			err = xtcp_bind_port(sk, 0) ? -EADDRINUSE : 0;
-		else
-			err = xtcp_bind_check_listen(sk);
+		if (!inet_sk(sk)->inet_num && xtcp_bind_port(sk, 0)) {
+			err = -EADDRINUSE;
+			goto out;
+		}
+		err = xtcp_bind_listen(sk);
 		if (err)
 			goto out;
+		/* Not yet in the listener table: no segment has seen it. */
 		spin_lock_bh(&xs->queue_lock);
 		xs->listening = true;
 		spin_unlock_bh(&xs->queue_lock);
-		xtcp_set_state(sk, TCP_LISTEN);
 		xtcp_lhash_add(sk);
 	}
 	err = 0;

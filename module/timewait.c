@@ -125,7 +125,7 @@ void xtcp_time_wait(struct sock *sk)
 	}
 
 	tw->eh = xs->eh;
-	INIT_HLIST_NODE(&tw->eh.node);
+	tw->eh.node.pprev = NULL;	/* not hashed yet */
 	tw->eh.kind = XTCP_EH_TW;
 	INIT_HLIST_NODE(&tw->bind_node);
 	refcount_set(&tw->refcnt, 2);	/* the tables and the timer */
@@ -256,14 +256,15 @@ void xtcp_tw_purge(struct net *net)
 	unsigned int i;
 
 	for (i = 0; i <= xtcp_ehash_mask; i++) {
-		struct xtcp_hbucket *b = &xtcp_ehash[i];
+		struct xtcp_ehbucket *b = &xtcp_ehash[i];
+		const struct hlist_nulls_node *pos;
 		struct xtcp_ehnode *n;
 		struct xtcp_tw *tw;
 
 restart:
 		tw = NULL;
 		spin_lock_bh(&b->lock);
-		hlist_for_each_entry(n, &b->chain, node) {
+		hlist_nulls_for_each_entry(n, pos, &b->chain, node) {
 			if (n->kind != XTCP_EH_TW ||
 			    !net_eq(read_pnet(&n->net), net))
 				continue;

@@ -363,7 +363,9 @@ TRACE_EVENT(xtcp_fault_drop,
 		__entry->dport = ntohs(dport);
 	),
 	TP_printk("dir=%s sport=%u dport=%u flags=%s len=%u",
-		  __entry->dir ? "out" : "in", __entry->sport, __entry->dport,
+		  __print_symbolic(__entry->dir, { 0, "in" }, { 1, "out" },
+				   { 2, "child" }),
+		  __entry->sport, __entry->dport,
 		  xtcp_show_flags(__entry->flags), __entry->len)
 );
 

@@ -17,6 +17,8 @@
 extern int xtcp_family;
 extern int xtcp_ipproto;
 extern bool xtcp_report_inet;
+extern unsigned int xtcp_ehash_entries;
+extern unsigned int xtcp_bhash_entries;
 
 /* What the socket's main hrtimer is doing (timer.c). */
 enum xtcp_timer_kind {
@@ -141,8 +143,10 @@ struct xtcp_sock {
 	struct sk_buff		*ooo_last;	/* its highest, NULL if empty */
 
 	/* Listener (request.c). */
-	spinlock_t		queue_lock;	/* protects the four below */
-	struct list_head	syn_queue;	/* struct xtcp_request */
+	spinlock_t		queue_lock;	/* protects the six below */
+	struct list_head	syn_queue;	/* struct xtcp_request, oldest first */
+	struct hlist_head	*syn_hash;	/* the same, by 4-tuple */
+	unsigned int		syn_hash_mask;
 	struct list_head	accept_queue;	/* children, via accept_node */
 	unsigned int		syn_queue_len;
 	bool			listening;
