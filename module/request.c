@@ -325,6 +325,7 @@ static struct sock *xtcp_create_child(struct sock *lsk,
 	xs->notsent_lowat = lxs->notsent_lowat;
 	xs->quickack_off = lxs->quickack_off;
 	xs->report_inet = lxs->report_inet;
+	xs->reuseport = READ_ONCE(lxs->reuseport);	/* as TCP's clone */
 	xs->ca_ops = READ_ONCE(lxs->ca_ops);
 
 	sk->sk_rcv_saddr = req->laddr;

@@ -20,6 +20,7 @@
 #include "netns.h"
 #include "output.h"
 #include "proto.h"
+#include "reuseport.h"
 #include "timer.h"
 #include "xtcp.h"
 
@@ -201,6 +202,11 @@ static int xtcp_set_opt(struct sock *sk, bool tcp, int optname, int val)
 		if (tcp)
 			break;
 		xs->report_inet = !!val;
+		return 0;
+	case XTCP_REUSEPORT:
+		if (tcp)
+			break;
+		xtcp_reuseport_set(sk, val);
 		return 0;
 	}
 	return -ENOPROTOOPT;
@@ -439,6 +445,11 @@ int xtcp_getsockopt(struct socket *sock, int level, int optname,
 		if (level == SOL_TCP)
 			return -ENOPROTOOPT;
 		val = xs->report_inet;
+		break;
+	case XTCP_REUSEPORT:
+		if (level == SOL_TCP)
+			return -ENOPROTOOPT;
+		val = xtcp_reuseport_on(sk);
 		break;
 	default:
 		return -ENOPROTOOPT;

@@ -80,6 +80,15 @@ enum {
  */
 #define XTCP_REPORT_INET	100
 
+/*
+ * int: 1 lets listeners of one owner (uid) share a port, as SO_REUSEPORT
+ * does on TCP (the socket core refuses SO_REUSEPORT for non-inet
+ * families): every socket bound to the port must have it set before
+ * bind(); new connections are spread over the listeners by a hash of
+ * their addresses and ports.
+ */
+#define XTCP_REUSEPORT		101
+
 /* The name XTCP_CONGESTION reads and takes (TCP's "reno" is taken too). */
 #define XTCP_CA_NAME_MAX	16
 
