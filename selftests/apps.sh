@@ -6,8 +6,7 @@
 # veth: curl and wget fetch 10 MiB from python3's http.server, iperf3 -J
 # (plain, -R, -P 4, -Z), nginx with sendfile and tcp_nopush serving 50
 # files over one keep-alive connection and one 10 MiB file, nc -N
-# half-close and a socat relay, byte-exact, two python listeners sharing
-# a port with SO_REUSEPORT. Proof that xtcp carried the
+# half-close and a socat relay, byte-exact. Proof that xtcp carried the
 # bytes: xtcp's ActiveOpens/PassiveOpens rose and the namespaces' TCP
 # counters did not. Also the launcher's own behaviour: -p moves only the
 # chosen ports, a bad list and an unloaded module are clear errors.
@@ -210,46 +209,6 @@ socat_relay() {
 snap
 check "socat relays a stream over two xtcp connections, byte-exact" socat_relay
 check "socat: carried by xtcp (two connections)" on_xtcp 4
-
-# ---- SO_REUSEPORT through the library (XTCP_REUSEPORT) ----
-reuseport_share() {
-	cat >"$tmp/rp.py" <<'PY'
-import select, socket, sys
-ls = []
-for i in range(2):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    s.bind((sys.argv[1], 7010))
-    s.listen(64)
-    ls.append(s)
-print("SO_REUSEPORT reads", [s.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT) for s in ls])
-sys.stdout.flush()
-n = [0, 0]
-while sum(n) < 40:
-    r, _, _ = select.select(ls, [], [], 30)
-    if not r:
-        break
-    for s in r:
-        c, _ = s.accept()
-        n[ls.index(s)] += 1
-        c.close()
-print("accepted", *n)
-PY
-	bg inS "$run" sh -c "python3 '$tmp/rp.py' $SA >'$tmp/rp.out' 2>&1; echo done >'$tmp/rp.done'"
-	wait_for 30 listening 7010 || { cat "$tmp/rp.out"; return 1; }
-	inC "$run" python3 -c 'import socket, sys
-for _ in range(40):
-    socket.create_connection((sys.argv[1], 7010)).close()' $SA || return 1
-	wait_for 60 test -f "$tmp/rp.done" || return 1
-	cat "$tmp/rp.out"
-	grep -q "SO_REUSEPORT reads \[1, 1\]" "$tmp/rp.out" &&
-		awk '/^accepted/ { exit !($2 > 0 && $3 > 0 && $2 + $3 == 40) }' "$tmp/rp.out" &&
-		grep -q "^accepted" "$tmp/rp.out" || return 1
-	stop_all
-}
-snap
-check "SO_REUSEPORT: two python listeners share port 7010, 40 connections split" reuseport_share
-check "SO_REUSEPORT: carried by xtcp" on_xtcp 80
 
 # ---- the launcher ----
 ports_choose() {
