@@ -25,6 +25,7 @@
 #   make vm [KERNEL=6.12]  interactive shell in the test VM with xtcp loaded
 #   make style          checkpatch --strict and sparse on the module
 #   make install        modules_install + depmod for the selected kernel
+#   make deb            the xtcp-dkms Debian package in build/deb/ (scripts/mkdeb)
 #   make clean
 #
 # Every kernel gets its own output directory, populated with symlinks to
@@ -62,7 +63,7 @@ define kbuild
 endef
 
 .PHONY: all modules clean install deps check check-debug modules-debug \
-	demo style vm selftests bench preload install-tools \
+	demo style vm selftests bench preload install-tools deb \
 	$(addprefix modules-,$(SERIES))
 
 all: modules preload
@@ -73,6 +74,10 @@ $(PRELOAD): scripts/preload/xtcp-preload.c include/uapi/linux/xtcp.h
 	@mkdir -p $(dir $@)
 	$(CC) -shared -fPIC -O2 -g -Wall -Wextra \
 		-I$(CURDIR)/include/uapi -o $@ $< -ldl -lpthread
+
+# The xtcp-dkms package: module source for DKMS, the user tools, docs.
+deb: preload
+	scripts/mkdeb
 
 # The user tools, for "make install": the preload library and its launcher.
 PREFIX ?= /usr/local
@@ -136,7 +141,7 @@ check-debug: deps
 	CHECK_TIMEOUT=$${CHECK_TIMEOUT:-3600} scripts/check
 
 demo: deps
-	$(MAKE) modules-$(KERNEL) selftests
+	$(MAKE) modules-$(KERNEL) selftests preload
 	scripts/vm --kernel $(KERNEL) -- scripts/demo $(SCENARIO)
 
 bench: deps

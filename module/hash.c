@@ -23,6 +23,7 @@
 
 #include "hash.h"
 #include "mib.h"
+#include "reuseport.h"
 #include "timewait.h"
 #include "xtcp.h"
 
@@ -329,14 +330,17 @@ static struct xtcp_hbucket *xtcp_lbucket(const struct net *net, u16 port)
  * (@sdif: its L3 slave device, or 0), as TCP scores them: a listener
  * bound to another device never matches; an exact local address beats
  * a wildcard one, and among those a listener bound to the device beats
- * an unbound one.
+ * an unbound one. Listeners that score the same share the port with
+ * XTCP_REUSEPORT: the flow's hash ranks them (reuseport.c).
  */
 struct sock *xtcp_lhash_lookup(struct net *net, __be32 laddr, __be16 lport,
-			       int dif, int sdif)
+			       __be32 raddr, __be16 rport, int dif, int sdif)
 {
 	struct xtcp_hbucket *b = xtcp_lbucket(net, ntohs(lport));
 	struct sock *sk, *best = NULL;
 	int score, best_score = -1;
+	u32 flow = 0, rank, best_rank = 0;
+	bool hashed = false;
 
 	rcu_read_lock();
 	sk_for_each_rcu(sk, &b->chain) {
@@ -348,9 +352,24 @@ struct sock *xtcp_lhash_lookup(struct net *net, __be32 laddr, __be16 lport,
 			continue;
 		score = (sk->sk_rcv_saddr ? 2 : 0) +
 			(READ_ONCE(sk->sk_bound_dev_if) ? 1 : 0);
-		if (score > best_score) {
+		if (score == best_score && xtcp_reuseport_on(sk) &&
+		    xtcp_reuseport_on(best)) {
+			if (!hashed) {
+				flow = xtcp_reuseport_flowhash(net, laddr, lport,
+							       raddr, rport);
+				best_rank = xtcp_reuseport_rank(best, flow);
+				hashed = true;
+			}
+			rank = xtcp_reuseport_rank(sk, flow);
+			if (rank > best_rank) {
+				best = sk;
+				best_rank = rank;
+			}
+		} else if (score > best_score) {
 			best = sk;
 			best_score = score;
+			if (hashed)
+				best_rank = xtcp_reuseport_rank(sk, flow);
 		}
 	}
 	if (best && !refcount_inc_not_zero(&best->sk_refcnt))
@@ -393,7 +412,8 @@ static bool xtcp_addr_overlap(__be32 a, __be32 b)
 /*
  * Linux TCP's rule: two owners of a port conflict when their addresses
  * overlap, unless both set SO_REUSEADDR and the existing one does not
- * listen. A TIME_WAIT bucket carries its socket's SO_REUSEADDR.
+ * listen, or both set XTCP_REUSEPORT and have one owner. A TIME_WAIT
+ * bucket carries its socket's SO_REUSEADDR and XTCP_REUSEPORT.
  */
 static bool xtcp_bind_conflict(struct xtcp_bbucket *b, const struct sock *sk,
 			       u16 snum)
@@ -410,6 +430,8 @@ static bool xtcp_bind_conflict(struct xtcp_bbucket *b, const struct sock *sk,
 		if (sk->sk_reuse && sk2->sk_reuse &&
 		    sk2->sk_state != TCP_LISTEN)
 			continue;
+		if (xtcp_reuseport_shares(sk, sk2))
+			continue;
 		return true;
 	}
 	hlist_for_each_entry(tw, &b->tws, bind_node) {
@@ -418,6 +440,8 @@ static bool xtcp_bind_conflict(struct xtcp_bbucket *b, const struct sock *sk,
 		    !xtcp_addr_overlap(sk->sk_rcv_saddr, tw->eh.laddr))
 			continue;
 		if (sk->sk_reuse && tw->reuse)
+			continue;
+		if (xtcp_reuseport_shares_tw(sk, tw))
 			continue;
 		return true;
 	}

@@ -79,9 +79,13 @@ void xtcp_ehash_del_sk(struct sock *sk);
 void xtcp_ehash_replace_sk(struct sock *sk, struct xtcp_tw *tw);
 bool xtcp_ehash_del_tw(struct xtcp_tw *tw);
 
-/* Listener table: lookup returns a referenced listener or NULL. */
+/*
+ * Listener table: lookup returns a referenced listener or NULL for a
+ * segment from @raddr:@rport (which spreads flows over listeners sharing
+ * the port with XTCP_REUSEPORT).
+ */
 struct sock *xtcp_lhash_lookup(struct net *net, __be32 laddr, __be16 lport,
-			       int dif, int sdif);
+			       __be32 raddr, __be16 rport, int dif, int sdif);
 void xtcp_lhash_add(struct sock *sk);
 void xtcp_lhash_del(struct sock *sk);
 

@@ -198,6 +198,7 @@ static int xtcp_v4_rcv(struct sk_buff *skb)
 			return 0;
 	} else {
 		sk = xtcp_lhash_lookup(net, iph->daddr, th->dest,
+				       iph->saddr, th->source,
 				       inet_iif(skb), inet_sdif(skb));
 	}
 	if (sk) {

@@ -3,7 +3,9 @@
  * Passive open. A SYN to a listener creates a request entry, not a socket;
  * the child socket is created when the handshake completes (the third ACK,
  * or a data segment carrying the same valid ACK). A lost third ACK is
- * repaired by the request's SYN-ACK retransmissions.
+ * repaired by the request's SYN-ACK retransmissions. A listener with
+ * TCP_DEFER_ACCEPT (xtcp_sock.defer_accept, a number of SYN-ACK timeouts)
+ * makes the child only when data comes, or when the deferral is over.
  *
  * The listener's queues have their own spinlock, so segments to a listener
  * never wait for, or are backlogged behind, the listener's owner. It is
@@ -156,7 +158,12 @@ static u32 xtcp_synack_timeout_us(struct net *net, u8 backoff)
 	return xtcp_rto_backoff_us(net, ms * USEC_PER_MSEC, backoff);
 }
 
-/* SYN-ACK retransmission; gives up after synack_retries. */
+/*
+ * SYN-ACK retransmission; gives up after synack_retries timeouts. With
+ * TCP_DEFER_ACCEPT the entry the peer has acknowledged lives on for the
+ * deferral's timeouts too, without SYN-ACKs until the last one, which
+ * asks the peer for an ACK that completes the handshake (TCP's rule).
+ */
 static enum hrtimer_restart xtcp_request_timer(struct hrtimer *timer)
 {
 	struct xtcp_request *req = container_of(timer, struct xtcp_request,
@@ -164,36 +171,41 @@ static enum hrtimer_restart xtcp_request_timer(struct hrtimer *timer)
 	struct sock *lsk = req->listener;
 	struct xtcp_sock *lxs = xtcp_sk(lsk);
 	struct net *net = sock_net(lsk);
-	bool resend = false, drop = false;
+	bool rearm = false, resend = false, drop = false;
+	u8 defer = READ_ONCE(lxs->defer_accept);
 	u32 us;
 
 	spin_lock(&lxs->queue_lock);
 	if (req->queued) {
 		if (req->retransmits >=
-		    READ_ONCE(xtcp_pernet(net)->sysctl.synack_retries)) {
+		    READ_ONCE(xtcp_pernet(net)->sysctl.synack_retries) &&
+		    (!req->acked || req->retransmits >= defer)) {
 			xtcp_request_unlink(lxs, req);
 			drop = true;
 		} else {
+			resend = !req->acked || req->retransmits + 1 >= defer;
 			req->retransmits++;
-			resend = true;
+			rearm = true;
 		}
 	}
 	spin_unlock(&lxs->queue_lock);
 
 	if (drop)
 		xtcp_request_closed(net, req);
-	if (!resend) {
+	if (!rearm) {
 		xtcp_request_put(req);	/* the timer's reference */
 		return HRTIMER_NORESTART;
 	}
 
-	XTCP_INC_STATS(net, SYNACK_RETRANS);
-	XTCP_INC_STATS(net, RETRANS_SEGS);
-	xtcp_send_synack(net, req);
 	us = xtcp_synack_timeout_us(net, req->retransmits);
-	trace_xtcp_retransmit(req->laddr, req->lport, req->raddr, req->rport,
-			      req->iss, XTCP_RETRANS_SYNACK, req->retransmits,
-			      us / USEC_PER_MSEC);
+	if (resend) {
+		XTCP_INC_STATS(net, SYNACK_RETRANS);
+		XTCP_INC_STATS(net, RETRANS_SEGS);
+		xtcp_send_synack(net, req);
+		trace_xtcp_retransmit(req->laddr, req->lport, req->raddr,
+				      req->rport, req->iss, XTCP_RETRANS_SYNACK,
+				      req->retransmits, us / USEC_PER_MSEC);
+	}
 	req->expires = ktime_add_us(ktime_get(), us);
 	hrtimer_set_expires(timer, req->expires);
 	return HRTIMER_RESTART;
@@ -396,6 +408,7 @@ static struct sock *xtcp_create_child(struct sock *lsk,
 	xs->notsent_lowat = lxs->notsent_lowat;
 	xs->quickack_off = lxs->quickack_off;
 	xs->report_inet = lxs->report_inet;
+	xs->reuseport = READ_ONCE(lxs->reuseport);	/* as TCP's clone */
 	xs->ca_ops = READ_ONCE(lxs->ca_ops);
 	inet_sk(sk)->pmtudisc = READ_ONCE(inet_sk(lsk)->pmtudisc);
 	xtcp_set_recverr(sk, xtcp_recverr(lsk));
@@ -567,6 +580,16 @@ static void xtcp_conn_complete(struct sock *lsk, struct sk_buff *skb)
 	if (xtcp_before(cb->seq, req->irs + 1) ||
 	    xtcp_after(cb->seq, req->irs + 1 + XTCP_WND_MAX))
 		goto drop_unlock;
+	if (cb->end_seq == req->irs + 1 &&
+	    req->retransmits < READ_ONCE(lxs->defer_accept)) {
+		/*
+		 * TCP_DEFER_ACCEPT: a bare ACK makes no child; the entry
+		 * waits for data, or for its deferral's last SYN-ACK.
+		 */
+		req->acked = true;
+		XTCP_INC_STATS(net, DEFER_ACCEPT_DROP);
+		goto drop_unlock;
+	}
 	if (sk_acceptq_is_full(lsk))
 		goto overflow_unlock;
 	refcount_inc(&req->refcnt);	/* ours, while the child is built */

@@ -24,6 +24,7 @@ struct xtcp_request {
 	struct hrtimer		timer;
 	refcount_t		refcnt;
 	bool			queued;		/* on the syn_queue */
+	bool			acked;		/* a bare ACK came during deferral */
 	u8			retransmits;
 	u16			peer_mss;
 	u16			snd_wnd;

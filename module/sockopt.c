@@ -21,6 +21,7 @@
 #include "netns.h"
 #include "output.h"
 #include "proto.h"
+#include "reuseport.h"
 #include "timer.h"
 #include "tune.h"
 #include "xtcp.h"
@@ -98,6 +99,41 @@ static int xtcp_set_congestion(struct sock *sk, sockptr_t optval,
 }
 
 /*
+ * TCP_DEFER_ACCEPT is given in seconds and kept as a number of SYN-ACK
+ * timeouts, counted as TCP counts them whatever xtcp's own timers are:
+ * the first after 1 s, each next one twice as long, at most 120 s. A
+ * setting becomes the fewest timeouts that last at least that long (at
+ * most 255), and reads back as their total: 5 s reads 7 (1 + 2 + 4).
+ */
+#define XTCP_DEFER_FIRST_S	1
+#define XTCP_DEFER_MAX_S	120
+
+static u8 xtcp_defer_secs_to_timeouts(int secs)
+{
+	unsigned int n = 0, step = XTCP_DEFER_FIRST_S, total = 0;
+
+	if (secs <= 0)
+		return 0;
+	while (total < (unsigned int)secs && n < U8_MAX) {
+		n++;
+		total += step;
+		step = min_t(unsigned int, step * 2, XTCP_DEFER_MAX_S);
+	}
+	return n;
+}
+
+static int xtcp_defer_timeouts_to_secs(u8 n)
+{
+	unsigned int step = XTCP_DEFER_FIRST_S, total = 0;
+
+	while (n--) {
+		total += step;
+		step = min_t(unsigned int, step * 2, XTCP_DEFER_MAX_S);
+	}
+	return total;
+}
+
+/*
  * The options of SOL_XTCP and, under TCP's names, of SOL_TCP: @tcp says
  * which level asked (xtcp's own options exist only at SOL_XTCP).
  */
@@ -147,6 +183,10 @@ static int xtcp_set_opt(struct sock *sk, bool tcp, int optname, int val)
 		else
 			xs->linger2 = min(val, XTCP_LINGER2_MAX_S);
 		return 0;
+	case XTCP_DEFER_ACCEPT:
+		/* The receive path reads it under the queue lock only. */
+		WRITE_ONCE(xs->defer_accept, xtcp_defer_secs_to_timeouts(val));
+		return 0;
 	case XTCP_QUICKACK:
 		xs->quickack_off = !val;
 		if (val) {
@@ -168,6 +208,11 @@ static int xtcp_set_opt(struct sock *sk, bool tcp, int optname, int val)
 		if (tcp)
 			break;
 		xs->report_inet = !!val;
+		return 0;
+	case XTCP_REUSEPORT:
+		if (tcp)
+			break;
+		xtcp_reuseport_set(sk, val);
 		return 0;
 	}
 	return -ENOPROTOOPT;
@@ -401,6 +446,9 @@ int xtcp_getsockopt(struct socket *sock, int level, int optname,
 		if (!val)
 			val = READ_ONCE(sc->fin_timeout_ms) / MSEC_PER_SEC;
 		break;
+	case XTCP_DEFER_ACCEPT:
+		val = xtcp_defer_timeouts_to_secs(READ_ONCE(xs->defer_accept));
+		break;
 	case XTCP_QUICKACK:
 		val = !xs->quickack_off;
 		break;
@@ -414,6 +462,11 @@ int xtcp_getsockopt(struct socket *sock, int level, int optname,
 		if (level == SOL_TCP)
 			return -ENOPROTOOPT;
 		val = xs->report_inet;
+		break;
+	case XTCP_REUSEPORT:
+		if (level == SOL_TCP)
+			return -ENOPROTOOPT;
+		val = xtcp_reuseport_on(sk);
 		break;
 	default:
 		return -ENOPROTOOPT;

@@ -134,6 +134,7 @@ void xtcp_time_wait(struct sock *sk)
 	tw->rcv_wnd = xtcp_select_window(sk);
 	tw->last_oow_ack = 0;
 	tw->reuse = sk->sk_reuse;
+	tw->reuseport = READ_ONCE(xs->reuseport);
 	timer_setup(&tw->timer, xtcp_tw_timer, 0);
 
 	atomic_inc(&xn->tw_count);
@@ -214,6 +215,7 @@ struct sock *xtcp_tw_rcv(struct xtcp_tw *tw, struct sk_buff *skb)
 		 * stands (RFC 9293 3.6.1; tcp_v4_rcv()'s TCP_TW_SYN).
 		 */
 		lsk = xtcp_lhash_lookup(net, tw->eh.laddr, tw->eh.lport,
+					tw->eh.raddr, tw->eh.rport,
 					inet_iif(skb), inet_sdif(skb));
 		if (!lsk) {
 			if (!xtcp_oow_rate_limited(net, skb, &tw->last_oow_ack))

@@ -33,6 +33,7 @@ struct xtcp_tw {
 	u32			last_oow_ack;	/* jiffies; output.c's rate limit */
 	u16			rcv_wnd;
 	u8			reuse;
+	u8			reuseport;	/* its socket's XTCP_REUSEPORT */
 	union {
 		struct timer_list timer;	/* 2 x MSL, jiffies as TCP's */
 		struct rcu_head	rcu;

@@ -151,6 +151,8 @@ struct xtcp_sock {
 	unsigned int		syn_queue_len;
 	bool			listening;
 	struct list_head	accept_node;
+	u8			reuseport;	/* XTCP_REUSEPORT (reuseport.c) */
+	u32			reuseport_key;	/* its rank's key; 0: never set */
 };
 
 static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)

@@ -8,7 +8,8 @@
  * segments until uncorked, flushed or closed; TCP_NOTSENT_LOWAT and
  * SO_RCVLOWAT deciding poll(); TCP_USER_TIMEOUT ending a connection whose
  * peer vanished long before the retries would; TCP_INFO in struct
- * tcp_info's layout agreeing with XTCP_INFO and with the bytes moved; and
+ * tcp_info's layout agreeing with XTCP_INFO and with the bytes moved;
+ * TCP_DEFER_ACCEPT holding accept() until data (or the deferral's end); and
  * xtcp's own XTCP_REPORT_INET.
  */
 #include <linux/tcp.h>
@@ -502,6 +503,139 @@ TEST_F(dialect, report_inet)
 	close(c);
 	close(s);
 	close(l);
+}
+
+/* TCP_DEFER_ACCEPT's seconds read back rounded as TCP rounds them. */
+TEST_F(dialect, defer_accept_values)
+{
+	static const int vals[] = { 0, 1, 2, 3, 4, 5, 7, 8, 16, 100, 1000,
+				    100000, -1, 0 };
+	int fd[2], f, i;
+	size_t k;
+
+	FOR_EACH_FAMILY(f)
+		ASSERT_GE(fd[!!f] = xtcp_socket(&self->t, CLI, f), 0);
+	for (k = 0; k < sizeof(vals) / sizeof(vals[0]); k++) {
+		int got[2];
+
+		for (i = 0; i < 2; i++) {
+			EXPECT_EQ(0, seti(fd[i], SOL_TCP, TCP_DEFER_ACCEPT,
+					  vals[k])) TH_LOG("%s", NAME(i));
+			got[i] = geti(fd[i], SOL_TCP, TCP_DEFER_ACCEPT);
+		}
+		EXPECT_EQ(got[1], got[0]) TH_LOG("set %d: tcp reads %d, xtcp %d",
+						 vals[k], got[1], got[0]);
+		/* Rounded up, below the cap of 255 timeouts (29887 s). */
+		if (vals[k] <= 1000)
+			EXPECT_GE(got[0], vals[k] > 0 ? vals[k] : 0);
+	}
+	/* SOL_XTCP is the same setting. */
+	EXPECT_EQ(0, seti(fd[0], SOL_XTCP, XTCP_DEFER_ACCEPT, 5));
+	EXPECT_EQ(geti(fd[0], SOL_TCP, TCP_DEFER_ACCEPT),
+		  geti(fd[0], SOL_XTCP, XTCP_DEFER_ACCEPT));
+	EXPECT_EQ(0, seti(fd[1], SOL_TCP, TCP_DEFER_ACCEPT, 5));
+	EXPECT_EQ(geti(fd[1], SOL_TCP, TCP_DEFER_ACCEPT),
+		  geti(fd[0], SOL_XTCP, XTCP_DEFER_ACCEPT));
+	close(fd[0]);
+	close(fd[1]);
+}
+
+/*
+ * A listener with TCP_DEFER_ACCEPT @secs, a connected client of family
+ * @f; the listener, the client and when the client connected.
+ */
+static int defer_pair(struct xtcp_topo *t, int f, int secs, int *l, int *c,
+		      long long *t0)
+{
+	unsigned short port;
+
+	*l = xtcp_listen(t, f, 0, 8, false, &port);
+	if (*l < 0 || seti(*l, SOL_TCP, TCP_DEFER_ACCEPT, secs))
+		return -1;
+	*c = xtcp_connect(t, f, port, false);
+	*t0 = xtcp_now_ms();
+	return *c < 0 ? -1 : 0;
+}
+
+/*
+ * The handshake completes at the client, but accept() waits for the
+ * first data (the deferral, 5 s, lasts 7 s: long after the data).
+ */
+TEST_F(dialect, defer_accept_waits_for_data)
+{
+	char buf[16];
+	int f, c, s, l, st;
+
+	FOR_EACH_FAMILY(f) {
+		long long t0, drops = xtcp_counter(&self->t, SRV,
+						   "DeferAcceptDrop");
+
+		ASSERT_EQ(0, defer_pair(&self->t, f, 5, &l, &c, &t0))
+			TH_LOG("%s", NAME(f));
+		/* Established at the client; nothing to accept. */
+		st = f ? -1 : xtcp_sock_state(c);
+		EXPECT_TRUE(f || st == XTCP_ESTABLISHED) TH_LOG("state %d", st);
+		EXPECT_EQ(0, pollev(l, POLLIN, 1500))
+			TH_LOG("%s: accept ready without data", NAME(f));
+		if (!f) {
+			/* The bare third ACK was dropped, the entry kept. */
+			EXPECT_EQ(drops + 1, xtcp_counter(&self->t, SRV,
+							  "DeferAcceptDrop"));
+			EXPECT_EQ(1, xtcp_state_count(&self->t, SRV, "SYN_RCVD",
+						      NULL));
+			EXPECT_EQ(0, xtcp_counter(&self->t, SRV,
+						  "PassiveOpens"));
+		}
+		ASSERT_EQ(5, send(c, "hello", 5, 0));
+		s = xtcp_accept_wait(l, 10000);
+		ASSERT_GE(s, 0) TH_LOG("%s: no accept after data", NAME(f));
+		/* Well before the deferral's end: the data did it. */
+		EXPECT_LT(xtcp_now_ms() - t0, 5000) TH_LOG("%s", NAME(f));
+		EXPECT_TRUE(XTCP_WAIT_FOR(5000, inq(s) == 5)) TH_LOG("%s", NAME(f));
+		EXPECT_EQ(5, recv(s, buf, sizeof(buf), 0));
+		/* The child does not inherit the option, on either. */
+		EXPECT_EQ(0, geti(s, SOL_TCP, TCP_DEFER_ACCEPT)) TH_LOG("%s", NAME(f));
+		close(c);
+		close(s);
+		close(l);
+	}
+}
+
+/*
+ * No data ever: when the deferral (1 s: one SYN-ACK timeout) is over, the
+ * SYN-ACK goes again, and the client's ACK to it is accepted (Linux's
+ * behaviour since 4.x). The default SYN-ACK timeout is 1 s on both.
+ */
+TEST_F(dialect, defer_accept_gives_up_waiting)
+{
+	char buf[16];
+	int f, c, s, l;
+
+	FOR_EACH_FAMILY(f) {
+		long long t0, took;
+
+		ASSERT_EQ(0, defer_pair(&self->t, f, 1, &l, &c, &t0))
+			TH_LOG("%s", NAME(f));
+		s = xtcp_accept_wait(l, 20000);
+		took = xtcp_now_ms() - t0;
+		ASSERT_GE(s, 0) TH_LOG("%s: never accepted", NAME(f));
+		EXPECT_GE(took, 800) TH_LOG("%s: accepted after %lld ms", NAME(f),
+					    took);
+		errno = 0;
+		EXPECT_EQ(-1, recv(s, buf, sizeof(buf), MSG_DONTWAIT));
+		EXPECT_EQ(EAGAIN, errno);
+		/* A working connection all the same. */
+		ASSERT_EQ(3, send(c, "abc", 3, 0));
+		EXPECT_TRUE(XTCP_WAIT_FOR(5000, inq(s) == 3)) TH_LOG("%s", NAME(f));
+		if (!f) {
+			EXPECT_GE(xtcp_counter(&self->t, SRV, "DeferAcceptDrop"), 1);
+			EXPECT_GE(xtcp_counter(&self->t, SRV, "SynAckRetrans"), 1);
+			EXPECT_EQ(1, xtcp_counter(&self->t, SRV, "PassiveOpens"));
+		}
+		close(c);
+		close(s);
+		close(l);
+	}
 }
 
 TEST_HARNESS_MAIN

@@ -10,7 +10,8 @@
  * is replaced in place (same descriptor number, file status flags and
  * FD_CLOEXEC), and the options set on it so far are set again on the new
  * one. xtcp sockets get XTCP_REPORT_INET, so the addresses they return
- * read AF_INET as the program expects.
+ * read AF_INET as the program expects. SO_REUSEPORT, which the socket
+ * core takes from inet sockets only, is set and read as XTCP_REUSEPORT.
  *
  * XTCP_RUN_DEBUG=1 logs every decision to stderr. When the module is not
  * loaded, the first socket call says so once and sockets stay TCP.
@@ -62,6 +63,7 @@ static int (*real_socket)(int, int, int);
 static int (*real_bind)(int, const struct sockaddr *, socklen_t);
 static int (*real_connect)(int, const struct sockaddr *, socklen_t);
 static int (*real_setsockopt)(int, int, int, const void *, socklen_t);
+static int (*real_getsockopt)(int, int, int, void *, socklen_t *);
 static int (*real_close)(int);
 
 static int family = -1;		/* xtcp's address family; -1: not loaded */
@@ -139,6 +141,7 @@ __attribute__((constructor)) static void init(void)
 	real_bind = dlsym(RTLD_NEXT, "bind");
 	real_connect = dlsym(RTLD_NEXT, "connect");
 	real_setsockopt = dlsym(RTLD_NEXT, "setsockopt");
+	real_getsockopt = dlsym(RTLD_NEXT, "getsockopt");
 	real_close = dlsym(RTLD_NEXT, "close");
 	debug = getenv("XTCP_RUN_DEBUG") && *getenv("XTCP_RUN_DEBUG") == '1';
 	family = read_param(XTCP_SYSFS_FAMILY);
@@ -223,6 +226,23 @@ static struct watched *take(int fd)
 	return w;
 }
 
+/* SOL_SOCKET's SO_REUSEPORT is XTCP_REUSEPORT on an xtcp socket. */
+static void map_opt(int *level, int *name)
+{
+	if (*level == SOL_SOCKET && *name == SO_REUSEPORT) {
+		*level = SOL_XTCP;
+		*name = XTCP_REUSEPORT;
+	}
+}
+
+/* setsockopt() on an xtcp socket. */
+static int xtcp_setopt(int fd, int level, int name, const void *val,
+		       socklen_t len)
+{
+	map_opt(&level, &name);
+	return real_setsockopt(fd, level, name, val, len);
+}
+
 /*
  * Replace TCP socket @fd by an xtcp socket with the same descriptor flags
  * and options; on failure @fd stays the TCP socket it was.
@@ -241,7 +261,7 @@ static void swap_in(int fd, struct watched *w, const char *why,
 	for (i = 0; i < w->nopts; i++) {
 		struct saved_opt *o = &w->opts[i];
 
-		if (real_setsockopt(nfd, o->level, o->name, o->val, o->len))
+		if (xtcp_setopt(nfd, o->level, o->name, o->val, o->len))
 			say("fd %d: option %d/%d not taken by xtcp: %s", fd,
 			     o->level, o->name, strerror(errno));
 	}
@@ -295,7 +315,7 @@ static bool is_xtcp(int fd)
 	socklen_t len = sizeof(dom);
 
 	return family >= 0 &&
-	       !getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &len) &&
+	       !real_getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &len) &&
 	       dom == family;
 }
 
@@ -305,15 +325,14 @@ int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 	int ret;
 
 	/*
-	 * The socket core takes SO_REUSEPORT from inet sockets only, and
-	 * xtcp has no port sharing yet: a program that asks for it (nc,
-	 * servers that restart) gets success and an unshared port, so a
-	 * second listener on that port fails with EADDRINUSE.
+	 * The socket core takes SO_REUSEPORT from inet sockets only: on
+	 * xtcp it is XTCP_REUSEPORT, the same semantics.
 	 */
 	if (level == SOL_SOCKET && name == SO_REUSEPORT && is_xtcp(fd)) {
-		say("fd %d: SO_REUSEPORT ignored (xtcp does not share ports)",
-		    fd);
-		return 0;
+		ret = xtcp_setopt(fd, level, name, val, len);
+		say("fd %d: SO_REUSEPORT -> XTCP_REUSEPORT%s", fd,
+		    ret ? " (failed)" : "");
+		return ret;
 	}
 	ret = real_setsockopt(fd, level, name, val, len);
 
@@ -331,6 +350,13 @@ int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 	}
 	pthread_mutex_unlock(&lock);
 	return ret;
+}
+
+int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+{
+	if (level == SOL_SOCKET && name == SO_REUSEPORT && is_xtcp(fd))
+		map_opt(&level, &name);
+	return real_getsockopt(fd, level, name, val, len);
 }
 
 int close(int fd)

@@ -19,6 +19,11 @@
  * CMD once the namespaces exist and before the scenario starts, with
  * XTCP_CLIENT_NS and XTCP_SERVER_NS naming them (the veth ends are v0 and
  * v1), e.g. to start a packet capture there; if CMD fails, so does the run.
+ *
+ * The "curl" scenario runs real programs through scripts/xtcp-run, whose
+ * path it takes from $XTCP_RUN (scripts/demo and scenarios.sh set it):
+ * python3 -m http.server on the server, curl on the client. Without
+ * them, it is skipped (exit 4).
  */
 #include <errno.h>
 #include <poll.h>
@@ -26,7 +31,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -617,6 +624,154 @@ static int sc_rst_close(void)
 	return 0;
 }
 
+/*
+ * Starts @argv in @side's namespace with its output to /dev/null; the
+ * pid, or -1.
+ */
+static pid_t spawn(int side, char *const argv[])
+{
+	pid_t pid = fork();
+	int null;
+
+	if (pid)
+		return pid;
+	if (xtcp_topo_enter(&T, side))
+		_exit(127);
+	null = open("/dev/null", O_RDWR);
+	dup2(null, STDIN_FILENO);
+	dup2(null, STDOUT_FILENO);
+	dup2(null, STDERR_FILENO);
+	execvp(argv[0], argv);
+	_exit(127);
+}
+
+static int reap(pid_t pid)
+{
+	int st;
+
+	if (waitpid(pid, &st, 0) != pid)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Linux TCP's ActiveOpens + PassiveOpens in @side's namespace, or -1. */
+static long long tcp_opens(int side)
+{
+	char names[1024], vals[1024], *np, *vp, *n, *v;
+	long long sum = -1;
+	FILE *f;
+
+	if (xtcp_topo_enter(&T, side))
+		return -1;
+	f = fopen("/proc/net/snmp", "r");
+	xtcp_topo_leave(&T);
+	if (!f)
+		return -1;
+	while (fgets(names, sizeof(names), f) && fgets(vals, sizeof(vals), f)) {
+		if (strncmp(names, "Tcp:", 4))
+			continue;
+		sum = 0;
+		n = strtok_r(names, " \n", &np);
+		v = strtok_r(vals, " \n", &vp);
+		while (n && v) {
+			if (!strcmp(n, "ActiveOpens") || !strcmp(n, "PassiveOpens"))
+				sum += atoll(v);
+			n = strtok_r(NULL, " \n", &np);
+			v = strtok_r(NULL, " \n", &vp);
+		}
+	}
+	fclose(f);
+	return sum;
+}
+
+static bool same_file(const char *a, const char *b)
+{
+	FILE *fa = fopen(a, "r"), *fb = fopen(b, "r");
+	bool same = fa && fb;
+	int ca, cb;
+
+	while (same) {
+		ca = getc(fa);
+		cb = getc(fb);
+		same = ca == cb;
+		if (ca == EOF)
+			break;
+	}
+	if (fa)
+		fclose(fa);
+	if (fb)
+		fclose(fb);
+	return same;
+}
+
+#define CURL_BYTES	(16 * 1024)
+
+/*
+ * A real program's connection: curl fetches a file from python3's
+ * http.server, both unmodified, moved onto xtcp by scripts/xtcp-run.
+ */
+static int sc_curl(void)
+{
+	char dir[] = "/tmp/xtcp-curl-XXXXXX", src[64], dst[64], url[96];
+	const char *run = getenv("XTCP_RUN");
+	char port[8];
+	pid_t srv, cli;
+	int i, rc;
+	FILE *f;
+
+	if (!run || access(run, X_OK) ||
+	    system("command -v curl >/dev/null && command -v python3 >/dev/null")) {
+		printf("# SKIP: needs $XTCP_RUN (scripts/xtcp-run), curl and python3\n");
+		return EXIT_SKIP;
+	}
+	if (!mkdtemp(dir)) {
+		expect(false, "a temporary directory: %s", strerror(errno));
+		return -1;
+	}
+	snprintf(src, sizeof(src), "%s/file", dir);
+	snprintf(dst, sizeof(dst), "%s/got", dir);
+	snprintf(port, sizeof(port), "%d", SRV_PORT);
+	snprintf(url, sizeof(url), "http://10.99.0.2:%d/file", SRV_PORT);
+	f = fopen(src, "w");
+	for (i = 0; f && i < CURL_BYTES; i++)
+		putc("xtcp carries curl's bytes\n"[i % 26], f);
+	if (!f || fclose(f)) {
+		expect(false, "write %s", src);
+		return -1;
+	}
+
+	timers(300, 250);
+	say("server: xtcp-run python3 -m http.server -b 10.99.0.2 %d", SRV_PORT);
+	srv = spawn(SRV, (char *const[]){ (char *)run, "python3", "-m",
+		    "http.server", "-b", "10.99.0.2", "-d", dir, port, NULL });
+	expect(XTCP_WAIT_FOR(DEADLINE_MS, cur(SRV, "LISTEN") == 1),
+	       "python3's http.server listens on an xtcp socket");
+	say("client: xtcp-run curl -4 -sS -o got %s (%d bytes)", url,
+	    CURL_BYTES);
+	cli = spawn(CLI, (char *const[]){ (char *)run, "curl", "-4", "-sS",
+		    "-o", dst, url, NULL });
+	rc = reap(cli);
+	expect(rc == 0, "curl exits 0 (got %d)", rc);
+	expect(same_file(src, dst), "curl's file equals the server's, byte for byte");
+	expect_ctr(CLI, "ActiveOpens", 1);
+	expect_ctr(SRV, "PassiveOpens", 1);
+	/* Both ends closed; whichever closed first holds TIME_WAIT. */
+	expect_cur(CLI, "ESTABLISHED", 0);
+	expect_cur(SRV, "ESTABLISHED", 0);
+	XTCP_WAIT_FOR(DEADLINE_MS, cur(CLI, "CLOSE_WAIT") + cur(SRV, "CLOSE_WAIT") +
+		      cur(CLI, "LAST_ACK") + cur(SRV, "LAST_ACK") == 0);
+	expect(entered(CLI, "TIME_WAIT") + entered(SRV, "TIME_WAIT") == 1,
+	       "one end went through TIME_WAIT");
+	expect(tcp_opens(CLI) == 0 && tcp_opens(SRV) == 0,
+	       "Linux TCP opened nothing in either namespace");
+	kill(srv, SIGTERM);
+	reap(srv);
+	unlink(src);
+	unlink(dst);
+	rmdir(dir);
+	return 0;
+}
+
 static const struct scenario {
 	const char *name;
 	int (*run)(void);
@@ -635,6 +790,7 @@ static const struct scenario {
 	{ "simultaneous-close", sc_simultaneous_close, "both sides close() at once: CLOSING" },
 	{ "stale-syn", sc_stale_syn, "an old duplicate SYN is refused by the third step" },
 	{ "rst-close", sc_rst_close, "SO_LINGER 0: close() sends RST, no TIME_WAIT" },
+	{ "curl", sc_curl, "curl fetches a file from python3's http.server, both over xtcp-run" },
 };
 
 #define NR_SCENARIOS	(sizeof(scenarios) / sizeof(scenarios[0]))

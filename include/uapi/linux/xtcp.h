@@ -66,6 +66,7 @@ enum {
 #define XTCP_KEEPCNT		6	/* int: unanswered probes before ETIMEDOUT */
 #define XTCP_SYNCNT		7	/* int 1..127: SYN retransmissions */
 #define XTCP_LINGER2		8	/* int s: orphan FIN_WAIT_2 lifetime, <0 none */
+#define XTCP_DEFER_ACCEPT	9	/* int s: accept() waits for data, as TCP's */
 #define XTCP_INFO		11	/* struct xtcp_info, read only */
 #define XTCP_QUICKACK		12	/* int: 1 ACKs at once, read: 1 unless 0 set */
 #define XTCP_CONGESTION		13	/* char[16]: algorithm name */
@@ -78,6 +79,15 @@ enum {
  * parameter report_inet is the default of new sockets.
  */
 #define XTCP_REPORT_INET	100
+
+/*
+ * int: 1 lets listeners of one owner (uid) share a port, as SO_REUSEPORT
+ * does on TCP (the socket core refuses SO_REUSEPORT for non-inet
+ * families): every socket bound to the port must have it set before
+ * bind(); new connections are spread over the listeners by a hash of
+ * their addresses and ports.
+ */
+#define XTCP_REUSEPORT		101
 
 /* The name XTCP_CONGESTION reads and takes (TCP's "reno" is taken too). */
 #define XTCP_CA_NAME_MAX	16
