@@ -280,8 +280,8 @@ static int xtcp_icmp_request(struct net *net, struct sk_buff *skb,
 	struct sock *lsk;
 	bool ok;
 
-	lsk = xtcp_lhash_lookup(net, iph->saddr, th->source, inet_iif(skb),
-				inet_sdif(skb));
+	lsk = xtcp_lhash_lookup(net, iph->saddr, th->source, iph->daddr,
+				th->dest, inet_iif(skb), inet_sdif(skb));
 	if (!lsk) {
 		XTCP_INC_STATS(net, ICMP_NO_SOCKET);
 		return -ENOENT;

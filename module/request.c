@@ -212,19 +212,28 @@ static enum hrtimer_restart xtcp_request_timer(struct hrtimer *timer)
 }
 
 /* @skb's request entry on @lxs's SYN queue, or NULL; queue_lock held. */
+static struct xtcp_request *xtcp_request_lookup(struct xtcp_sock *lxs,
+						__be32 raddr, __be16 rport,
+						__be32 laddr, __be16 lport)
+{
+	struct xtcp_request *req;
+
+	hlist_for_each_entry(req, xtcp_syn_bucket(lxs, raddr, rport, laddr,
+						  lport), hnode)
+		if (req->raddr == raddr && req->rport == rport &&
+		    req->laddr == laddr && req->lport == lport)
+			return req;
+	return NULL;
+}
+
 static struct xtcp_request *xtcp_request_find(struct xtcp_sock *lxs,
 					      const struct sk_buff *skb)
 {
 	const struct xtcphdr *th = xtcp_hdr(skb);
 	const struct iphdr *iph = ip_hdr(skb);
-	struct xtcp_request *req;
 
-	hlist_for_each_entry(req, xtcp_syn_bucket(lxs, iph->saddr, th->source,
-						  iph->daddr, th->dest), hnode)
-		if (req->raddr == iph->saddr && req->rport == th->source &&
-		    req->laddr == iph->daddr && req->lport == th->dest)
-			return req;
-	return NULL;
+	return xtcp_request_lookup(lxs, iph->saddr, th->source, iph->daddr,
+				   th->dest);
 }
 
 /* A SYN: remember it in a request entry and answer SYN-ACK. */
@@ -708,18 +717,11 @@ bool xtcp_request_icmp(struct sock *lsk, __be32 laddr, __be16 lport,
 		       __be32 raddr, __be16 rport, u32 seq, bool abort)
 {
 	struct xtcp_sock *lxs = xtcp_sk(lsk);
-	struct xtcp_request *req, *found = NULL;
+	struct xtcp_request *found = NULL;
 
 	spin_lock_bh(&lxs->queue_lock);
-	if (lxs->listening) {
-		list_for_each_entry(req, &lxs->syn_queue, node) {
-			if (req->raddr == raddr && req->rport == rport &&
-			    req->laddr == laddr && req->lport == lport) {
-				found = req;
-				break;
-			}
-		}
-	}
+	if (lxs->listening)
+		found = xtcp_request_lookup(lxs, raddr, rport, laddr, lport);
 	if (!found || seq != found->iss) {
 		spin_unlock_bh(&lxs->queue_lock);
 		return false;
