@@ -20,6 +20,11 @@ for p in curl wget python3 iperf3 nginx socat nc sha256sum; do
 	command -v $p >/dev/null || ksft_fail "$p missing (scripts/deps installs it)"
 done
 
+# The sections this run takes: apps_iperf.sh runs iperf3's alone, so that
+# each script stays well inside the runner's per-test timeout in TCG.
+parts=${APPS_PARTS:-http nginx nc launcher}
+part() { [[ " $parts " == *" $1 "* ]]; }
+
 C=apps-cli S=apps-srv
 tmp=$(mktemp -d)
 pids=()
@@ -84,6 +89,7 @@ for i in $(seq 1 50); do head -c $((1000 + i * 37)) /dev/urandom >"$tmp/www/f$i"
 bigsum=$(sha256sum <"$tmp/www/big")
 
 # ---- python3 http.server, curl and wget ----
+if part http; then
 http_fetch() {	# PORT WRAP...: fetch big with curl and wget, compare
 	local port=$1; shift
 	local w=("$@")
@@ -101,8 +107,10 @@ check "baseline carried by TCP" on_tcp 2
 snap
 check "curl and wget download 10 MiB from http.server over xtcp, sha256 equal" http_fetch 8010 "$run"
 check "curl and wget: carried by xtcp, TCP untouched" on_xtcp 4
+fi
 
 # ---- iperf3 ----
+if part iperf; then
 iperf() {	# WRAP ARGS...: one iperf3 test, JSON checked
 	local wrap=$1; shift
 	bg inS $wrap iperf3 -4 -s -B $SA -1 -J >"$tmp/iperf-s.json" 2>&1
@@ -140,8 +148,10 @@ for args in "" "-R" "-P 4" "-Z"; do
 		iperf "$run" $args
 	check "iperf3 ${args:-(plain)}: carried by xtcp" on_xtcp 4
 done
+fi
 
 # ---- nginx: sendfile, tcp_nopush, keep-alive ----
+if part nginx; then
 cat >"$tmp/nginx.conf" <<NGX
 daemon off;
 worker_processes 1;
@@ -182,8 +192,10 @@ snap
 check "nginx (sendfile, tcp_nopush): 50 files over one keep-alive connection and 10 MiB, error.log clean" \
 	nginx_fetch "$run" 8090
 check "nginx: carried by xtcp" on_xtcp 4
+fi
 
 # ---- nc -N half-close, socat relay ----
+if part nc; then
 nc_half_close() {
 	bg inS "$run" sh -c "nc -l -s $SA -p 7000 >'$tmp/nc.out'; echo done >'$tmp/nc.done'"
 	wait_for 30 listening 7000 || return 1
@@ -209,8 +221,10 @@ socat_relay() {
 snap
 check "socat relays a stream over two xtcp connections, byte-exact" socat_relay
 check "socat: carried by xtcp (two connections)" on_xtcp 4
+fi
 
 # ---- the launcher ----
+if part launcher; then
 ports_choose() {
 	local log=$tmp/ports.log
 	bg inS python3 -m http.server -b $SA -d "$tmp/www" 8001 >/dev/null 2>&1
@@ -243,4 +257,6 @@ no_module() {
 stop_all
 ip netns del $C; ip netns del $S
 check "without the module, xtcp-run says so and runs nothing" no_module
+fi
+
 ksft_exit
