@@ -79,6 +79,12 @@ $(PRELOAD): scripts/preload/xtcp-preload.c include/uapi/linux/xtcp.h
 deb: preload
 	scripts/mkdeb
 
+# The package installed in the VM: dpkg -i, DKMS build, modprobe, one
+# connection (scripts/deb-test; slow in TCG).
+deb-check: deb
+	$(MAKE) modules-$(KERNEL) selftests
+	scripts/vm --kernel $(KERNEL) --timeout 3600 -- scripts/deb-test
+
 # The user tools, for "make install": the preload library and its launcher.
 PREFIX ?= /usr/local
 install-tools: preload
