@@ -35,6 +35,20 @@ xtcp_register_net_sysctl(struct net *net, const char *path,
 #endif
 }
 
+/*
+ * Newer kernels (Debian sid's 7.2 source) have no struct proto.orphan_count,
+ * the per-CPU count the core's connection-socket helpers keep. xtcp keeps
+ * its own for max_orphans on every kernel and shows it to the core where
+ * the field exists.
+ */
+static inline void xtcp_proto_set_orphan_count(struct proto *prot,
+					       unsigned int __percpu *count)
+{
+#ifdef XTCP_HAVE_PROTO_ORPHAN_COUNT
+	prot->orphan_count = count;
+#endif
+}
+
 /* Since 6.10, proto_ops->accept() takes its flags in struct proto_accept_arg. */
 #ifdef XTCP_HAVE_PROTO_ACCEPT_ARG
 #define XTCP_ACCEPT_ARGS	struct socket *sock, struct socket *newsock, \

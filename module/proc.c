@@ -2,8 +2,9 @@
 /*
  * /proc/net/xtcp/ renderers. Each file is produced by one loop over the
  * tables declared in mib.h, so adding a counter or a state needs no change
- * here. The sockets file walks the tables itself: listeners with their
- * request entries, then connected sockets and TIME_WAIT buckets.
+ * here. The sockets file is an iterator over the tables themselves:
+ * listeners with their request entries, then connected sockets and
+ * TIME_WAIT buckets.
  */
 
 #include <linux/proc_fs.h>
@@ -117,72 +118,286 @@ static void xtcp_sock_row(struct seq_file *seq, struct sock *sk, int row)
 		      sock_i_ino(sk));
 }
 
-/* @lsk's SYN_RCVD request entries. */
-static void xtcp_request_rows(struct seq_file *seq, struct sock *lsk, int *row)
+static void xtcp_request_row(struct seq_file *seq, struct sock *lsk,
+			     const struct xtcp_request *req, int row)
 {
-	struct xtcp_sock *lxs = xtcp_sk(lsk);
-	struct xtcp_request *req;
-
-	spin_lock_bh(&lxs->queue_lock);
-	list_for_each_entry(req, &lxs->syn_queue, node)
-		xtcp_proc_row(seq, (*row)++, req->laddr, req->lport,
-			      req->raddr, req->rport, TCP_SYN_RECV, 0, 0,
-			      XTCP_PROC_TIMER_RETRANS,
-			      ktime_ms_delta(req->expires, ktime_get()),
-			      req->retransmits,
-			      from_kuid_munged(seq_user_ns(seq), lsk->sk_uid), 0);
-	spin_unlock_bh(&lxs->queue_lock);
+	xtcp_proc_row(seq, row, req->laddr, req->lport, req->raddr,
+		      req->rport, TCP_SYN_RECV, 0, 0, XTCP_PROC_TIMER_RETRANS,
+		      ktime_ms_delta(READ_ONCE(req->expires), ktime_get()),
+		      READ_ONCE(req->retransmits),
+		      from_kuid_munged(seq_user_ns(seq), lsk->sk_uid), 0);
 }
 
-/* Listeners with their SYN_RCVD request entries, then the established
- * table: connected sockets and TIME_WAIT buckets.
+static void xtcp_ehnode_row(struct seq_file *seq, struct xtcp_ehnode *n,
+			    int row)
+{
+	if (n->kind == XTCP_EH_SOCK) {
+		xtcp_sock_row(seq, &container_of(n, struct xtcp_sock, eh)->inet.sk,
+			      row);
+		return;
+	}
+	xtcp_proc_row(seq, row, n->laddr, n->lport, n->raddr, n->rport,
+		      TCP_TIME_WAIT, 0, 0, XTCP_PROC_TIMER_TIME_WAIT,
+		      xtcp_tw_expires_ms(container_of(n, struct xtcp_tw, eh)),
+		      0, 0, 0);
+}
+
+/*
+ * /proc/net/xtcp/sockets is a seq_file iterator, so a read() formats only
+ * what it returns: listeners (the listener table, bucket by bucket), each
+ * followed by its SYN_RCVD request entries, then the established table
+ * (connected sockets and TIME_WAIT buckets) bucket by bucket; only this
+ * namespace's entries.
+ *
+ * Both tables are walked under RCU, as their lookups are: sockets are
+ * SOCK_RCU_FREE and TIME_WAIT buckets are freed after a grace period, so
+ * an entry seen in a chain can be read until stop() whatever happens to
+ * it meanwhile. Request entries are freed at once, so the walk holds a
+ * reference on the one it stands on (xtcp_request_next()), dropped when
+ * it moves on or in stop(); the listener they hang off is read under RCU.
+ *
+ * A position (*pos) is the row's number plus one (0 is the header). The
+ * iterator remembers where the last row was, as (table, bucket, offset:
+ * rows of that bucket before it), and start() at the next position finds
+ * it again by skipping offset rows of that bucket, so a read() costs what
+ * it returns plus one bucket, not the table up to it. Any other position
+ * (lseek()) is reached by walking from the start. Between read()s the
+ * tables change: a row may then be missed or shown twice, as in
+ * /proc/net/tcp, but every row is one entry's, formatted whole.
  */
+enum xtcp_sockets_table {
+	XTCP_SOCKETS_LISTEN,
+	XTCP_SOCKETS_EST,
+};
+
+struct xtcp_sockets_iter {
+	struct seq_net_private	p;	/* first: proc_create_net()'s */
+	enum xtcp_sockets_table	table;
+	unsigned int		bucket;
+	unsigned int		offset;	/* rows of the bucket before this one */
+	loff_t			last_pos;
+	struct sock		*lsk;	/* the listener of this row or request */
+	struct xtcp_request	*req;	/* the request entry shown; referenced */
+};
+
+static bool xtcp_sockets_mine(struct seq_file *seq, const struct net *net)
+{
+	return net_eq(net, seq_file_net(seq));
+}
+
+/* The first listener of @st's bucket or a later one. */
+static void *xtcp_sockets_listen_first(struct seq_file *seq,
+				       struct xtcp_sockets_iter *st)
+{
+	struct sock *sk;
+
+	for (; st->bucket <= xtcp_lhash_mask; st->bucket++) {
+		st->offset = 0;
+		sk_for_each_rcu(sk, &xtcp_lhash[st->bucket].chain) {
+			if (xtcp_sockets_mine(seq, sock_net(sk))) {
+				st->lsk = sk;
+				return sk;
+			}
+		}
+	}
+	return NULL;
+}
+
+/* After the listener or request entry @st stands on: its listener's next
+ * request entry, the bucket's next listener, or a later bucket's.
+ */
+static void *xtcp_sockets_listen_next(struct seq_file *seq,
+				      struct xtcp_sockets_iter *st)
+{
+	struct sock *sk = st->lsk;
+
+	st->req = xtcp_request_next(sk, st->req);
+	if (st->req) {
+		st->offset++;
+		return st->req;
+	}
+	hlist_for_each_entry_continue_rcu(sk, sk_node) {
+		if (xtcp_sockets_mine(seq, sock_net(sk))) {
+			st->lsk = sk;
+			st->offset++;
+			return sk;
+		}
+	}
+	st->bucket++;
+	return xtcp_sockets_listen_first(seq, st);
+}
+
+/* The first entry of @st's established bucket or a later one. */
+static void *xtcp_sockets_est_first(struct seq_file *seq,
+				    struct xtcp_sockets_iter *st)
+{
+	const struct hlist_nulls_node *pos;
+	struct xtcp_ehnode *n;
+
+	for (; st->bucket <= xtcp_ehash_mask; st->bucket++) {
+		st->offset = 0;
+		hlist_nulls_for_each_entry_rcu(n, pos,
+					       &xtcp_ehash[st->bucket].chain,
+					       node) {
+			if (xtcp_sockets_mine(seq, read_pnet(&n->net)))
+				return n;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * The entry after @n in its chain, or the next bucket's first. An entry
+ * that moved to another chain meanwhile leads into that chain: its rows
+ * may be shown twice, never anything that is not an entry.
+ */
+static void *xtcp_sockets_est_next(struct seq_file *seq,
+				   struct xtcp_sockets_iter *st,
+				   struct xtcp_ehnode *n)
+{
+	const struct hlist_nulls_node *pos = &n->node;
+
+	for (;;) {
+		pos = rcu_dereference(hlist_nulls_next_rcu(pos));
+		if (is_a_nulls(pos))
+			break;
+		n = hlist_nulls_entry(pos, struct xtcp_ehnode, node);
+		if (xtcp_sockets_mine(seq, read_pnet(&n->net))) {
+			st->offset++;
+			return n;
+		}
+	}
+	st->bucket++;
+	return xtcp_sockets_est_first(seq, st);
+}
+
+/* From @st's table and bucket on: the first row there or later. */
+static void *xtcp_sockets_first(struct seq_file *seq,
+				struct xtcp_sockets_iter *st)
+{
+	void *v;
+
+	if (st->table == XTCP_SOCKETS_LISTEN) {
+		v = xtcp_sockets_listen_first(seq, st);
+		if (v)
+			return v;
+		st->table = XTCP_SOCKETS_EST;
+		st->bucket = 0;
+	}
+	return xtcp_sockets_est_first(seq, st);
+}
+
+static void *xtcp_sockets_next_row(struct seq_file *seq,
+				   struct xtcp_sockets_iter *st, void *v)
+{
+	if (st->table == XTCP_SOCKETS_EST)
+		return xtcp_sockets_est_next(seq, st, v);
+	v = xtcp_sockets_listen_next(seq, st);
+	if (v)
+		return v;
+	st->table = XTCP_SOCKETS_EST;
+	st->bucket = 0;
+	return xtcp_sockets_est_first(seq, st);
+}
+
+/* The row after the header at distance @n; walks from the start. */
+static void *xtcp_sockets_idx(struct seq_file *seq,
+			      struct xtcp_sockets_iter *st, loff_t n)
+{
+	void *v;
+
+	st->table = XTCP_SOCKETS_LISTEN;
+	st->bucket = 0;
+	v = xtcp_sockets_first(seq, st);
+	while (v && n--)
+		v = xtcp_sockets_next_row(seq, st, v);
+	return v;
+}
+
+/* The row @st last stood on: its bucket, offset rows skipped. */
+static void *xtcp_sockets_resume(struct seq_file *seq,
+				 struct xtcp_sockets_iter *st)
+{
+	enum xtcp_sockets_table table = st->table;
+	unsigned int bucket = st->bucket, skip = st->offset;
+	void *v;
+
+	v = xtcp_sockets_first(seq, st);
+	while (v && st->table == table && st->bucket == bucket &&
+	       st->offset < skip)
+		v = xtcp_sockets_next_row(seq, st, v);
+	return v;
+}
+
+static void *xtcp_sockets_start(struct seq_file *seq, loff_t *pos)
+	__acquires(RCU)
+{
+	struct xtcp_sockets_iter *st = seq->private;
+	void *v;
+
+	rcu_read_lock();
+	if (!*pos) {
+		st->last_pos = 0;
+		return SEQ_START_TOKEN;
+	}
+	if (*pos == st->last_pos)
+		v = xtcp_sockets_resume(seq, st);
+	else
+		v = xtcp_sockets_idx(seq, st, *pos - 1);
+	st->last_pos = *pos;
+	return v;
+}
+
+static void *xtcp_sockets_next(struct seq_file *seq, void *v, loff_t *pos)
+{
+	struct xtcp_sockets_iter *st = seq->private;
+
+	++*pos;
+	if (v == SEQ_START_TOKEN)
+		v = xtcp_sockets_idx(seq, st, 0);
+	else
+		v = xtcp_sockets_next_row(seq, st, v);
+	st->last_pos = *pos;
+	return v;
+}
+
+static void xtcp_sockets_stop(struct seq_file *seq, void *v)
+	__releases(RCU)
+{
+	struct xtcp_sockets_iter *st = seq->private;
+
+	/* start() finds the row again by its place, not by this pointer. */
+	if (st->req) {
+		xtcp_request_release(st->req);
+		st->req = NULL;
+	}
+	rcu_read_unlock();
+}
+
 static int xtcp_sockets_show(struct seq_file *seq, void *v)
 {
-	struct net *net = seq_file_single_net(seq);
-	struct xtcp_ehnode *n;
-	struct sock *sk;
-	unsigned int i;
-	int row = 0;
+	struct xtcp_sockets_iter *st = seq->private;
+	int row = seq->index - 1;
 
-	seq_puts(seq, "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n");
-	for (i = 0; i <= xtcp_lhash_mask; i++) {
-		struct xtcp_hbucket *b = &xtcp_lhash[i];
-
-		spin_lock_bh(&b->lock);
-		sk_for_each(sk, &b->chain) {
-			if (!net_eq(sock_net(sk), net))
-				continue;
-			xtcp_sock_row(seq, sk, row++);
-			xtcp_request_rows(seq, sk, &row);
-		}
-		spin_unlock_bh(&b->lock);
+	if (v == SEQ_START_TOKEN) {
+		seq_puts(seq, "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n");
+		return 0;
 	}
-	for (i = 0; i <= xtcp_ehash_mask; i++) {
-		struct xtcp_ehbucket *b = &xtcp_ehash[i];
-		const struct hlist_nulls_node *pos;
-
-		spin_lock_bh(&b->lock);
-		hlist_nulls_for_each_entry(n, pos, &b->chain, node) {
-			struct xtcp_tw *tw;
-
-			if (!net_eq(read_pnet(&n->net), net))
-				continue;
-			if (n->kind == XTCP_EH_SOCK) {
-				sk = &container_of(n, struct xtcp_sock, eh)->inet.sk;
-				xtcp_sock_row(seq, sk, row++);
-				continue;
-			}
-			tw = container_of(n, struct xtcp_tw, eh);
-			xtcp_proc_row(seq, row++, n->laddr, n->lport, n->raddr,
-				      n->rport, TCP_TIME_WAIT, 0, 0,
-				      XTCP_PROC_TIMER_TIME_WAIT,
-				      xtcp_tw_expires_ms(tw), 0, 0, 0);
-		}
-		spin_unlock_bh(&b->lock);
-	}
+	if (st->table == XTCP_SOCKETS_EST)
+		xtcp_ehnode_row(seq, v, row);
+	else if (st->req)
+		xtcp_request_row(seq, st->lsk, st->req, row);
+	else
+		xtcp_sock_row(seq, v, row);
 	return 0;
 }
+
+static const struct seq_operations xtcp_sockets_seq_ops = {
+	.start	= xtcp_sockets_start,
+	.next	= xtcp_sockets_next,
+	.stop	= xtcp_sockets_stop,
+	.show	= xtcp_sockets_show,
+};
 
 /*
  * "XTCP: inuse N orphan N tw N alloc N mem N", /proc/net/sockstat's TCP
@@ -216,8 +431,9 @@ int xtcp_proc_init(struct net *net)
 				    xtcp_states_show, NULL) ||
 	    !proc_create_net_single("transitions", 0444, xn->proc_dir,
 				    xtcp_transitions_show, NULL) ||
-	    !proc_create_net_single("sockets", 0444, xn->proc_dir,
-				    xtcp_sockets_show, NULL) ||
+	    !proc_create_net("sockets", 0444, xn->proc_dir,
+			     &xtcp_sockets_seq_ops,
+			     sizeof(struct xtcp_sockets_iter)) ||
 	    !proc_create_net_single("sockstat", 0444, xn->proc_dir,
 				    xtcp_sockstat_show, NULL)) {
 		remove_proc_subtree("xtcp", net->proc_net);

@@ -184,7 +184,8 @@ static enum hrtimer_restart xtcp_request_timer(struct hrtimer *timer)
 			drop = true;
 		} else {
 			resend = !req->acked || req->retransmits + 1 >= defer;
-			req->retransmits++;
+			/* /proc reads it without the lock */
+			WRITE_ONCE(req->retransmits, req->retransmits + 1);
 			rearm = true;
 		}
 	}
@@ -206,7 +207,7 @@ static enum hrtimer_restart xtcp_request_timer(struct hrtimer *timer)
 				      req->rport, req->iss, XTCP_RETRANS_SYNACK,
 				      req->retransmits, us / USEC_PER_MSEC);
 	}
-	req->expires = ktime_add_us(ktime_get(), us);
+	WRITE_ONCE(req->expires, ktime_add_us(ktime_get(), us));
 	hrtimer_set_expires(timer, req->expires);
 	return HRTIMER_RESTART;
 }
@@ -796,4 +797,29 @@ struct sock *xtcp_accept_dequeue(struct sock *lsk)
 	}
 	spin_unlock_bh(&lxs->queue_lock);
 	return cxs ? &cxs->inet.sk : NULL;
+}
+
+struct xtcp_request *xtcp_request_next(struct sock *lsk,
+				       struct xtcp_request *prev)
+{
+	struct xtcp_sock *lxs = xtcp_sk(lsk);
+	struct xtcp_request *req = NULL;
+
+	spin_lock_bh(&lxs->queue_lock);
+	if (!prev)
+		req = list_first_entry_or_null(&lxs->syn_queue,
+					       struct xtcp_request, node);
+	else if (prev->queued && !list_is_last(&prev->node, &lxs->syn_queue))
+		req = list_next_entry(prev, node);
+	if (req)
+		refcount_inc(&req->refcnt);
+	spin_unlock_bh(&lxs->queue_lock);
+	if (prev)
+		xtcp_request_put(prev);
+	return req;
+}
+
+void xtcp_request_release(struct xtcp_request *req)
+{
+	xtcp_request_put(req);
 }

@@ -50,4 +50,18 @@ bool xtcp_request_icmp(struct sock *lsk, __be32 laddr, __be16 lport,
 		       __be32 raddr, __be16 rport, u32 seq, bool abort);
 struct sock *xtcp_accept_dequeue(struct sock *lsk);
 
+/*
+ * A walk of @lsk's SYN queue, oldest first, for /proc; any context, the
+ * listener kept from being freed by the caller (RCU or a reference).
+ * Returns the entry after @prev (the first if @prev is NULL) with a
+ * reference the caller owns until it passes the entry back as @prev or
+ * to xtcp_request_release(); drops the reference on @prev. NULL at the
+ * end of the queue, or if @prev left it meanwhile (the rest of the queue
+ * is then not walked). An entry's addresses and ports never change;
+ * expires and retransmits are read with READ_ONCE().
+ */
+struct xtcp_request *xtcp_request_next(struct sock *lsk,
+				       struct xtcp_request *prev);
+void xtcp_request_release(struct xtcp_request *req);
+
 #endif /* _XTCP_REQUEST_H */

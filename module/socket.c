@@ -1004,7 +1004,6 @@ static struct proto xtcp_prot = {
 	.sysctl_mem		= xtcp_sysctl_mem,
 	.sysctl_wmem		= xtcp_sysctl_wmem,
 	.sysctl_rmem		= xtcp_sysctl_rmem,
-	.orphan_count		= &xtcp_orphan_count,
 	.stream_memory_free	= xtcp_stream_memory_free,
 };
 
@@ -1058,6 +1057,7 @@ int xtcp_socket_register(void)
 	err = percpu_counter_init(&xtcp_sockets_allocated, 0, GFP_KERNEL);
 	if (err)
 		return err;
+	xtcp_proto_set_orphan_count(&xtcp_prot, &xtcp_orphan_count);
 	err = proto_register(&xtcp_prot, 1);
 	if (err)
 		goto err_counter;
