@@ -16,6 +16,11 @@
  *    InNoSocket does not move.
  *  - syn_queue_cost: a segment for a listener costs about the same with
  *    4000 request entries on its SYN queue as with one.
+ *  - sockets_file: /proc/net/xtcp/sockets with XTCP_SOCKETS_TW (20 000)
+ *    TIME_WAIT buckets: every entry shown once whatever the read size,
+ *    the first 4 KiB cost a small part of the whole file, the kernel's
+ *    memory does not grow with the table while the file is read, and
+ *    reading while connections churn returns only whole rows.
  *
  * Every case runs in a namespace of its own, over loopback.
  */
@@ -620,6 +625,383 @@ TEST_F_TIMEOUT(lo, syn_queue_cost, 100)
 	close(raw);
 	close(lf);
 	close(le);
+}
+
+/* ---- sockets_file ---- */
+
+/*
+ * /proc/net/xtcp/sockets is an iterator: a read() formats what it returns
+ * and resumes at the bucket where the last one stopped. With the whole
+ * table formatted into one buffer per read() (single_open), the first
+ * 4 KiB cost as much as the whole file, and the buffer, a whole table's
+ * rows, stayed allocated while the file was open.
+ */
+#define SOCKETS_TW_DEFAULT	20000
+#define SOCKETS_SYNRCVD		40	/* request entries kept on a listener */
+#define SOCKETS_PORT		7010	/* TIME_WAIT; +1 SYN_RCVD; +2, +3 churn */
+#define SOCKETS_CHURN_MS	4000
+#define SOCKETS_HEADER		"  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode"
+
+struct srow {
+	unsigned int laddr, lport, raddr, rport, st;
+};
+
+/* One row in the exact format of the file; 0 or -1. */
+static int parse_srow(const char *line, int *sl, struct srow *r)
+{
+	unsigned int tx, rx, tr, retr, uid;
+	unsigned long when, ino;
+	int timeout, end = -1;
+
+	if (sscanf(line, "%d: %8X:%4X %8X:%4X %2X %8X:%8X %2X:%8lX %8X %5u %8d %lu%n",
+		   sl, &r->laddr, &r->lport, &r->raddr, &r->rport, &r->st,
+		   &tx, &rx, &tr, &when, &retr, &uid, &timeout, &ino, &end) != 14)
+		return -1;
+	return line[end] == '\0' ? 0 : -1;
+}
+
+/* All of @path, read @chunk bytes at a time; NULL-terminated, malloc()ed. */
+static char *slurp(const char *path, size_t chunk, size_t *reads)
+{
+	size_t len = 0, cap = 1 << 20;
+	char *buf = malloc(cap);
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0 || !buf)
+		goto fail;
+	*reads = 0;
+	for (;;) {
+		if (cap - len < chunk + 1) {
+			char *nb = realloc(buf, cap * 2);
+
+			if (!nb)
+				goto fail;
+			buf = nb;
+			cap *= 2;
+		}
+		n = read(fd, buf + len, chunk);
+		if (n < 0)
+			goto fail;
+		if (!n)
+			break;
+		len += n;
+		++*reads;
+	}
+	buf[len] = '\0';
+	close(fd);
+	return buf;
+fail:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return NULL;
+}
+
+static int srow_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct srow));
+}
+
+struct sockets_count {
+	long rows, bad, dups, tw, listen, syn_sent, syn_recv, sl_wrong;
+	long req_orphans;	/* SYN_RECV rows not under their listener */
+};
+
+/*
+ * Splits @buf into rows: each must parse, none may repeat a 4-tuple.
+ * With @quiet (nothing changed during the read) the rows are numbered
+ * 0, 1, ... and each SYN_RECV row follows its listener's row or another
+ * of its requests.
+ */
+static void count_rows(char *buf, bool quiet, struct sockets_count *c)
+{
+	struct srow *rows = NULL, r;
+	long cap = 0, i;
+	char *line, *save;
+	unsigned int lport = 0;
+	int sl;
+
+	memset(c, 0, sizeof(*c));
+	line = strtok_r(buf, "\n", &save);
+	if (!line || strcmp(line, SOCKETS_HEADER))
+		c->bad++;
+	while ((line = strtok_r(NULL, "\n", &save))) {
+		if (parse_srow(line, &sl, &r)) {
+			if (c->bad++ < 3)
+				fprintf(stderr, "# bad row: \"%s\"\n", line);
+			continue;
+		}
+		if (quiet && sl != c->rows)
+			c->sl_wrong++;
+		if (c->rows == cap) {
+			cap = cap ? 2 * cap : 4096;
+			rows = realloc(rows, cap * sizeof(*rows));
+			if (!rows)
+				abort();
+		}
+		rows[c->rows++] = r;
+		switch (r.st) {
+		case 0x06:
+			c->tw++;
+			lport = 0;
+			break;
+		case 0x0A:
+			c->listen++;
+			lport = r.lport;
+			break;
+		case 0x02:
+			c->syn_sent++;
+			lport = 0;
+			break;
+		case 0x03:
+			c->syn_recv++;
+			if (quiet && r.lport != lport)
+				c->req_orphans++;
+			break;
+		default:
+			lport = 0;
+		}
+	}
+	/* Listeners have no remote end: only full 4-tuples must be unique. */
+	qsort(rows, c->rows, sizeof(*rows), srow_cmp);
+	for (i = 1; i < c->rows; i++)
+		if (rows[i].st != 0x0A && !srow_cmp(&rows[i], &rows[i - 1]))
+			c->dups++;
+	free(rows);
+}
+
+/* Slab + VmallocUsed of /proc/meminfo, in KiB. */
+static long kernel_kb(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[128];
+	long v, sum = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Slab: %ld kB", &v) == 1 ||
+		    sscanf(line, "VmallocUsed: %ld kB", &v) == 1)
+			sum += v;
+	fclose(f);
+	return sum;
+}
+
+/* Time of open() plus one read() of @chunk bytes (0: the whole file). */
+static long long read_us(const char *path, size_t chunk)
+{
+	static char buf[1 << 17];
+	long long t0 = now_us();
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	do
+		n = read(fd, buf, chunk ? chunk : sizeof(buf));
+	while (!chunk && n > 0);
+	close(fd);
+	return n < 0 ? -1 : now_us() - t0;
+}
+
+struct sockets_churn {
+	const struct xtcp_topo *t;
+	atomic_int stop;
+	int conns, listens, err;
+};
+
+/*
+ * Connections come and go in the established table (closed with RST, or
+ * into TIME_WAIT), a listener comes and goes in the listener table with
+ * request entries that go with it.
+ */
+static void *sockets_churn(void *arg)
+{
+	struct linger lz = { .l_onoff = 1, .l_linger = 0 };
+	struct sockets_churn *ch = arg;
+	int l, c, a, i;
+
+	l = xtcp_listen(ch->t, 0, SOCKETS_PORT + 2, 16, true, NULL);
+	if (l < 0) {
+		ch->err++;
+		return NULL;
+	}
+	while (!atomic_load(&ch->stop)) {
+		c = xtcp_connect(ch->t, 0, SOCKETS_PORT + 2, false);
+		a = c < 0 ? -1 : xtcp_accept_wait(l, 5000);
+		if (a < 0) {
+			ch->err++;
+			if (c >= 0)
+				close(c);
+			break;
+		}
+		if (ch->conns & 1)
+			setsockopt(c, SOL_SOCKET, SO_LINGER, &lz, sizeof(lz));
+		close(c);
+		close(a);
+		ch->conns++;
+
+		/* SYN-ACKs to SOCKETS_PORT + 3 are dropped: requests stay. */
+		a = xtcp_listen(ch->t, 0, SOCKETS_PORT + 3, 16, true, NULL);
+		if (a < 0) {
+			ch->err++;
+			break;
+		}
+		for (i = 0; i < 3; i++) {
+			c = xtcp_connect(ch->t, 0, SOCKETS_PORT + 3, true);
+			if (c >= 0) {
+				setsockopt(c, SOL_SOCKET, SO_LINGER, &lz, sizeof(lz));
+				close(c);
+			}
+		}
+		close(a);
+		ch->listens++;
+	}
+	close(l);
+	return NULL;
+}
+
+TEST_F_TIMEOUT(lo, sockets_file, 200)
+{
+	const char *path = "/proc/net/xtcp/sockets";
+	static const size_t chunks[] = { 1 << 17, 4096, 1000 };
+	const char *e = getenv("XTCP_SOCKETS_TW");
+	long ntw = e ? atol(e) : SOCKETS_TW_DEFAULT;
+	long long first = -1, whole = -1, us, t0;
+	int ltw, lsr, syn[SOCKETS_SYNRCVD], i, r, reads = 0;
+	long kb0, kb1, bad = 0, repeated = 0;
+	struct sockets_churn ch = { .t = &self->t };
+	struct sockets_count c;
+	pthread_t th;
+	size_t nread;
+	char *buf;
+
+	ASSERT_LT(0, ntw);
+	ASSERT_GT(60000, ntw);
+	ASSERT_EQ(0, xtcp_sysctl_set(&self->t, BOTH, "msl_ms", 600000));
+	ASSERT_EQ(0, xtcp_sysctl_set(&self->t, BOTH, "max_tw_buckets", ntw + 100000));
+	ASSERT_EQ(0, xtcp_sysctl_set(&self->t, BOTH, "rto_init_ms", 60000));
+	ASSERT_EQ(0, xtcp_sh("echo 1024 65535 > /proc/sys/net/ipv4/ip_local_port_range"));
+	ASSERT_EQ(0, xtcp_fault_add(&self->t, SRV, "out synack sport=%d",
+				    SOCKETS_PORT + 1));
+	ASSERT_EQ(0, xtcp_fault_add(&self->t, SRV, "out synack sport=%d",
+				    SOCKETS_PORT + 3));
+
+	/* ntw connections closed by the client first: ntw TIME_WAIT buckets. */
+	ltw = xtcp_listen(&self->t, 0, SOCKETS_PORT, 128, false, NULL);
+	ASSERT_LE(0, ltw);
+	t0 = xtcp_now_ms();
+	for (i = 0; i < ntw; i++) {
+		int cfd = xtcp_connect(&self->t, 0, SOCKETS_PORT, false);
+		int afd = cfd < 0 ? -1 : xtcp_accept_wait(ltw, 5000);
+
+		ASSERT_LE(0, afd) TH_LOG("connection %d: %s", i, strerror(errno));
+		close(cfd);
+		close(afd);
+	}
+	lsr = xtcp_listen(&self->t, 0, SOCKETS_PORT + 1, 128, false, NULL);
+	ASSERT_LE(0, lsr);
+	for (i = 0; i < SOCKETS_SYNRCVD; i++) {
+		syn[i] = xtcp_connect(&self->t, 0, SOCKETS_PORT + 1, true);
+		ASSERT_LE(0, syn[i]);
+	}
+	ASSERT_TRUE(XTCP_WAIT_FOR(30000,
+		xtcp_state_count(&self->t, BOTH, "TIME_WAIT", NULL) == ntw &&
+		xtcp_state_count(&self->t, BOTH, "SYN_RCVD", NULL) == SOCKETS_SYNRCVD))
+		TH_LOG("TIME_WAIT %ld SYN_RCVD %ld",
+		       xtcp_state_count(&self->t, BOTH, "TIME_WAIT", NULL),
+		       xtcp_state_count(&self->t, BOTH, "SYN_RCVD", NULL));
+	TH_LOG("%ld TIME_WAIT buckets made in %lld ms", ntw, xtcp_now_ms() - t0);
+
+	/*
+	 * (a) Whatever the read size (each read() resumes where the last
+	 * stopped): every entry once, rows numbered in order, every request
+	 * entry under its listener.
+	 */
+	for (i = 0; i < (int)ARRAY_SIZE(chunks); i++) {
+		t0 = now_us();
+		buf = slurp(path, chunks[i], &nread);
+		us = now_us() - t0;
+		ASSERT_NE(NULL, buf);
+		TH_LOG("read() of %zu: %zu bytes in %zu reads, %lld us",
+		       chunks[i], strlen(buf), nread, us);
+		count_rows(buf, true, &c);
+		free(buf);
+		EXPECT_EQ(0, c.bad);
+		EXPECT_EQ(0, c.dups);
+		EXPECT_EQ(0, c.sl_wrong);
+		EXPECT_EQ(0, c.req_orphans);
+		EXPECT_EQ(ntw, c.tw);
+		EXPECT_EQ(2, c.listen);
+		EXPECT_EQ(SOCKETS_SYNRCVD, c.syn_sent);
+		EXPECT_EQ(SOCKETS_SYNRCVD, c.syn_recv);
+		EXPECT_EQ(ntw + 2 + 2 * SOCKETS_SYNRCVD, c.rows);
+	}
+
+	/* (b) The first 4 KiB against the whole file, best of five each. */
+	for (r = 0; r < 5; r++) {
+		us = read_us(path, 4096);
+		ASSERT_LT(0, us);
+		if (first < 0 || us < first)
+			first = us;
+		us = read_us(path, 0);
+		ASSERT_LT(0, us);
+		if (whole < 0 || us < whole)
+			whole = us;
+	}
+	TH_LOG("%ld rows: first 4 KiB in %lld us, the whole file in %lld us (x%.1f)",
+	       c.rows, first, whole, (double)whole / first);
+	EXPECT_LT(first * 5, whole);
+
+	/*
+	 * (c) The kernel's memory while the file is open after a read: a
+	 * buffer of a few pages, not one of the whole table's rows
+	 * (about 150 bytes each).
+	 */
+	{
+		char small[4096];
+		int fd;
+
+		kb0 = kernel_kb();
+		fd = open(path, O_RDONLY);
+		ASSERT_LE(0, fd);
+		ASSERT_LT(0, read(fd, small, sizeof(small)));
+		kb1 = kernel_kb();
+		close(fd);
+		TH_LOG("Slab + VmallocUsed: %ld kB before open, %ld kB after the first read (+%ld kB; the table's rows: %ld kB)",
+		       kb0, kb1, kb1 - kb0, c.rows * 150 / 1024);
+		ASSERT_LT(0, kb0);
+		EXPECT_LT(kb1 - kb0, 512);
+	}
+
+	/* (d) Reading in small pieces while the tables churn. */
+	ASSERT_EQ(0, pthread_create(&th, NULL, sockets_churn, &ch));
+	t0 = xtcp_now_ms();
+	while (xtcp_now_ms() - t0 < SOCKETS_CHURN_MS) {
+		buf = slurp(path, reads & 1 ? 1000 : 4096, &nread);
+		ASSERT_NE(NULL, buf);
+		count_rows(buf, false, &c);
+		free(buf);
+		bad += c.bad;
+		repeated += c.dups;
+		reads++;
+	}
+	atomic_store(&ch.stop, 1);
+	pthread_join(th, NULL);
+	TH_LOG("churn: %d whole-file reads, %d connections, %d listeners; bad rows %ld, repeated 4-tuples %ld",
+	       reads, ch.conns, ch.listens, bad, repeated);
+	EXPECT_EQ(0, ch.err);
+	EXPECT_EQ(0, bad);
+	EXPECT_LT(0, reads);
+	EXPECT_LT(0, ch.conns);
+
+	for (i = 0; i < SOCKETS_SYNRCVD; i++)
+		close(syn[i]);
+	close(lsr);
+	close(ltw);
 }
 
 TEST_HARNESS_MAIN
