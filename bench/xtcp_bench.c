@@ -17,7 +17,7 @@
  * Options: --srv-ns NAME, --cli-ns NAME; --buf BYTES sets SO_SNDBUF and
  * SO_RCVBUF on every socket before connect()/listen() (autotuning off, the
  * same buffers for both protocols); --pin pins client threads to the first
- * CPU and server threads to the last.
+ * CPU and server threads to the last, --pin-one every thread to the first.
  *
  * The timed modes (crr, rr, bulk) print one line of key=value pairs:
  * rate (the result), units (transactions or bytes counted in the window),
@@ -74,7 +74,7 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void __attribute__((noreturn)) die(const char *what)
+static void die(const char *what)
 {
 	perror(what);
 	exit(1);
@@ -94,16 +94,19 @@ static void enter_ns(const char *name)
 	close(fd);
 }
 
-/* With --pin, the calling thread runs on the first CPU (client) or last. */
+/*
+ * With --pin the calling thread runs on the first CPU if it is a client's,
+ * on the last if a server's; with --pin-one on the first either way.
+ */
 static void pin_to(int server)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 	cpu_set_t set;
 
-	if (!pin || n < 2)
+	if (!pin)
 		return;
 	CPU_ZERO(&set);
-	CPU_SET(server ? n - 1 : 0, &set);
+	CPU_SET(server && pin == 2 ? n - 1 : 0, &set);
 	if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set))
 		die("pthread_setaffinity_np");
 }
@@ -421,7 +424,7 @@ static void *idle_server(void *arg)
 {
 	(void)arg;
 	pin_to(1);
-	for (;;) {
+	while (!stop) {
 		if (accept(lfd, NULL, NULL) < 0) {
 			if (errno == EMFILE || errno == ENFILE)
 				die("accept");
@@ -429,6 +432,7 @@ static void *idle_server(void *arg)
 		}
 		atomic_fetch_add(&accepted, 1);
 	}
+	return NULL;
 }
 
 static void hold_until_stdin_closes(void)
@@ -526,8 +530,8 @@ int main(int argc, char **argv)
 	double arg;
 
 	while (argc > 1 && !strncmp(argv[1], "--", 2)) {
-		if (!strcmp(argv[1], "--pin")) {
-			pin = 1;
+		if (!strcmp(argv[1], "--pin") || !strcmp(argv[1], "--pin-one")) {
+			pin = strcmp(argv[1], "--pin") ? 1 : 2;
 			argv++;
 			argc--;
 			continue;
@@ -546,7 +550,8 @@ int main(int argc, char **argv)
 		argc -= 2;
 	}
 	if (argc < 5) {
-		fprintf(stderr, "usage: xtcp_bench [--srv-ns N] [--cli-ns N] [--buf BYTES] [--pin] crr|rr|bulk|idle|tw PROTO ADDR SECS|COUNT [STREAMS]\n");
+		fprintf(stderr, "usage: xtcp_bench [--srv-ns N] [--cli-ns N] [--buf BYTES]\n"
+			"       [--pin|--pin-one] crr|rr|bulk|idle|tw PROTO ADDR SECS|COUNT [STREAMS]\n");
 		return 2;
 	}
 	mode = argv[1];
