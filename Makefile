@@ -21,7 +21,9 @@
 #                       newest linux-source, xtcp against it, run the suite
 #                       with the debug lane's sizes and a kmemleak scan
 #   make demo           deps, build, run scripts/demo in the VM
-#   make bench [KERNEL=6.12]  xtcp vs Linux TCP in the VM (bench/run): a table
+#   make bench [KERNEL=6.12] [BENCH_QUICK=1] [BENCH_ROUNDS=N] ...
+#                       xtcp vs Linux TCP in the VM (bench/run): a table;
+#                       every BENCH_* variable is passed to bench/run
 #   make vm [KERNEL=6.12]  interactive shell in the test VM with xtcp loaded
 #   make style          checkpatch --strict and sparse on the module
 #   make install        modules_install + depmod for the selected kernel
@@ -127,6 +129,7 @@ KSFT_TOPFILES := Makefile lib.mk kselftest kselftest.h kselftest_harness.h \
 
 selftests:
 	$(MAKE) -C selftests
+	$(MAKE) -C bench
 	@mkdir -p $(KTREE)/tools/testing/selftests/net
 	@cp -rs --remove-destination $(KSFT_SRC)/scripts $(KTREE)/
 	@cp -rs --remove-destination \
@@ -161,8 +164,7 @@ bench: deps
 	$(MAKE) -C bench
 	VM_ACCEL=$${VM_ACCEL:-tcg,thread=multi} \
 	scripts/vm --kernel $(KERNEL) --timeout 7200 -- \
-		env BENCH_SECS=$(or $(BENCH_SECS),5) BENCH_TW=$(or $(BENCH_TW),100000) \
-		BENCH_ROUNDS=$(or $(BENCH_ROUNDS),3) \
+		env $(foreach v,$(filter BENCH_%,$(.VARIABLES)),'$(v)=$($(v))') \
 		bench/run
 
 vm: modules-$(KERNEL) selftests
