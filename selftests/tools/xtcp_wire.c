@@ -18,6 +18,11 @@
  *                                    send again: the outcome of the send and
  *                                    of the read that follows (errno names)
  *   xtcp_wire [-T] connect ADDR PORT one connect(): its errno and duration
+ *   xtcp_wire sniff IFACE SECS       for SECS seconds, one line per xtcp
+ *                                    SYN or SYN-ACK crossing IFACE (either
+ *                                    way): "syn dir=in|out kind=SYN|SYN-ACK
+ *                                    df=0|1 mss=N" (N: its MSS option, 0
+ *                                    if none)
  *
  * The pattern is a function of the stream offset, so the receiver checks
  * every byte where it lands: "intact=1" means every byte arrived, in order
@@ -26,7 +31,11 @@
  * 2 on bad usage; "connect" and "hold" exit 0 whatever errno they report.
  */
 #include <errno.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/ip.h>
 #include <arpa/inet.h>
 #include <poll.h>
 #include <stdio.h>
@@ -305,6 +314,54 @@ static int do_connect(char **argv)
 	return 0;
 }
 
+/* The SYN-bearing segments of xtcp's protocol on one interface. */
+static int do_sniff(char **argv)
+{
+	struct sockaddr_ll ll = {
+		.sll_family = AF_PACKET,
+		.sll_protocol = htons(ETH_P_IP),
+		.sll_ifindex = if_nametoindex(argv[0]),
+	};
+	long long dl = xtcp_now_ms() + atoi(argv[1]) * 1000LL;
+	unsigned char buf[256];
+	socklen_t alen;
+	struct iphdr *ip = (struct iphdr *)buf;
+	unsigned char *th, *opt;
+	int fd, proto = xtcp_ipproto();
+	ssize_t n;
+
+	fd = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP));
+	if (fd < 0 || !ll.sll_ifindex ||
+	    bind(fd, (struct sockaddr *)&ll, sizeof(ll))) {
+		printf("error=sniff %s\n", strerror(errno));
+		return 1;
+	}
+	printf("sniffing=1\n");
+	while (xtcp_now_ms() < dl) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		alen = sizeof(ll);
+		n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&ll,
+			     &alen);
+		if (n < (ssize_t)sizeof(*ip) || ip->protocol != proto ||
+		    n < ip->ihl * 4 + 20)
+			continue;
+		th = buf + ip->ihl * 4;
+		if (!(th[13] & 0x02))
+			continue;
+		opt = th + 20;
+		printf("syn dir=%s kind=%s df=%d mss=%d\n",
+		       ll.sll_pkttype == PACKET_OUTGOING ? "out" : "in",
+		       th[13] & 0x10 ? "SYN-ACK" : "SYN",
+		       !!(ntohs(ip->frag_off) & IP_DF),
+		       (th[12] >> 4) > 5 && n >= opt + 4 - buf && opt[0] == 2 ?
+		       opt[2] << 8 | opt[3] : 0);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -314,7 +371,7 @@ int main(int argc, char **argv)
 	} cmds[] = {
 		{ "serve", 2, do_serve }, { "send", 3, do_send },
 		{ "echo", 1, do_echo }, { "hold", 3, do_hold },
-		{ "connect", 2, do_connect },
+		{ "connect", 2, do_connect }, { "sniff", 2, do_sniff },
 	};
 	unsigned int i;
 
