@@ -319,7 +319,7 @@ static int do_sniff(char **argv)
 {
 	struct sockaddr_ll ll = {
 		.sll_family = AF_PACKET,
-		.sll_protocol = htons(ETH_P_IP),
+		.sll_protocol = htons(ETH_P_ALL),	/* outgoing too */
 		.sll_ifindex = if_nametoindex(argv[0]),
 	};
 	long long dl = xtcp_now_ms() + atoi(argv[1]) * 1000LL;
@@ -330,7 +330,7 @@ static int do_sniff(char **argv)
 	int fd, proto = xtcp_ipproto();
 	ssize_t n;
 
-	fd = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP));
+	fd = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_ALL));
 	if (fd < 0 || !ll.sll_ifindex ||
 	    bind(fd, (struct sockaddr *)&ll, sizeof(ll))) {
 		printf("error=sniff %s\n", strerror(errno));
@@ -345,7 +345,8 @@ static int do_sniff(char **argv)
 		alen = sizeof(ll);
 		n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&ll,
 			     &alen);
-		if (n < (ssize_t)sizeof(*ip) || ip->protocol != proto ||
+		if (ll.sll_protocol != htons(ETH_P_IP) ||
+		    n < (ssize_t)sizeof(*ip) || ip->protocol != proto ||
 		    n < ip->ihl * 4 + 20)
 			continue;
 		th = buf + ip->ihl * 4;
