@@ -21,6 +21,9 @@
 #                       newest linux-source, xtcp against it, run the suite
 #                       with the debug lane's sizes and a kmemleak scan
 #   make demo           deps, build, run scripts/demo in the VM
+#                       (SCENARIO=two-hosts: scripts/check-wire --demo)
+#   make check-wire     the two-host lane: two VMs (6.12, 6.1) on a virtual
+#                       wire with a router and a 1280-MTU link (scripts/check-wire)
 #   make bench [KERNEL=6.12] [BENCH_QUICK=1] [BENCH_ROUNDS=N] ...
 #                       xtcp vs Linux TCP in the VM (bench/run): a table;
 #                       every BENCH_* variable is passed to bench/run
@@ -66,7 +69,7 @@ define kbuild
 endef
 
 .PHONY: all modules clean install deps check check-debug modules-debug \
-	demo style vm selftests bench preload install-tools deb deb-check \
+	demo style vm selftests check-wire bench preload install-tools deb deb-check \
 	$(addprefix modules-,$(SERIES))
 
 all: modules preload
@@ -155,9 +158,19 @@ check-debug: deps
 	CHECK_KERNELS=debug CHECK_SHARDS=$${CHECK_SHARDS:-2} \
 	CHECK_TIMEOUT=$${CHECK_TIMEOUT:-3600} scripts/check
 
+ifeq ($(SCENARIO),two-hosts)
+demo: deps
+	$(MAKE) $(addprefix modules-,$(SERIES)) selftests
+	scripts/check-wire --demo
+else
 demo: deps
 	$(MAKE) modules-$(KERNEL) selftests preload
 	scripts/vm --kernel $(KERNEL) -- scripts/demo $(SCENARIO)
+endif
+
+check-wire: deps
+	$(MAKE) $(addprefix modules-,$(SERIES)) selftests
+	scripts/check-wire
 
 bench: deps
 	$(MAKE) modules-$(KERNEL)

@@ -238,6 +238,33 @@ static struct xtcp_request *xtcp_request_find(struct xtcp_sock *lxs,
 }
 
 /* A SYN: remember it in a request entry and answer SYN-ACK. */
+/*
+ * The MSS @req offers: from the path MTU of the route back to the peer
+ * (one an ICMP taught, else its device's), as connect() takes it, so
+ * that a listener that learnt a smaller path does not invite segments
+ * that path drops. Without a route, the arriving device's MTU.
+ */
+static u16 xtcp_request_mss(const struct sock *lsk, const struct sk_buff *skb,
+			    const struct xtcp_request *req)
+{
+	unsigned int mtu = skb->dev ? READ_ONCE(skb->dev->mtu) :
+				      XTCP_MTU_FALLBACK;
+	struct net *net = sock_net(lsk);
+	struct flowi4 fl4;
+	struct rtable *rt;
+
+	flowi4_init_output(&fl4, READ_ONCE(lsk->sk_bound_dev_if),
+			   READ_ONCE(lsk->sk_mark), 0, RT_SCOPE_UNIVERSE,
+			   xtcp_ipproto, 0, req->raddr, req->laddr, req->rport,
+			   req->lport, sock_net_uid(net, lsk));
+	rt = ip_route_output_key(net, &fl4);
+	if (!IS_ERR(rt)) {
+		mtu = dst_mtu(&rt->dst);
+		ip_rt_put(rt);
+	}
+	return xtcp_mss_for_mtu(mtu);
+}
+
 static void xtcp_conn_request(struct sock *lsk, struct sk_buff *skb)
 {
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
@@ -297,8 +324,7 @@ static void xtcp_conn_request(struct sock *lsk, struct sk_buff *skb)
 	req->peer_wscale = wscale;
 	req->rcv_wscale = wscale >= 0 ? xtcp_wscale_for(lsk) : 0;
 	req->snd_wnd = cb->window;
-	req->mss = xtcp_mss_for_mtu(skb->dev ? READ_ONCE(skb->dev->mtu) :
-				   XTCP_MTU_FALLBACK);
+	req->mss = xtcp_request_mss(lsk, skb, req);
 	if (lxs->user_mss)
 		req->mss = min(req->mss, lxs->user_mss);
 	/* As a SYN's: half the buffer the child inherits, never scaled. */
