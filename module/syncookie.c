@@ -8,13 +8,14 @@
  * sequence number minus one; a cookie that verifies yields what the
  * child needs from the SYN.
  *
- * Layout (Documentation/protocol.md): bits 31..4 are a MAC, the high 28
- * bits of a keyed siphash of the 4-tuple, the peer's ISN, the clock
- * count and the MSS index; bit 3 is the clock count's low bit; bits 2..0
- * are the MSS index into xtcp_cookie_mss[]. Changing any bit of a
- * cookie, or the ISN it was made for, breaks the MAC. The clock counts 64-second periods of the monotonic
- * clock; a cookie of the current or the previous period verifies, so a
- * cookie lives 64 to 128 seconds. The key is random per boot.
+ * Layout (Documentation/protocol.md): bits 31..4 are a MAC, 28 bits of
+ * a keyed siphash of the 4-tuple, the peer's ISN, the clock count and
+ * the MSS index; bit 3 is the clock count's low bit; bits 2..0 are the
+ * MSS index into xtcp_cookie_mss[]. Changing any bit of a cookie, or the
+ * ISN it was made for, breaks the MAC. The clock counts periods of
+ * XTCP_COOKIE_PERIOD_S (64 s) of the monotonic clock; a cookie of the
+ * current or the previous period verifies, so a cookie lives 64 to 128
+ * seconds. The key is random per boot.
  *
  * Without timestamps there is nowhere else to carry options, so the
  * cookie carries the MSS only: a child made from it has no window
