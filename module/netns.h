@@ -30,6 +30,7 @@ struct xtcp_sysctl {
 	int orphan_retries;
 	int challenge_ack_limit;
 	int invalid_ratelimit_ms;
+	int syncookies;		/* 0 never, 1 when the SYN queue is full, 2 always */
 	int rmem[3];		/* receive buffer: min, default, max (bytes) */
 	int wmem[3];		/* send buffer, likewise */
 };

@@ -84,6 +84,14 @@ struct xtcphdr {
  */
 #define XTCP_INVALID_RATELIMIT_MS	500
 
+/*
+ * SYN cookies: the clock a cookie carries counts periods of this many
+ * seconds; a cookie of the current or the previous period is accepted,
+ * so one lives at most twice as long.
+ */
+#define XTCP_COOKIE_PERIOD_S	64
+#define XTCP_COOKIE_LIFETIME_S	(2 * XTCP_COOKIE_PERIOD_S)
+
 /* Limits of socket options and sysctls. */
 /* XTCP_SYNCNT, XTCP_KEEPCNT, syn_retries and keepalive_probes at most */
 #define XTCP_RETRIES_MAX	127

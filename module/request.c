@@ -6,6 +6,9 @@
  * repaired by the request's SYN-ACK retransmissions. A listener with
  * TCP_DEFER_ACCEPT (xtcp_sock.defer_accept, a number of SYN-ACK timeouts)
  * makes the child only when data comes, or when the deferral is over.
+ * A SYN the SYN queue has no room for (or every SYN, with syncookies 2)
+ * is answered with a SYN cookie instead (syncookie.c), and a third ACK
+ * that returns a valid cookie makes the child without a request entry.
  *
  * The listener's queues have their own spinlock, so segments to a listener
  * never wait for, or are backlogged behind, the listener's owner. It is
@@ -237,7 +240,6 @@ static struct xtcp_request *xtcp_request_find(struct xtcp_sock *lxs,
 				   th->dest);
 }
 
-/* A SYN: remember it in a request entry and answer SYN-ACK. */
 /*
  * The MSS @req offers: from the path MTU of the route back to the peer
  * (one an ICMP taught, else its device's), as connect() takes it, so
@@ -265,13 +267,98 @@ static u16 xtcp_request_mss(const struct sock *lsk, const struct sk_buff *skb,
 	return xtcp_mss_for_mtu(mtu);
 }
 
+/*
+ * Our side of a request for @skb (a SYN, or the ACK returning a cookie):
+ * the addresses and ports, our MSS for the path back to the peer, and the
+ * window a SYN-ACK offers.
+ */
+static void xtcp_request_local(struct sock *lsk, const struct sk_buff *skb,
+			       struct xtcp_request *req)
+{
+	const struct xtcphdr *th = xtcp_hdr(skb);
+	const struct iphdr *iph = ip_hdr(skb);
+	u16 user_mss = xtcp_sk(lsk)->user_mss;
+
+	req->laddr = iph->daddr;
+	req->raddr = iph->saddr;
+	req->lport = th->dest;
+	req->rport = th->source;
+	req->mss = xtcp_request_mss(lsk, skb, req);
+	if (user_mss)
+		req->mss = min(req->mss, user_mss);
+	/* As a SYN's: half the buffer the child inherits, never scaled. */
+	req->rcv_wnd = min_t(u32, XTCP_WND_MAX, READ_ONCE(lsk->sk_rcvbuf) / 2);
+}
+
+/*
+ * No request entry for this SYN: answer it with a cookie. The SYN-ACK
+ * offers no window scale, as the cookie cannot carry the peer's (the
+ * peer then scales neither direction, RFC 7323 1.3).
+ */
+static void xtcp_send_cookie(struct sock *lsk, const struct sk_buff *skb)
+{
+	struct xtcp_request req = { .peer_wscale = -1 };
+	int wscale;
+
+	xtcp_request_local(lsk, skb, &req);
+	req.irs = XTCP_SKB_CB(skb)->seq;
+	req.peer_mss = xtcp_parse_opts(skb, &wscale);
+	if (xtcp_sk(lsk)->user_mss)
+		req.peer_mss = min(req.peer_mss, xtcp_sk(lsk)->user_mss);
+	req.iss = xtcp_cookie_make(req.laddr, req.raddr, req.lport, req.rport,
+				   req.irs, req.peer_mss);
+	XTCP_INC_STATS(sock_net(lsk), SYNCOOKIES_SENT);
+	xtcp_send_synack(sock_net(lsk), &req);
+}
+
+/*
+ * The SYN queue of @lsk is full and syncookies is 1: note that the
+ * listener is sending cookies (its third ACKs are checked for one while
+ * a cookie may be alive) and say so in the log, once per listener.
+ */
+static void xtcp_syn_flood(struct sock *lsk)
+{
+	struct xtcp_sock *lxs = xtcp_sk(lsk);
+
+	WRITE_ONCE(lxs->synq_overflow, jiffies);
+	if (!READ_ONCE(lxs->synflood_warned) && net_ratelimit()) {
+		WRITE_ONCE(lxs->synflood_warned, true);
+		pr_info("xtcp: possible SYN flooding on port %u, sending cookies\n",
+			lsk->sk_num);
+	}
+}
+
+/*
+ * Whether an ACK that matches no request entry may return a cookie:
+ * always with syncookies 2; with 1 while a cookie sent on an overflow
+ * may still be valid (XTCP_COOKIE_LIFETIME_S).
+ */
+static bool xtcp_cookie_mode(struct sock *lsk)
+{
+	int mode;
+
+	if (!READ_ONCE(xtcp_sk(lsk)->listening))
+		return false;
+	mode = READ_ONCE(xtcp_pernet(sock_net(lsk))->sysctl.syncookies);
+	if (mode == 2)
+		return true;
+	return mode == 1 &&
+	       time_before(jiffies, READ_ONCE(xtcp_sk(lsk)->synq_overflow) +
+				    XTCP_COOKIE_LIFETIME_S * HZ);
+}
+
+/*
+ * A SYN: remember it in a request entry and answer SYN-ACK; or, with no
+ * room in the SYN queue and syncookies 1, or with syncookies 2, answer
+ * with a cookie and remember nothing. A full accept queue drops the SYN
+ * either way (a child could not be queued).
+ */
 static void xtcp_conn_request(struct sock *lsk, struct sk_buff *skb)
 {
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
-	const struct xtcphdr *th = xtcp_hdr(skb);
-	const struct iphdr *iph = ip_hdr(skb);
 	struct xtcp_sock *lxs = xtcp_sk(lsk);
 	struct net *net = sock_net(lsk);
+	int cookies = READ_ONCE(xtcp_pernet(net)->sysctl.syncookies);
 	struct xtcp_request *req;
 	unsigned int max;
 	int wscale;
@@ -302,6 +389,13 @@ static void xtcp_conn_request(struct sock *lsk, struct sk_buff *skb)
 	}
 	max = min_t(unsigned int, max_t(unsigned int, lsk->sk_max_ack_backlog, 1),
 		    READ_ONCE(xtcp_pernet(net)->sysctl.max_syn_backlog));
+	if (cookies == 2 || (cookies == 1 && lxs->syn_queue_len >= max)) {
+		spin_unlock_bh(&lxs->queue_lock);
+		if (cookies == 1)
+			xtcp_syn_flood(lsk);
+		xtcp_send_cookie(lsk, skb);
+		return;
+	}
 	if (lxs->syn_queue_len >= max) {
 		XTCP_INC_STATS(net, LISTEN_DROPS);
 		goto unlock;
@@ -314,21 +408,13 @@ static void xtcp_conn_request(struct sock *lsk, struct sk_buff *skb)
 	refcount_set(&req->refcnt, 2);	/* the SYN queue and the timer */
 	sock_hold(lsk);
 	req->listener = lsk;
-	req->laddr = iph->daddr;
-	req->raddr = iph->saddr;
-	req->lport = th->dest;
-	req->rport = th->source;
+	xtcp_request_local(lsk, skb, req);
 	req->irs = cb->seq;
-	req->iss = xtcp_isn(iph->daddr, iph->saddr, th->dest, th->source);
+	req->iss = xtcp_isn(req->laddr, req->raddr, req->lport, req->rport);
 	req->peer_mss = xtcp_parse_opts(skb, &wscale);
 	req->peer_wscale = wscale;
 	req->rcv_wscale = wscale >= 0 ? xtcp_wscale_for(lsk) : 0;
 	req->snd_wnd = cb->window;
-	req->mss = xtcp_request_mss(lsk, skb, req);
-	if (lxs->user_mss)
-		req->mss = min(req->mss, lxs->user_mss);
-	/* As a SYN's: half the buffer the child inherits, never scaled. */
-	req->rcv_wnd = min_t(u32, XTCP_WND_MAX, READ_ONCE(lsk->sk_rcvbuf) / 2);
 	req->queued = true;
 	list_add_tail(&req->node, &lxs->syn_queue);
 	hlist_add_head(&req->hnode, xtcp_syn_bucket(lxs, req->raddr, req->rport,
@@ -496,38 +582,18 @@ static int xtcp_child_hash(struct sock *lsk, struct sock *sk,
 
 /*
  * The child (locked) takes over its request entry, which the caller has
- * unlinked: SYN_RCVD -> ESTABLISHED is the request's transition.
+ * unlinked: SYN_RCVD -> ESTABLISHED is the request's transition. A
+ * cookie's child had no entry: the SYN_RCVD its connection was in,
+ * without state, is accounted now (LISTEN -> SYN_RCVD -> ESTABLISHED).
  */
-static void xtcp_child_commit(struct sock *sk)
+static void xtcp_child_commit(struct sock *sk, const struct xtcp_request *req)
 {
+	if (req->cookie) {
+		xtcp_state_spawn(sock_net(sk), TCP_LISTEN, TCP_SYN_RECV);
+		xtcp_trace_request(req, TCP_LISTEN, TCP_SYN_RECV);
+	}
 	xtcp_set_state(sk, TCP_ESTABLISHED);
 	xtcp_timer_established(sk);
-}
-
-/*
- * An ACK for which the listener has no request entry. Another CPU may
- * have completed the handshake with a duplicate: then the child takes it;
- * otherwise it is answered with RST. Consumes @skb.
- */
-static void xtcp_conn_no_request(struct net *net, struct sk_buff *skb)
-{
-	const struct xtcphdr *th = xtcp_hdr(skb);
-	const struct iphdr *iph = ip_hdr(skb);
-	struct xtcp_ehnode *n;
-	struct sock *child;
-
-	n = xtcp_ehash_lookup(net, iph->saddr, th->source, iph->daddr,
-			      th->dest, inet_iif(skb), inet_sdif(skb));
-	if (n && n->kind == XTCP_EH_SOCK) {
-		child = &container_of(n, struct xtcp_sock, eh)->inet.sk;
-		xtcp_rcv_sk(child, skb);
-		sock_put(child);
-		return;
-	}
-	if (n)
-		xtcp_tw_put(container_of(n, struct xtcp_tw, eh));
-	xtcp_send_reset_reply(net, skb);
-	kfree_skb(skb);
 }
 
 enum xtcp_child_verdict {
@@ -539,9 +605,10 @@ enum xtcp_child_verdict {
 
 /*
  * Make, hash and commit the child for @req (which the caller holds a
- * reference on, queue_lock not held). Committed, it replaces @req on the
- * listener's queues and *@childp is it, with a reference for the caller;
- * otherwise it is gone again and *@childp is NULL.
+ * reference on, or a cookie's on the stack; queue_lock not held).
+ * Committed, it replaces @req on the listener's queues and *@childp is
+ * it, with a reference for the caller; otherwise it is gone again and
+ * *@childp is NULL.
  */
 static enum xtcp_child_verdict xtcp_child_make(struct sock *lsk,
 					       struct xtcp_request *req,
@@ -562,12 +629,13 @@ static enum xtcp_child_verdict xtcp_child_make(struct sock *lsk,
 		verdict = XTCP_CHILD_FAILED;
 	} else {
 		spin_lock_bh(&lxs->queue_lock);
-		if (!req->queued || !lxs->listening) {
+		if ((!req->cookie && !req->queued) || !lxs->listening) {
 			verdict = XTCP_CHILD_GONE;
 		} else if (sk_acceptq_is_full(lsk)) {
 			verdict = XTCP_CHILD_FULL;
 		} else {
-			xtcp_request_unlink(lxs, req);
+			if (!req->cookie)
+				xtcp_request_unlink(lxs, req);
 			sock_hold(child);	/* the accept queue's */
 			list_add_tail(&xtcp_sk(child)->accept_node,
 				      &lxs->accept_queue);
@@ -576,7 +644,7 @@ static enum xtcp_child_verdict xtcp_child_make(struct sock *lsk,
 		spin_unlock_bh(&lxs->queue_lock);
 	}
 	if (verdict == XTCP_CHILD_QUEUED) {
-		xtcp_child_commit(child);
+		xtcp_child_commit(child, req);
 	} else {
 		/* Expired, reset or its listener closed: tell the peer. */
 		if (verdict == XTCP_CHILD_GONE)
@@ -590,6 +658,108 @@ static enum xtcp_child_verdict xtcp_child_make(struct sock *lsk,
 	else
 		*childp = child;
 	return verdict;
+}
+
+/*
+ * A committed child's handshake is done: the listener is woken, and the
+ * child gets whatever else @skb carries. Consumes @skb and the caller's
+ * reference on @child.
+ */
+static void xtcp_child_deliver(struct sock *lsk, struct sock *child,
+			       struct sk_buff *skb)
+{
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+
+	XTCP_INC_STATS(sock_net(lsk), PASSIVE_OPENS);
+	lsk->sk_data_ready(lsk);
+	if (skb->len || (cb->flags & XTCP_FLAG_FIN))
+		xtcp_rcv_sk(child, skb);
+	else
+		consume_skb(skb);
+	sock_put(child);
+}
+
+/* A child that could not be committed: count why. */
+static void xtcp_child_count_failure(struct net *net,
+				     enum xtcp_child_verdict verdict)
+{
+	XTCP_INC_STATS(net, LISTEN_DROPS);
+	if (verdict == XTCP_CHILD_FAILED)
+		XTCP_INC_STATS(net, CHILD_FAILS);
+	else if (verdict == XTCP_CHILD_FULL)
+		XTCP_INC_STATS(net, LISTEN_OVERFLOWS);
+}
+
+/*
+ * An ACK without a request entry, to a listener in cookie mode: one that
+ * returns a valid cookie (ack - 1, for the peer's ISN seq - 1) makes the
+ * child, as a request entry would have. A child that fails is not asked
+ * for again by a SYN-ACK, but the peer's next segment with the same
+ * sequence number (its data, or a retransmission) tries again while the
+ * cookie lives. TCP_DEFER_ACCEPT does not apply: nothing remembers a
+ * bare ACK. Returns false, leaving @skb, if the cookie is not valid;
+ * otherwise consumes @skb.
+ */
+static bool xtcp_cookie_complete(struct sock *lsk, struct sk_buff *skb)
+{
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	struct xtcp_request req = { .cookie = true, .listener = lsk };
+	struct net *net = sock_net(lsk);
+	enum xtcp_child_verdict verdict;
+	struct xtcp_cookie_opts opts;
+	struct sock *child;
+
+	xtcp_request_local(lsk, skb, &req);
+	req.irs = cb->seq - 1;
+	req.iss = cb->ack_seq - 1;
+	if (!xtcp_cookie_check(req.laddr, req.raddr, req.lport, req.rport,
+			       req.irs, req.iss, &opts)) {
+		XTCP_INC_STATS(net, SYNCOOKIES_FAILED);
+		return false;
+	}
+	XTCP_INC_STATS(net, SYNCOOKIES_RECV);
+	req.peer_mss = opts.mss;
+	req.peer_wscale = opts.wscale;
+	req.rcv_wscale = opts.wscale >= 0 ? xtcp_wscale_for(lsk) : 0;
+
+	verdict = xtcp_child_make(lsk, &req, skb, &child);
+	if (verdict != XTCP_CHILD_QUEUED) {
+		xtcp_child_count_failure(net, verdict);
+		kfree_skb(skb);
+		return true;
+	}
+	xtcp_child_deliver(lsk, child, skb);
+	return true;
+}
+
+/*
+ * An ACK for which the listener has no request entry. Another CPU may
+ * have completed the handshake with a duplicate: then the child takes it.
+ * In cookie mode it may return a cookie. Otherwise it is answered with
+ * RST. Consumes @skb.
+ */
+static void xtcp_conn_no_request(struct sock *lsk, struct sk_buff *skb)
+{
+	const struct xtcphdr *th = xtcp_hdr(skb);
+	const struct iphdr *iph = ip_hdr(skb);
+	struct net *net = sock_net(lsk);
+	struct xtcp_ehnode *n;
+	struct sock *child;
+
+	n = xtcp_ehash_lookup(net, iph->saddr, th->source, iph->daddr,
+			      th->dest, inet_iif(skb), inet_sdif(skb));
+	if (n && n->kind == XTCP_EH_SOCK) {
+		child = &container_of(n, struct xtcp_sock, eh)->inet.sk;
+		xtcp_rcv_sk(child, skb);
+		sock_put(child);
+		return;
+	}
+	if (n)
+		xtcp_tw_put(container_of(n, struct xtcp_tw, eh));
+	else if (xtcp_cookie_mode(lsk) && xtcp_cookie_complete(lsk, skb))
+		return;
+	xtcp_send_reset_reply(net, skb);
+	kfree_skb(skb);
 }
 
 /* The third ACK (or data with it): complete the handshake. */
@@ -606,7 +776,7 @@ static void xtcp_conn_complete(struct sock *lsk, struct sk_buff *skb)
 	req = lxs->listening ? xtcp_request_find(lxs, skb) : NULL;
 	if (!req) {
 		spin_unlock_bh(&lxs->queue_lock);
-		xtcp_conn_no_request(net, skb);
+		xtcp_conn_no_request(lsk, skb);
 		return;
 	}
 	if (cb->ack_seq != req->iss + 1) {
@@ -637,11 +807,7 @@ static void xtcp_conn_complete(struct sock *lsk, struct sk_buff *skb)
 		 * Failed or full: the request stays, and its SYN-ACK
 		 * retransmission asks again. Gone: the peer was told.
 		 */
-		XTCP_INC_STATS(net, LISTEN_DROPS);
-		if (verdict == XTCP_CHILD_FAILED)
-			XTCP_INC_STATS(net, CHILD_FAILS);
-		else if (verdict == XTCP_CHILD_FULL)
-			XTCP_INC_STATS(net, LISTEN_OVERFLOWS);
+		xtcp_child_count_failure(net, verdict);
 		xtcp_request_put(req);
 		kfree_skb(skb);
 		return;
@@ -651,15 +817,7 @@ static void xtcp_conn_complete(struct sock *lsk, struct sk_buff *skb)
 		xtcp_request_put(req);
 	xtcp_request_put(req);		/* the SYN queue's */
 	xtcp_request_put(req);		/* ours */
-	XTCP_INC_STATS(net, PASSIVE_OPENS);
-	lsk->sk_data_ready(lsk);
-
-	/* Whatever else the segment carries is the child's. */
-	if (skb->len || (cb->flags & XTCP_FLAG_FIN))
-		xtcp_rcv_sk(child, skb);
-	else
-		consume_skb(skb);
-	sock_put(child);
+	xtcp_child_deliver(lsk, child, skb);
 	return;
 
 overflow_unlock:

@@ -25,6 +25,7 @@ struct xtcp_request {
 	refcount_t		refcnt;
 	bool			queued;		/* on the syn_queue */
 	bool			acked;		/* a bare ACK came during deferral */
+	bool			cookie;		/* on the stack, from a SYN cookie */
 	u8			retransmits;
 	u16			peer_mss;
 	u16			snd_wnd;

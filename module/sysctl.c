@@ -32,6 +32,7 @@ static const struct xtcp_sysctl xtcp_sysctl_defaults = {
 	.orphan_retries		= 8,
 	.challenge_ack_limit	= XTCP_CHALLENGE_ACK_LIMIT,
 	.invalid_ratelimit_ms	= XTCP_INVALID_RATELIMIT_MS,
+	.syncookies		= 1,
 	/* tcp_rmem's and tcp_wmem's defaults. */
 	.rmem			= { XTCP_BUF_MIN, 131072, 6291456 },
 	.wmem			= { XTCP_BUF_MIN, 16384, 4194304 },
@@ -44,6 +45,7 @@ static const int xtcp_backlog_max = XTCP_BACKLOG_MAX;
 static const int xtcp_delack_max = XTCP_DELACK_MAX_MS;
 static const int xtcp_buf_min = XTCP_BUF_MIN;
 static const int xtcp_buf_max = XTCP_BUF_MAX;
+static const int xtcp_syncookies_max = 2;
 
 /*
  * rmem and wmem: three sizes, each in [XTCP_BUF_MIN, XTCP_BUF_MAX], in
@@ -117,6 +119,7 @@ static struct ctl_table xtcp_sysctl_template[] = {
 	XTCP_SYSCTL(orphan_retries, SYSCTL_ONE, &xtcp_retries_max),
 	XTCP_SYSCTL(challenge_ack_limit, SYSCTL_ONE, SYSCTL_INT_MAX),
 	XTCP_SYSCTL(invalid_ratelimit_ms, SYSCTL_ZERO, &xtcp_ms_max),
+	XTCP_SYSCTL(syncookies, SYSCTL_ZERO, &xtcp_syncookies_max),
 	XTCP_SYSCTL_BUF(rmem),
 	XTCP_SYSCTL_BUF(wmem),
 	{ }

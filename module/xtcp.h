@@ -150,6 +150,9 @@ struct xtcp_sock {
 	struct list_head	accept_queue;	/* children, via accept_node */
 	unsigned int		syn_queue_len;
 	bool			listening;
+	/* SYN cookies (request.c), without the lock: */
+	bool			synflood_warned; /* the log line was written */
+	unsigned long		synq_overflow;	/* jiffies of the last overflow cookie */
 	struct list_head	accept_node;
 	u8			reuseport;	/* XTCP_REUSEPORT (reuseport.c) */
 	u32			reuseport_key;	/* its rank's key; 0: never set */
@@ -211,5 +214,17 @@ u8 xtcp_wscale_for(const struct sock *sk);
 
 /* isn.c */
 u32 xtcp_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport);
+
+/* syncookie.c: what a verified SYN cookie carries. */
+struct xtcp_cookie_opts {
+	u16	mss;		/* the peer's, rounded down to the table */
+	s8	wscale;		/* the peer's shift; -1: none */
+};
+
+u32 xtcp_cookie_make(__be32 laddr, __be32 raddr, __be16 lport, __be16 rport,
+		     u32 irs, u16 peer_mss);
+bool xtcp_cookie_check(__be32 laddr, __be32 raddr, __be16 lport,
+		       __be16 rport, u32 irs, u32 cookie,
+		       struct xtcp_cookie_opts *opts);
 
 #endif /* _XTCP_H */

@@ -10,8 +10,9 @@
  * exceeds min(backlog, max_syn_backlog); every refused SYN is counted in
  * ListenDrops (ListenOverflows when the accept queue is full); the entries
  * expire after their SYN-ACK retries; and a real client connects once the
- * flood stops.  xtcp has no SYN cookies: during the flood a real client
- * only gets in when an entry expires, which this test does not require.
+ * flood stops.  SYN cookies are off (syncookies 0): during the flood a
+ * real client only gets in when an entry expires, which this test does
+ * not require; cookie_test floods with them on.
  */
 #include <netinet/ip.h>
 
@@ -34,6 +35,7 @@ FIXTURE_SETUP(flood)
 
 	self->lfd = self->raw = -1;
 	ASSERT_EQ(0, xtcp_topo_setup(&self->t, true));
+	ASSERT_EQ(0, xtcp_sysctl_set(&self->t, SRV, "syncookies", 0));
 	ASSERT_EQ(0, xtcp_sysctl_set(&self->t, SRV, "max_syn_backlog",
 				     SYN_BACKLOG));
 	ASSERT_EQ(0, xtcp_sysctl_set(&self->t, SRV, "rto_init_ms", 200));

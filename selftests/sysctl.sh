@@ -28,6 +28,7 @@ keepalive_probes	9	1	127
 orphan_retries	8	1	127
 challenge_ack_limit	1000	1	2147483647
 invalid_ratelimit_ms	500	0	600000
+syncookies	1	0	2
 "
 
 netns_create a

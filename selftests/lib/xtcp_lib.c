@@ -750,3 +750,41 @@ int xtcp_raw_wait(int rawfd, int sport, int dport, uint8_t flags, int ms,
 		}
 	}
 }
+
+long xtcp_syn_flood(const struct xtcp_topo *t, int raw, int proto,
+		    unsigned short dport, int n, uint32_t *rs)
+{
+	uint8_t pkt[sizeof(struct iphdr) + sizeof(struct xseg)];
+	struct iphdr *ip = (struct iphdr *)pkt;
+	struct xseg *h = (struct xseg *)(ip + 1);
+	long sent = 0;
+	int k;
+
+	memset(pkt, 0, sizeof(pkt));
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->ttl = 64;
+	ip->protocol = proto;
+	ip->tot_len = htons(sizeof(pkt));
+	ip->daddr = t->addr[SRV].s_addr;
+	h->doff = (sizeof(*h) / 4) << 4;
+	h->flags = F_SYN;
+	h->window = htons(65535);
+	h->dport = htons(dport);
+	for (k = 0; k < n; k++) {
+		struct in_addr src;
+
+		*rs = *rs * 1103515245 + 12345;
+		src.s_addr = htonl(0x0a630064 + ((*rs >> 8) & 127));
+		ip->saddr = src.s_addr;
+		ip->id = *rs;
+		h->sport = htons(1024 + (*rs >> 16) % 60000);
+		h->seq = htonl(*rs * 2654435761u);
+		h->check = 0;
+		h->check = xtcp_seg_csum(src, t->addr[SRV], proto, h,
+					 sizeof(*h));
+		if (!xtcp_raw_send(t, raw, SRV, pkt, sizeof(pkt)))
+			sent++;
+	}
+	return sent;
+}

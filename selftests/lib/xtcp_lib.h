@@ -300,4 +300,15 @@ int xtcp_raw_send(const struct xtcp_topo *t, int rawfd, int to,
 int xtcp_raw_wait(int rawfd, int sport, int dport, uint8_t flags, int ms,
 		  struct xseg *out);
 
+/*
+ * A SYN flood: sends @n SYNs through @raw (a raw socket with IP_HDRINCL in
+ * the client's namespace) to the server's address, port @dport, as IP
+ * protocol @proto (t->ipproto, or IPPROTO_TCP at a TCP control), each
+ * from a spoofed address of the veth subnet where nobody answers
+ * (10.99.0.100 .. 10.99.0.227), a random port and ISN, no options.
+ * *@rs is the caller's generator state.  Returns how many went out.
+ */
+long xtcp_syn_flood(const struct xtcp_topo *t, int raw, int proto,
+		    unsigned short dport, int n, uint32_t *rs);
+
 #endif /* _XTCP_SELFTEST_LIB_H */
