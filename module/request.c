@@ -589,8 +589,9 @@ static int xtcp_child_hash(struct sock *lsk, struct sock *sk,
 static void xtcp_child_commit(struct sock *sk, const struct xtcp_request *req)
 {
 	if (req->cookie) {
+		/* One object in the trace: the child, from LISTEN on. */
 		xtcp_state_spawn(sock_net(sk), TCP_LISTEN, TCP_SYN_RECV);
-		xtcp_trace_request(req, TCP_LISTEN, TCP_SYN_RECV);
+		xtcp_trace_state(sk, TCP_LISTEN, TCP_SYN_RECV);
 	}
 	xtcp_set_state(sk, TCP_ESTABLISHED);
 	xtcp_timer_established(sk);

@@ -18,7 +18,8 @@
  * MSS is the client's rounded down to the cookie's table, the SYN-ACK
  * offers no window scale, and an ACK whose cookie is wrong (forged, one
  * bit off, or for another ISN) makes no child: SyncookiesFailed +1 and
- * a RST.
+ * a RST; a cookie's child that fails (a "child" fault rule) is made by
+ * the client's first data.
  */
 #include <netinet/ip.h>
 #include <netinet/tcp.h>
@@ -451,6 +452,53 @@ TEST_F_TIMEOUT(cookie, bad_cookie, 120)
 	EXPECT_GE(i, 0);
 	if (i >= 0)
 		close(i);
+}
+
+/*
+ * A child made from a cookie that cannot be made (a "child" fault rule):
+ * ChildFails +1 and no child, and nothing remembers the handshake; the
+ * peer's next segment with the same sequence number, its first data,
+ * returns the cookie again and makes the child, which gets the data.
+ * The client's side sends no RST (an "out rst" rule there), as a real
+ * client would not.
+ */
+TEST_F_TIMEOUT(cookie, child_fail_then_data, 120)
+{
+	long long fails0, recv0;
+	uint32_t isn = 31337, cookie;
+	uint8_t buf[sizeof(struct xseg) + 5];
+	int port = 42000, afd;
+	struct xseg sa;
+	char got[8];
+	size_t len;
+
+	ASSERT_EQ(0, set_cookies(self, 2));
+	ASSERT_EQ(0, xtcp_fault_add(&self->t, CLI, "out rst"));
+	ASSERT_EQ(0, xtcp_fault_add(&self->t, SRV, "child any count=1"));
+	ASSERT_EQ(0, send_syn(self, port, isn, 1460));
+	ASSERT_EQ(0, xtcp_raw_wait(self->sniff, SRV_PORT, port, F_SYN | F_ACK,
+				   5000, &sa));
+	cookie = ntohl(sa.seq);
+	fails0 = CNT("ChildFails");
+	recv0 = CNT("SyncookiesRecv");
+
+	ASSERT_EQ(0, send_ack(self, port, isn + 1, cookie + 1));
+	EXPECT_TRUE(XTCP_WAIT_FOR(3000, CNT("ChildFails") - fails0 == 1));
+	EXPECT_GT(0, xtcp_accept_wait(self->lfd, 500));
+
+	len = xtcp_seg_build(&self->t, buf, CLI, SRV, port, SRV_PORT, isn + 1,
+			     cookie + 1, F_ACK | F_PSH, "hello", 5);
+	ASSERT_EQ(0, xtcp_raw_send(&self->t, self->sniff, SRV, buf, len));
+	afd = xtcp_accept_wait(self->lfd, 5000);
+	ASSERT_GE(afd, 0);
+	EXPECT_TRUE(XTCP_WAIT_FOR(3000,
+			recv(afd, got, sizeof(got), MSG_DONTWAIT) == 5));
+	EXPECT_EQ(0, memcmp(got, "hello", 5));
+	TH_LOG("ChildFails +%lld, SyncookiesRecv +%lld",
+	       CNT("ChildFails") - fails0, CNT("SyncookiesRecv") - recv0);
+	EXPECT_EQ(1, CNT("ChildFails") - fails0);
+	EXPECT_EQ(2, CNT("SyncookiesRecv") - recv0);
+	close(afd);
 }
 
 TEST_HARNESS_MAIN
