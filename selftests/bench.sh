@@ -6,9 +6,10 @@
 # order, the reported ratio is the median of the paired ratios with their
 # min-max (not the ratio of the medians), targets are judged, and a
 # missing or unparsable sample fails the run and marks its row MISSING.
-# Then a smoke run (BENCH_QUICK=1) of a few metrics with the real
-# xtcp_bench: every sample parsed, bulk byte counts checked, memory per
-# idle connection measured for both protocols.
+# Then a smoke run (BENCH_QUICK=1) of RR and bulk over loopback with the
+# real xtcp_bench: every sample parsed, bulk byte counts checked. It is
+# kept small: under TCG on a busy host every sample costs seconds beyond
+# its own (the memory metric is left to make bench).
 #
 # It runs in a network namespace of its own, so the init namespace's
 # sysctls stay as they were; bench/run restores the global ones it sets.
@@ -47,6 +48,7 @@ has() { grep -qF -- "$1" "$tmp/out" || { cat "$tmp/out"; return 1; }; }
 
 export FAKE_XTCP="100 300 200" FAKE_TCP="100 100 400"
 check "a run with every sample succeeds" fake_run rr-lo
+echo "# $SECONDS s so far"
 check "rounds alternate ABBA" \
 	test "$(tr '\n' ' ' <"$tmp/log")" = "xtcp tcp tcp xtcp xtcp tcp "
 # Pairs 1, 3, 0.5: median 1.00 (the medians' ratio would be 2.00).
@@ -69,12 +71,14 @@ check "its row says MISSING" has "| crr-veth | CRR veth (conn/s) | MISSING"
 
 # The real program, briefly: numbers in every row, byte counts checked.
 if [ -x "$real" ]; then
-	check "a quick run of the real benchmark succeeds" \
-		unshare -n env BENCH_QUICK=1 BENCH_IDLE=200 \
-		BENCH_ONLY="rr-lo bulk-veth-1 mem" "$run" \
-		>"$tmp/out" 2>"$tmp/err"
+	real_run() {
+		unshare -n env BENCH_QUICK=1 BENCH_ONLY="rr-lo bulk-lo-1" \
+			"$run" >"$tmp/out" 2>"$tmp/err"
+	}
+	check "a quick run of the real benchmark succeeds" real_run
 	sed 's/^/# /' "$tmp/out"
-	for k in rr-lo bulk-veth-1 bulk-veth-1-cpu mem; do
+	echo "# $SECONDS s so far"
+	for k in rr-lo bulk-lo-1 bulk-lo-1-cpu; do
 		check "$k: numbers and a ratio" grep -qE \
 			"^\| $k \| [^|]+ \| [0-9.e+]+ \| [0-9.e+]+ \| [0-9.]+ \| [0-9.]+-[0-9.]+ \|" \
 			"$tmp/out"
