@@ -23,6 +23,7 @@ struct xtcp_sysctl {
 	int max_tw_buckets;
 	int max_syn_backlog;
 	int rfc1337;
+	int timestamps;		/* offer and accept RFC 7323 timestamps */
 	int delack_ms;
 	int keepalive_time_ms;
 	int keepalive_intvl_ms;

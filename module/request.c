@@ -30,6 +30,7 @@
 #include "fault.h"
 #include "mib.h"
 #include "netns.h"
+#include "options.h"
 #include "output.h"
 #include "proto.h"
 #include "request.h"
@@ -67,7 +68,13 @@ static void xtcp_send_synack(struct net *net, const struct xtcp_request *req)
 		.mss	= req->mss,
 		.wscale	= req->peer_wscale >= 0 ? req->rcv_wscale : -1,
 		.flags	= XTCP_FLAG_SYN | XTCP_FLAG_ACK,
+		.ts	= req->ts_ok,
+		.tsecr	= req->ts_recent,
 	};
+
+	if (req->ts_ok)
+		seg.tsval = xtcp_ts_clock() + xtcp_ts_off(req->laddr, req->raddr,
+							  req->lport, req->rport);
 
 	xtcp_ctl_send(net, &seg);
 }
@@ -296,6 +303,7 @@ static void xtcp_conn_request(struct sock *lsk, struct sk_buff *skb)
 	req->peer_wscale = wscale;
 	req->rcv_wscale = wscale >= 0 ? xtcp_wscale_for(lsk) : 0;
 	req->snd_wnd = cb->window;
+	xtcp_ts_request_init(req, net, skb);
 	req->mss = xtcp_mss_for_mtu(skb->dev ? READ_ONCE(skb->dev->mtu) :
 				   XTCP_MTU_FALLBACK);
 	if (lxs->user_mss)
@@ -442,6 +450,7 @@ static struct sock *xtcp_create_child(struct sock *lsk,
 	xs->rcv_wnd = req->rcv_wnd;
 	xs->peer_mss = req->peer_mss;
 	xs->mss = min(req->mss, req->peer_mss);
+	xtcp_ts_child_init(sk, req->ts_ok, req->ts_recent, skb);
 	xtcp_init_transfer(sk);
 	sock_hold(sk);
 	return sk;

@@ -32,8 +32,15 @@ struct xtcp_tw {
 	u32			snd_nxt;
 	u32			last_oow_ack;	/* jiffies; output.c's rate limit */
 	u16			rcv_wnd;
-	u8			reuse;
-	u8			reuseport;	/* its socket's XTCP_REUSEPORT */
+	u8			reuse:2,	/* its socket's sk_reuse */
+				reuseport:1,	/* its socket's XTCP_REUSEPORT */
+				ts_ok:1;	/* it used timestamps */
+	/*
+	 * TS.Recent, the peer's last TSval. Its age needs no stamp: a
+	 * bucket lives 2 x MSL (at most 20 minutes) since it last took one,
+	 * far below PAWS's 24 days (options.c).
+	 */
+	u32			ts_recent;
 	union {
 		struct timer_list timer;	/* 2 x MSL, jiffies as TCP's */
 		struct rcu_head	rcu;
