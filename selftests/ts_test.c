@@ -224,6 +224,20 @@ static void abort_close(int fd)
 	close(fd);
 }
 
+/*
+ * The checksum of a captured client segment, computed: veth leaves it to
+ * the receiver (CHECKSUM_PARTIAL), so the wire holds only the
+ * pseudo-header's sum.
+ */
+static void seg_csum(const struct xtcp_topo *t, uint8_t *seg, size_t len)
+{
+	struct xseg *h = (struct xseg *)seg;
+
+	h->check = 0;
+	h->check = xtcp_seg_csum(t->addr[CLI], t->addr[SRV], t->ipproto, seg,
+				 len);
+}
+
 /* New sequence and acknowledgment numbers, and the checksum again. */
 static void seg_renumber(const struct xtcp_topo *t, uint8_t *seg, size_t len,
 			 uint32_t seq, uint32_t ack)
@@ -232,9 +246,7 @@ static void seg_renumber(const struct xtcp_topo *t, uint8_t *seg, size_t len,
 
 	h->seq = htonl(seq);
 	h->ack = htonl(ack);
-	h->check = 0;
-	h->check = xtcp_seg_csum(t->addr[CLI], t->addr[SRV], t->ipproto, seg,
-				 len);
+	seg_csum(t, seg, len);
 }
 
 static int tcp_info(int fd, struct tcp_info *ti)
@@ -312,10 +324,11 @@ TEST_F(ts, negotiated)
 				EXPECT_EQ(on, seg_ts(seg, &tsval, &tsecr));
 				ASSERT_EQ(0, xtcp_get_info(s, &xi));
 				/* The last segment in order: the echo is it. */
-				if (on)
+				if (on) {
 					EXPECT_EQ(tsval, xi.xtcpi_ts_recent);
-				else
+				} else {
 					EXPECT_EQ(0U, xi.xtcpi_ts_recent);
+				}
 			}
 		}
 		/* One end off is enough: the SYN-ACK does not carry it. */
@@ -376,6 +389,7 @@ static void paws_run(struct __test_metadata *_metadata,
 	/* The old segment, as it was, into the bucket. */
 	tw0 = CNT(SRV, "PAWSTimewaitRejected");
 	ack0 = CNT(SRV, "OutSegs");
+	seg_csum(&self->t, old, n);
 	ASSERT_EQ(0, xtcp_raw_send(&self->t, self->rawc, SRV, old, n));
 	ASSERT_TRUE(XTCP_WAIT_FOR(3000, CNT(SRV, "OutSegs") > ack0));
 	*tw = CNT(SRV, "PAWSTimewaitRejected") - tw0;
