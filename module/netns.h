@@ -24,6 +24,7 @@ struct xtcp_sysctl {
 	int max_syn_backlog;
 	int rfc1337;
 	int timestamps;		/* offer and accept RFC 7323 timestamps */
+	int tw_reuse;		/* connect() takes over TIME_WAIT: 0, 1, 2 lo */
 	int delack_ms;
 	int keepalive_time_ms;
 	int keepalive_intvl_ms;

@@ -272,6 +272,38 @@ struct sock *xtcp_tw_rcv(struct xtcp_tw *tw, struct sk_buff *skb)
 	return lsk;
 }
 
+/*
+ * tw_reuse: may a connect() take this bucket's 4-tuple over? Only if the
+ * connection used timestamps and TS.Recent is more than a second old
+ * (TCP's rule): the new incarnation's ISN and TSval, on the same clocks,
+ * are then above anything of the old one, so PAWS and the sequence
+ * check keep the old connection's duplicates out at the peer. TS.Recent
+ * was taken when the timer last started, 2 x MSL before it expires; a
+ * change of msl_ms since then moves this estimate by as much.
+ */
+bool xtcp_tw_reusable(const struct xtcp_tw *tw)
+{
+	int msl = READ_ONCE(xtcp_pernet(xtcp_tw_net(tw))->sysctl.msl_ms);
+	unsigned long taken = READ_ONCE(tw->timer.expires) -
+			      msecs_to_jiffies(2 * msl);
+
+	return tw->ts_ok && time_after(jiffies, taken + HZ);
+}
+
+/*
+ * connect() takes over @tw's 4-tuple (hash.c found it reusable and holds
+ * a reference, which this drops): the bucket goes at once.
+ */
+void xtcp_tw_take_over(struct xtcp_tw *tw)
+{
+	struct net *net = xtcp_tw_net(tw);
+
+	trace_xtcp_tw_reuse(tw);
+	if (xtcp_tw_deschedule(tw))
+		XTCP_INC_STATS(net, TW_REUSED);
+	xtcp_tw_put(tw);
+}
+
 s64 xtcp_tw_expires_ms(struct xtcp_tw *tw)
 {
 	long left = (long)(READ_ONCE(tw->timer.expires) - jiffies);

@@ -36,9 +36,10 @@ struct xtcp_tw {
 				reuseport:1,	/* its socket's XTCP_REUSEPORT */
 				ts_ok:1;	/* it used timestamps */
 	/*
-	 * TS.Recent, the peer's last TSval. Its age needs no stamp: a
-	 * bucket lives 2 x MSL (at most 20 minutes) since it last took one,
-	 * far below PAWS's 24 days (options.c).
+	 * TS.Recent, the peer's last TSval. It is taken only when the
+	 * timer is (re)started, so its age needs no stamp of its own: it is
+	 * the time since then (xtcp_tw_reusable()), and always below 2 x MSL
+	 * (at most 20 minutes), far below PAWS's 24 days (options.c).
 	 */
 	u32			ts_recent;
 	union {
@@ -55,5 +56,7 @@ struct sock *xtcp_tw_rcv(struct xtcp_tw *tw, struct sk_buff *skb);
 void xtcp_tw_put(struct xtcp_tw *tw);
 void xtcp_tw_purge(struct net *net);
 s64 xtcp_tw_expires_ms(struct xtcp_tw *tw);
+bool xtcp_tw_reusable(const struct xtcp_tw *tw);
+void xtcp_tw_take_over(struct xtcp_tw *tw);
 
 #endif /* _XTCP_TIMEWAIT_H */

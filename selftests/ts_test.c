@@ -24,6 +24,14 @@
  *
  * Over veth, so that the raw socket of one namespace sees exactly the
  * segments the other sends.
+ *
+ * tw_reuse (over loopback, where its default 2 applies): a client whose
+ * ephemeral range is 50 ports, making short connections to one server
+ * port and closing first, keeps connecting for 10 s (well above 50
+ * connections) with tw_reuse on, taking over its own TIME_WAIT buckets
+ * once they are a second old; with it off it gets EADDRNOTAVAIL after
+ * exactly 50. Linux TCP with tcp_tw_reuse set alike, in the same
+ * namespace, is the control.
  */
 #include <netinet/ip.h>
 #include <netinet/tcp.h>
@@ -71,6 +79,7 @@ FIXTURE_TEARDOWN(ts)
 }
 
 #define CNT(side, name)	xtcp_counter(&self->t, side, name)
+#define CNT_LO(name)	xtcp_counter(&self->t, CLI, name)
 
 static int keep(FIXTURE_DATA(ts) *self, int fd)
 {
@@ -465,6 +474,133 @@ TEST_F(ts, rtt_during_loss)
 			EXPECT_GE(CNT(CLI, "RttTsSamples") - ts0, 1);
 		} else {
 			EXPECT_EQ(0, CNT(CLI, "RttTsSamples") - ts0);
+		}
+	}
+}
+
+FIXTURE(lo)
+{
+	struct xtcp_topo t;
+};
+
+FIXTURE_SETUP(lo)
+{
+	ASSERT_EQ(0, xtcp_topo_setup(&self->t, false));
+}
+
+FIXTURE_TEARDOWN(lo)
+{
+	xtcp_topo_teardown(&self->t);
+}
+
+#define RANGE_LOW	40000
+#define RANGE_PORTS	50
+
+/*
+ * Connections of @family from the ephemeral range to the listener @lfd
+ * on @port, each closed by the client first (its TIME_WAIT), for @ms or,
+ * if @stop, until the first connect() that fails. Returns how many
+ * succeeded; *@err is the errno of the last failure (0: none).
+ */
+static int churn(const struct xtcp_topo *t, int family, int lfd,
+		 unsigned short port, int ms, bool stop, int *err)
+{
+	struct sockaddr_in peer = xtcp_addr(t, SRV, family, port);
+	long long dl = xtcp_now_ms() + ms;
+	int done = 0;
+
+	*err = 0;
+	while (xtcp_now_ms() < dl) {
+		int c = xtcp_socket(t, CLI, family), s;
+		char b;
+
+		if (c < 0)
+			break;
+		if (connect(c, (struct sockaddr *)&peer, sizeof(peer))) {
+			*err = errno;
+			close(c);
+			if (stop)
+				break;
+			/* Every bucket younger than a second: wait. */
+			xtcp_sleep_ms(20);
+			continue;
+		}
+		s = xtcp_accept_wait(lfd, 5000);
+		close(c);
+		if (s >= 0) {
+			(void)!recv(s, &b, 1, 0);
+			close(s);
+		}
+		done++;
+	}
+	return done;
+}
+
+static int write_str(const struct xtcp_topo *t, const char *path,
+		     const char *val)
+{
+	int fd, ret = -1;
+
+	if (xtcp_topo_enter(t, CLI))
+		return -1;
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	xtcp_topo_leave(t);
+	if (fd < 0)
+		return -1;
+	if (write(fd, val, strlen(val)) == (ssize_t)strlen(val))
+		ret = 0;
+	close(fd);
+	return ret;
+}
+
+TEST_F(lo, tw_reuse)
+{
+	static const int families[] = { 0, AF_INET };
+	char range[32];
+	unsigned int f;
+	int reuse;
+
+	snprintf(range, sizeof(range), "%d %d", RANGE_LOW,
+		 RANGE_LOW + RANGE_PORTS - 1);
+	ASSERT_EQ(0, write_str(&self->t, "/proc/sys/net/ipv4/ip_local_port_range",
+			       range));
+	for (reuse = 0; reuse <= 2; reuse += 2) {
+		for (f = 0; f < 2; f++) {
+			int family = families[f], lfd, n, err;
+			const char *name = family ? "tcp" : "xtcp";
+			long long reused = CNT_LO("TWReused");
+			/* One tuple per protocol: round 2 reuses round 0's. */
+			unsigned short port = SRV_PORT + f;
+			char val[4];
+
+			snprintf(val, sizeof(val), "%d", reuse);
+			if (family) {
+				ASSERT_EQ(0, write_str(&self->t,
+					"/proc/sys/net/ipv4/tcp_tw_reuse", val));
+			} else {
+				ASSERT_EQ(0, xtcp_sysctl_set(&self->t, CLI,
+							     "tw_reuse", reuse));
+			}
+			lfd = xtcp_listen(&self->t, family, port, 64, true,
+					  NULL);
+			ASSERT_GE(lfd, 0);
+			n = churn(&self->t, family, lfd, port, 10000, !reuse,
+				  &err);
+			close(lfd);
+			TH_LOG("%s tw_reuse=%d: %d connections, last error %s",
+			       name, reuse, n, err ? strerror(err) : "none");
+			if (!family)
+				TH_LOG("xtcp: TWReused +%lld",
+				       CNT_LO("TWReused") - reused);
+			if (!reuse) {
+				EXPECT_EQ(RANGE_PORTS, n) TH_LOG("%s", name);
+				EXPECT_EQ(EADDRNOTAVAIL, err) TH_LOG("%s", name);
+			} else {
+				EXPECT_GT(n, 2 * RANGE_PORTS) TH_LOG("%s", name);
+				if (!family)
+					EXPECT_GE(CNT_LO("TWReused") - reused,
+						  n - RANGE_PORTS);
+			}
 		}
 	}
 }
