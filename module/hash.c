@@ -478,7 +478,7 @@ static void xtcp_bind_link(struct xtcp_bbucket *b, struct sock *sk, u16 snum)
  */
 static bool xtcp_tw_reuse_on(const struct sock *sk)
 {
-	int reuse = READ_ONCE(xtcp_pernet(sock_net(sk))->sysctl.tw_reuse);
+	int reuse = READ_ONCE(xtcp_pernet(sock_net(sk))->sysctl.tw_reuse_connect);
 
 	if (reuse == 2)
 		return ipv4_is_loopback(sk->sk_daddr) ||

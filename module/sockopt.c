@@ -255,8 +255,8 @@ static u32 xtcp_info_options(const struct sock *sk)
 	const struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 opts = 0;
 
-	BUILD_BUG_ON(XTCPI_OPT_TIMESTAMPS != TCPI_OPT_TIMESTAMPS ||
-		     XTCPI_OPT_WSCALE != TCPI_OPT_WSCALE);
+	BUILD_BUG_ON(TCPI_OPT_TIMESTAMPS != XTCPI_OPT_TIMESTAMPS);
+	BUILD_BUG_ON(TCPI_OPT_WSCALE != XTCPI_OPT_WSCALE);
 	if (xs->ts_ok && !((1 << sk->sk_state) &
 			   (TCPF_CLOSE | TCPF_LISTEN | TCPF_SYN_SENT)))
 		opts |= XTCPI_OPT_TIMESTAMPS;

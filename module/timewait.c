@@ -215,10 +215,9 @@ static void xtcp_tw_send_ack(struct xtcp_tw *tw)
 	};
 
 	if (tw->ts_ok)
-		seg.tsval = xtcp_ts_clock() + xtcp_ts_off(tw->eh.laddr,
-							 tw->eh.raddr,
-							 tw->eh.lport,
-							 tw->eh.rport);
+		seg.tsval = xtcp_ts_clock() +
+			    xtcp_ts_off(tw->eh.laddr, tw->eh.raddr,
+					tw->eh.lport, tw->eh.rport);
 
 	xtcp_ctl_send(xtcp_tw_net(tw), &seg);
 }

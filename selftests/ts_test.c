@@ -386,7 +386,12 @@ static void paws_run(struct __test_metadata *_metadata,
 	n = capture(self->raw, CLI_PORT, SRV_PORT, 4, 5000, old, sizeof(old));
 	ASSERT_GT(n, 0);
 
-	/* The server closes first and keeps the 4-tuple in TIME_WAIT. */
+	/*
+	 * The server closes first and keeps the 4-tuple in TIME_WAIT, its
+	 * TS.Recent the client's FIN's TSval: a few ms later than the
+	 * captured segment's, on a millisecond clock.
+	 */
+	xtcp_sleep_ms(10);
 	close(s);
 	ASSERT_EQ(0, recv(c, buf, sizeof(buf), 0));
 	close(c);
@@ -400,6 +405,8 @@ static void paws_run(struct __test_metadata *_metadata,
 	ack0 = CNT(SRV, "OutSegs");
 	seg_csum(&self->t, old, n);
 	ASSERT_EQ(0, xtcp_raw_send(&self->t, self->rawc, SRV, old, n));
+	/* Answered either way: by PAWS, or as an old duplicate. */
+	XTCP_WAIT_FOR(3000, CNT(SRV, "PAWSTimewaitRejected") > tw0);
 	ASSERT_TRUE(XTCP_WAIT_FOR(3000, CNT(SRV, "OutSegs") > ack0));
 	*tw = CNT(SRV, "PAWSTimewaitRejected") - tw0;
 
@@ -414,7 +421,13 @@ static void paws_run(struct __test_metadata *_metadata,
 	est0 = CNT(SRV, "PAWSEstabRejected");
 	seg_renumber(&self->t, old, n, si.xtcpi_rcv_nxt, si.xtcpi_snd_nxt);
 	ASSERT_EQ(0, xtcp_raw_send(&self->t, self->rawc, SRV, old, n));
-	xtcp_sleep_ms(500);
+	{
+		struct pollfd p = { .fd = s, .events = POLLIN };
+
+		XTCP_WAIT_FOR(3000, CNT(SRV, "PAWSEstabRejected") > est0 ||
+				    poll(&p, 1, 0) == 1);
+	}
+	xtcp_sleep_ms(100);
 	*est = CNT(SRV, "PAWSEstabRejected") - est0;
 	*delivered = recv(s, buf, sizeof(buf), MSG_DONTWAIT) == 4;
 	/* The replay may have desynchronized them: leave nothing behind. */
