@@ -88,7 +88,15 @@ static int xtcp_proc_buf_sizes(xtcp_ctl_table *table, int write,
 	.extra2		= (void *)(hi),					\
 }
 
-#define XTCP_SYSCTL(field, lo, hi)	XTCP_SYSCTL_AS(field, field, lo, hi)
+#define XTCP_SYSCTL(field, lo, hi) {					\
+	.procname	= #field,					\
+	.data		= (void *)offsetof(struct xtcp_sysctl, field),	\
+	.maxlen		= sizeof(int),					\
+	.mode		= 0644,						\
+	.proc_handler	= proc_dointvec_minmax,				\
+	.extra1		= (void *)(lo),					\
+	.extra2		= (void *)(hi),					\
+}
 
 #define XTCP_SYSCTL_BUF(field) {					\
 	.procname	= #field,					\
