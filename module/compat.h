@@ -18,6 +18,12 @@
 #ifdef XTCP_HAVE_PROTO_MEMORY_H
 #include <net/proto_memory.h>
 #endif
+/* Since 6.12, the unaligned access helpers moved from <asm/unaligned.h>. */
+#ifdef XTCP_HAVE_LINUX_UNALIGNED_H
+#include <linux/unaligned.h>
+#else
+#include <asm/unaligned.h>
+#endif
 
 /*
  * Since 6.6 sysctl tables are sized by the caller, and register_net_sysctl()

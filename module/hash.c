@@ -23,6 +23,7 @@
 
 #include "hash.h"
 #include "mib.h"
+#include "netns.h"
 #include "reuseport.h"
 #include "timewait.h"
 #include "xtcp.h"
@@ -472,9 +473,92 @@ static void xtcp_bind_link(struct xtcp_bbucket *b, struct sock *sk, u16 snum)
 }
 
 /*
+ * tw_reuse (as tcp_tw_reuse): 1 lets connect() take over a TIME_WAIT
+ * bucket, 2 only on loopback.
+ */
+static bool xtcp_tw_reuse_on(const struct sock *sk)
+{
+	int reuse = READ_ONCE(xtcp_pernet(sock_net(sk))->sysctl.tw_reuse_connect);
+
+	if (reuse == 2)
+		return ipv4_is_loopback(sk->sk_daddr) ||
+		       ipv4_is_loopback(sk->sk_rcv_saddr);
+	return reuse;
+}
+
+/*
+ * @snum's holders in @sk's namespace are one TIME_WAIT bucket of the very
+ * 4-tuple @sk connects, which may be taken over (xtcp_tw_reusable()):
+ * return it with a reference; otherwise NULL. Bucket lock held.
+ */
+static struct xtcp_tw *xtcp_port_reusable_tw(struct xtcp_bbucket *b,
+					     const struct sock *sk, u16 snum)
+{
+	const struct net *net = sock_net(sk);
+	struct xtcp_tw *tw, *found = NULL;
+	struct sock *sk2;
+
+	sk_for_each_bound(sk2, &b->socks)
+		if (sk2->sk_num == snum && net_eq(sock_net(sk2), net))
+			return NULL;
+	hlist_for_each_entry(tw, &b->tws, bind_node) {
+		if (ntohs(tw->eh.lport) != snum ||
+		    !net_eq(read_pnet(&tw->eh.net), net))
+			continue;
+		if (found || tw->eh.laddr != sk->sk_rcv_saddr ||
+		    tw->eh.raddr != sk->sk_daddr ||
+		    tw->eh.rport != sk->sk_dport || !xtcp_tw_reusable(tw))
+			return NULL;
+		found = tw;
+	}
+	if (found && !refcount_inc_not_zero(&found->refcnt))
+		return NULL;
+	return found;
+}
+
+/*
+ * Every ephemeral port is held: with tw_reuse, take over a TIME_WAIT
+ * bucket of @sk's own 4-tuple (the port-exhaustion remedy). The bucket
+ * goes first, outside the port's lock; the port is then @sk's if nobody
+ * took it meanwhile.
+ */
+static int xtcp_bind_reuse_tw(struct sock *sk, int low, int n, u32 offset)
+{
+	struct net *net = sock_net(sk);
+	struct xtcp_bbucket *b;
+	struct xtcp_tw *tw;
+	int i;
+
+	if (!xtcp_tw_reuse_on(sk))
+		return -EADDRNOTAVAIL;
+	for (i = 0; i < n; i++) {
+		u16 port = low + (offset + i) % n;
+
+		if (inet_is_local_reserved_port(net, port))
+			continue;
+		b = xtcp_bbucket(net, port);
+		spin_lock_bh(&b->lock);
+		tw = xtcp_port_reusable_tw(b, sk, port);
+		spin_unlock_bh(&b->lock);
+		if (!tw)
+			continue;
+		xtcp_tw_take_over(tw);
+		spin_lock_bh(&b->lock);
+		if (xtcp_port_unused(b, net, port)) {
+			xtcp_bind_link(b, sk, port);
+			spin_unlock_bh(&b->lock);
+			return 0;
+		}
+		spin_unlock_bh(&b->lock);
+	}
+	return -EADDRNOTAVAIL;
+}
+
+/*
  * Give @sk the local port @snum, or an ephemeral port nobody in the
  * namespace holds if @snum is 0. Ephemeral ports are never shared, which
- * keeps connect() from needing a 4-tuple search.
+ * keeps connect() from needing a 4-tuple search; when none is free,
+ * tw_reuse may free one (xtcp_bind_reuse_tw()).
  */
 int xtcp_bind_port(struct sock *sk, u16 snum)
 {
@@ -512,7 +596,7 @@ int xtcp_bind_port(struct sock *sk, u16 snum)
 		}
 		spin_unlock_bh(&b->lock);
 	}
-	return -EADDRNOTAVAIL;
+	return xtcp_bind_reuse_tw(sk, low, n, offset);
 }
 
 /*

@@ -36,6 +36,7 @@
 #include "hash.h"
 #include "icmp.h"
 #include "mib.h"
+#include "options.h"
 #include "output.h"
 #include "proto.h"
 #include "request.h"
@@ -61,7 +62,7 @@ u16 xtcp_mss_for_path(const struct sock *sk, unsigned int mtu)
 		mss = min(mss, xs->user_mss);
 	/* Before the SYN-ACK, peer_mss is only RFC 9293's default. */
 	if (!((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_CLOSE)))
-		mss = min(mss, xs->peer_mss);
+		mss = min(mss, xs->peer_mss) - xtcp_ts_mss_cost(sk);
 	return mss;
 }
 

@@ -27,47 +27,6 @@
 #include "trace.h"
 #include "xtcp.h"
 
-/*
- * The options of a SYN or SYN-ACK: returns the MSS (RFC 9293's default
- * without one) and sets *wscale to the window scale shift, -1 if absent.
- */
-u16 xtcp_parse_opts(const struct sk_buff *skb, int *wscale)
-{
-	const struct xtcphdr *th = xtcp_hdr(skb);
-	const u8 *opt = (const u8 *)(th + 1);
-	int len = xtcp_hdr_doff(th) - XTCP_HDR_LEN;
-	u16 ret = XTCP_MSS_DEFAULT;
-
-	*wscale = -1;
-	while (len > 0) {
-		u8 kind = opt[0], olen;
-
-		if (kind == XTCP_OPT_EOL)
-			break;
-		if (kind == XTCP_OPT_NOP) {
-			opt++;
-			len--;
-			continue;
-		}
-		if (len < 2)
-			break;
-		olen = opt[1];
-		if (olen < 2 || olen > len)
-			break;
-		if (kind == XTCP_OPT_MSS && olen == XTCP_OPT_MSS_LEN) {
-			u16 mss = (opt[2] << 8) | opt[3];
-
-			if (mss >= XTCP_MSS_MIN)
-				ret = min_t(u16, mss, XTCP_SEG_MAX);
-		}
-		if (kind == XTCP_OPT_WSCALE && olen == XTCP_OPT_WSCALE_LEN)
-			*wscale = min_t(u8, opt[2], XTCP_WSCALE_MAX);
-		opt += olen;
-		len -= olen;
-	}
-	return ret;
-}
-
 int xtcp_backlog_rcv(struct sock *sk, struct sk_buff *skb)
 {
 	xtcp_rcv_state_process(sk, skb);

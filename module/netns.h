@@ -23,6 +23,12 @@ struct xtcp_sysctl {
 	int max_tw_buckets;
 	int max_syn_backlog;
 	int rfc1337;
+	int timestamps;		/* offer and accept RFC 7323 timestamps */
+	/*
+	 * "tw_reuse": connect() takes over TIME_WAIT (0, 1, 2 loopback).
+	 * Not named so: <net/inet_timewait_sock.h> defines tw_reuse.
+	 */
+	int tw_reuse_connect;
 	int delack_ms;
 	int keepalive_time_ms;
 	int keepalive_intvl_ms;

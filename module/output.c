@@ -23,6 +23,7 @@
 #include "fault.h"
 #include "mib.h"
 #include "netns.h"
+#include "options.h"
 #include "output.h"
 #include "proto.h"
 #include "timer.h"
@@ -51,16 +52,11 @@ static struct sk_buff *xtcp_alloc_hdr(void)
 /* Push and fill the header; the checksum needs both addresses. */
 static struct xtcphdr *xtcp_build_hdr(struct sk_buff *skb, __be16 sport,
 				      __be16 dport, u32 seq, u32 ack, u8 flags,
-				      u16 window, u16 mss, s8 wscale)
+				      u16 window, const struct xtcp_opts *opts)
 {
-	unsigned int hlen = XTCP_HDR_LEN;
+	unsigned int hlen = XTCP_HDR_LEN + xtcp_opts_size(opts);
 	struct xtcphdr *th;
-	u8 *opt;
 
-	if (mss)
-		hlen += XTCP_OPT_MSS_LEN;
-	if (wscale >= 0)
-		hlen += 1 + XTCP_OPT_WSCALE_LEN;
 	th = skb_push(skb, hlen);
 	skb_reset_transport_header(skb);
 	memset(th, 0, hlen);
@@ -71,20 +67,7 @@ static struct xtcphdr *xtcp_build_hdr(struct sk_buff *skb, __be16 sport,
 	th->doff_res = (hlen / 4) << 4;
 	th->flags = flags;
 	th->window = htons(window);
-	opt = (u8 *)(th + 1);
-	if (mss) {
-		opt[0] = XTCP_OPT_MSS;
-		opt[1] = XTCP_OPT_MSS_LEN;
-		opt[2] = mss >> 8;
-		opt[3] = mss & 0xff;
-		opt += XTCP_OPT_MSS_LEN;
-	}
-	if (wscale >= 0) {
-		opt[0] = XTCP_OPT_NOP;
-		opt[1] = XTCP_OPT_WSCALE;
-		opt[2] = XTCP_OPT_WSCALE_LEN;
-		opt[3] = wscale;
-	}
+	xtcp_opts_write((u8 *)(th + 1), opts);
 	return th;
 }
 
@@ -187,7 +170,8 @@ u16 xtcp_select_window(struct sock *sk)
  * Send one segment of a full socket: @seq and @flags as given, ACK and
  * window current, payload from the queued skb @data (NULL: none), which is
  * cloned, or copied if an earlier clone is still in a device queue. A SYN
- * carries our MSS and window scale. Failures are losses; the
+ * carries our MSS and window scale, and every segment a timestamp if the
+ * connection offered or uses them. Failures are losses; the
  * retransmission timer repairs them.
  */
 static void xtcp_transmit(struct sock *sk, u32 seq, u8 flags,
@@ -196,6 +180,7 @@ static void xtcp_transmit(struct sock *sk, u32 seq, u8 flags,
 	unsigned int len = data ? data->len : 0;
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct inet_sock *inet = inet_sk(sk);
+	struct xtcp_opts opts = { .wscale = -1 };
 	struct sk_buff *skb;
 	struct xtcphdr *th;
 	u16 wnd;
@@ -214,19 +199,19 @@ static void xtcp_transmit(struct sock *sk, u32 seq, u8 flags,
 		if (!skb)
 			return;
 	}
+	xtcp_ts_out(sk, &opts);
 	if (flags & XTCP_FLAG_SYN) {
 		/* A SYN's window is never scaled (RFC 7323 2.2). */
 		wnd = min_t(u32, XTCP_WND_MAX, READ_ONCE(sk->sk_rcvbuf) / 2);
 		xs->rcv_wnd = wnd;
-		th = xtcp_build_hdr(skb, inet->inet_sport, inet->inet_dport,
-				    seq, xs->rcv_nxt, flags, wnd, xs->mss,
-				    xs->rcv_wscale);
+		opts.mss = xs->mss;
+		opts.wscale = xs->rcv_wscale;
 	} else {
 		wnd = (flags & XTCP_FLAG_ACK) ? xtcp_select_window(sk) :
 		      xs->rcv_wnd >> xs->rcv_wscale;
-		th = xtcp_build_hdr(skb, inet->inet_sport, inet->inet_dport,
-				    seq, xs->rcv_nxt, flags, wnd, 0, -1);
 	}
+	th = xtcp_build_hdr(skb, inet->inet_sport, inet->inet_dport, seq,
+			    xs->rcv_nxt, flags, wnd, &opts);
 	if (flags & XTCP_FLAG_ACK)
 		xtcp_timer_ack_sent(sk);
 	/* No route yet (a first SYN): software, whatever the device. */
@@ -367,9 +352,11 @@ void xtcp_init_transfer(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	xtcp_cong_init(sk);
 	xs->rcv_wup = xs->rcv_nxt;
 	xs->max_window = xs->snd_wnd;
+	/* Every segment's timestamp comes out of the payload, as on TCP. */
+	xs->mss -= xtcp_ts_mss_cost(sk);
+	xtcp_cong_init(sk);
 	xtcp_buf_init_transfer(sk);
 }
 
@@ -680,6 +667,13 @@ void xtcp_ctl_exit(struct net *net)
 void xtcp_ctl_send(struct net *net, const struct xtcp_ctl_seg *seg)
 {
 	struct sock *ctl = xtcp_pernet(net)->ctl_sk;
+	struct xtcp_opts opts = {
+		.mss	= seg->mss,
+		.wscale	= seg->mss ? seg->wscale : -1,
+		.ts	= seg->ts,
+		.tsval	= seg->tsval,
+		.tsecr	= seg->tsecr,
+	};
 	struct sk_buff *skb;
 	struct xtcphdr *th;
 	struct rtable *rt;
@@ -689,8 +683,7 @@ void xtcp_ctl_send(struct net *net, const struct xtcp_ctl_seg *seg)
 	if (!skb)
 		return;
 	th = xtcp_build_hdr(skb, seg->sport, seg->dport, seg->seq, seg->ack,
-			    seg->flags, seg->window, seg->mss,
-			    seg->mss ? seg->wscale : -1);
+			    seg->flags, seg->window, &opts);
 	xtcp_csum(skb, th, seg->saddr, seg->daddr);
 	if (!xtcp_out_ok(net, th, 0))
 		goto drop;

@@ -28,6 +28,9 @@ struct xtcp_ctl_seg {
 	u16	mss;	/* non-zero: add the MSS option */
 	s8	wscale;	/* with mss: >= 0 adds the window scale option */
 	u8	flags;
+	bool	ts;	/* add a timestamp option: tsval, tsecr */
+	u32	tsval;
+	u32	tsecr;
 };
 
 int xtcp_ctl_init(struct net *net);

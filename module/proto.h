@@ -40,6 +40,13 @@ struct xtcphdr {
 #define XTCP_OPT_WSCALE		3	/* window scale: kind, 3, shift */
 #define XTCP_OPT_WSCALE_LEN	3
 #define XTCP_WSCALE_MAX		14	/* RFC 7323 */
+#define XTCP_OPT_TS		8	/* timestamps: kind, 10, TSval, TSecr */
+#define XTCP_OPT_TS_LEN		10
+#define XTCP_OPT_TS_ALIGNED	12	/* with two NOPs before it */
+/* RFC 7323 5.5: a TS.Recent idle this long (24 days, s) no longer rejects. */
+#define XTCP_PAWS_IDLE_S	(24 * 24 * 60 * 60)
+/* An RTT sample from an echoed timestamp is believed below this (ms). */
+#define XTCP_TS_RTT_MAX_MS	60000
 
 #define XTCP_WND_MAX		65535	/* the 16-bit field; more with a scale */
 #define XTCP_USER_MSS_MAX	32767	/* XTCP_MAXSEG's limit, as TCP's */

@@ -33,6 +33,7 @@
 #include "fault.h"
 #include "mib.h"
 #include "netns.h"
+#include "options.h"
 #include "output.h"
 #include "proto.h"
 #include "request.h"
@@ -70,7 +71,13 @@ static void xtcp_send_synack(struct net *net, const struct xtcp_request *req)
 		.mss	= req->mss,
 		.wscale	= req->peer_wscale >= 0 ? req->rcv_wscale : -1,
 		.flags	= XTCP_FLAG_SYN | XTCP_FLAG_ACK,
+		.ts	= req->ts_ok,
+		.tsecr	= req->ts_recent,
 	};
+
+	if (req->ts_ok)
+		seg.tsval = xtcp_ts_clock() + xtcp_ts_off(req->laddr, req->raddr,
+							  req->lport, req->rport);
 
 	xtcp_ctl_send(net, &seg);
 }
@@ -415,6 +422,7 @@ static void xtcp_conn_request(struct sock *lsk, struct sk_buff *skb)
 	req->peer_wscale = wscale;
 	req->rcv_wscale = wscale >= 0 ? xtcp_wscale_for(lsk) : 0;
 	req->snd_wnd = cb->window;
+	xtcp_ts_request_init(req, net, skb);
 	req->queued = true;
 	list_add_tail(&req->node, &lxs->syn_queue);
 	hlist_add_head(&req->hnode, xtcp_syn_bucket(lxs, req->raddr, req->rport,
@@ -555,6 +563,7 @@ static struct sock *xtcp_create_child(struct sock *lsk,
 	xs->rcv_wnd = req->rcv_wnd;
 	xs->peer_mss = req->peer_mss;
 	xs->mss = min(req->mss, req->peer_mss);
+	xtcp_ts_child_init(sk, req->ts_ok, req->ts_recent, skb);
 	xtcp_init_transfer(sk);
 	sock_hold(sk);
 	return sk;

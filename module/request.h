@@ -33,6 +33,8 @@ struct xtcp_request {
 	s8			peer_wscale;	/* -1: the peer sent none */
 	u8			rcv_wscale;
 	u16			rcv_wnd;	/* what the SYN-ACK offers */
+	bool			ts_ok;		/* timestamps used (options.c) */
+	u32			ts_recent;	/* the SYN's TSval */
 	struct sock		*listener;
 	__be32			laddr;
 	__be32			raddr;

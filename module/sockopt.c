@@ -246,6 +246,25 @@ int xtcp_setsockopt(struct socket *sock, int level, int optname,
 	return err;
 }
 
+/*
+ * The options the handshake agreed on, as TCPI_OPT_* bits. Before the
+ * peer's SYN, ts_ok says only that we offered timestamps.
+ */
+static u32 xtcp_info_options(const struct sock *sk)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 opts = 0;
+
+	BUILD_BUG_ON(TCPI_OPT_TIMESTAMPS != XTCPI_OPT_TIMESTAMPS);
+	BUILD_BUG_ON(TCPI_OPT_WSCALE != XTCPI_OPT_WSCALE);
+	if (xs->ts_ok && !((1 << sk->sk_state) &
+			   (TCPF_CLOSE | TCPF_LISTEN | TCPF_SYN_SENT)))
+		opts |= XTCPI_OPT_TIMESTAMPS;
+	if (xs->snd_wscale || xs->rcv_wscale)
+		opts |= XTCPI_OPT_WSCALE;
+	return opts;
+}
+
 static void xtcp_get_info(struct sock *sk, struct xtcp_info *info)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
@@ -282,6 +301,8 @@ static void xtcp_get_info(struct sock *sk, struct xtcp_info *info)
 	info->xtcpi_sndbuf = READ_ONCE(sk->sk_sndbuf);
 	info->xtcpi_rcv_rtt = xs->rcv_rtt_us;
 	info->xtcpi_rcv_space = xs->rcvq_space;
+	info->xtcpi_options = xtcp_info_options(sk);
+	info->xtcpi_ts_recent = xs->ts_ok ? xs->ts_recent : 0;
 	xtcp_chrono_read(sk, &info->xtcpi_busy_time, &info->xtcpi_rwnd_limited,
 			 &info->xtcpi_sndbuf_limited);
 	release_sock(sk);
@@ -318,8 +339,8 @@ static void xtcp_get_tcp_info(struct sock *sk, struct tcp_info *info)
 	info->tcpi_retransmits = xs->retransmits;
 	info->tcpi_probes = xs->probes;
 	info->tcpi_backoff = xs->backoff;
+	info->tcpi_options = xtcp_info_options(sk);
 	if (xs->snd_wscale || xs->rcv_wscale) {
-		info->tcpi_options |= TCPI_OPT_WSCALE;
 		info->tcpi_snd_wscale = xs->snd_wscale;
 		info->tcpi_rcv_wscale = xs->rcv_wscale;
 	}

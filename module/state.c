@@ -24,6 +24,7 @@
 #include "cong.h"
 #include "mib.h"
 #include "netns.h"
+#include "options.h"
 #include "output.h"
 #include "proto.h"
 #include "timer.h"
@@ -45,7 +46,7 @@ static void xtcp_rcv_syn_sent(struct sock *sk, struct sk_buff *skb)
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct net *net = sock_net(sk);
-	int wscale;
+	struct xtcp_opts opts;
 
 	if (cb->flags & XTCP_FLAG_ACK) {
 		/* Only SND.UNA < SEG.ACK =< SND.NXT acknowledges our SYN. */
@@ -69,14 +70,16 @@ static void xtcp_rcv_syn_sent(struct sock *sk, struct sk_buff *skb)
 	xs->rcv_nxt = cb->seq + 1;
 	xs->copied_seq = xs->rcv_nxt;
 	xs->snd_wnd = cb->window;	/* a SYN's window is never scaled */
-	xs->peer_mss = xtcp_parse_opts(skb, &wscale);
+	xtcp_opts_parse(skb, &opts);
+	xs->peer_mss = opts.mss;
 	xs->mss = min(xs->mss, xs->peer_mss);
-	if (wscale < 0) {
+	if (opts.wscale < 0) {
 		xs->snd_wscale = 0;
 		xs->rcv_wscale = 0;
 	} else {
-		xs->snd_wscale = wscale;
+		xs->snd_wscale = opts.wscale;
 	}
+	xtcp_ts_synack(sk, &opts);
 
 	if (cb->flags & XTCP_FLAG_ACK) {
 		xs->snd_una = cb->ack_seq;
@@ -99,9 +102,11 @@ drop:
 /*
  * Free what the peer acknowledged; the writer may have room again. The
  * oldest segment acknowledged now gives an RTT sample, unless one of them
- * was retransmitted (Karn's rule).
+ * was retransmitted (Karn's rule): then the echoed timestamp gives it, if
+ * the connection uses them (RFC 7323 4, RTTM), as TCP prefers.
  */
-static void xtcp_clean_acked(struct sock *sk, u32 ack)
+static void xtcp_clean_acked(struct sock *sk, u32 ack,
+			     const struct xtcp_opts *opts)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	bool karn = false;
@@ -120,9 +125,18 @@ static void xtcp_clean_acked(struct sock *sk, u32 ack)
 		sk_mem_uncharge(sk, skb->truesize);
 		consume_skb(skb);
 	}
-	if (n && !karn)
+	if (n && !karn) {
 		xtcp_timer_rtt_sample(sk, (u32)div_u64(ktime_get_ns(),
 						       NSEC_PER_USEC) - sent);
+	} else if (karn && xs->ts_ok && opts->ts && opts->tsecr) {
+		u32 ms = xtcp_ts_clock() + xs->ts_off - opts->tsecr;
+
+		/* An echo from the future, or older than a minute: none. */
+		if (ms < XTCP_TS_RTT_MAX_MS) {
+			XTCP_INC_STATS(sock_net(sk), RTT_TS_SAMPLES);
+			xtcp_timer_rtt_sample(sk, ms * USEC_PER_MSEC);
+		}
+	}
 	xs->bytes_acked += ack - xs->snd_una;
 	xs->snd_una = ack;
 	/* Something got through: an earlier ICMP soft error is stale. */
@@ -727,12 +741,28 @@ static void xtcp_establish_simultaneous(struct sock *sk, u32 ack)
  * with RFC 5961's): sequence acceptability, RST, SYN, the ACK bit. True if
  * the segment goes on; otherwise it has been answered as needed.
  */
-static bool xtcp_validate_incoming(struct sock *sk, struct sk_buff *skb)
+static bool xtcp_validate_incoming(struct sock *sk, struct sk_buff *skb,
+				   const struct xtcp_opts *opts)
 {
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 wnd = max(xtcp_rcv_wnd_left(xs), 1U);
 	u8 flags = cb->flags;
+
+	/*
+	 * PAWS (RFC 7323 5.3 R1), before anything else: an old duplicate
+	 * is dropped and answered with an ACK, as an unacceptable segment
+	 * is. A RST is exempt: its timestamp may be stale (RFC 7323 5.3).
+	 */
+	if (xs->ts_ok && opts->ts && !(flags & XTCP_FLAG_RST) &&
+	    xtcp_paws_reject(xs->ts_recent, xs->ts_recent_stamp,
+			     opts->tsval)) {
+		XTCP_INC_STATS(sock_net(sk), PAWS_ESTAB_REJECTED);
+		if (!xtcp_oow_rate_limited(sock_net(sk), skb,
+					   &xs->last_oow_ack))
+			xtcp_send_ack(sk);
+		return false;
+	}
 
 	/* Acceptable: overlaps [RCV.NXT, RCV.NXT + RCV.WND]. */
 	if (xtcp_before(cb->end_seq, xs->rcv_nxt) ||
@@ -786,7 +816,8 @@ static void xtcp_ack_update_window(struct xtcp_sock *xs, u32 ack, u32 swnd)
  * now allow. False if the segment ends here (dropped, or the socket is
  * done because our FIN was acknowledged).
  */
-static bool xtcp_ack(struct sock *sk, const struct sk_buff *skb)
+static bool xtcp_ack(struct sock *sk, const struct sk_buff *skb,
+		     const struct xtcp_opts *opts)
 {
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	struct xtcp_sock *xs = xtcp_sk(sk);
@@ -821,7 +852,7 @@ static bool xtcp_ack(struct sock *sk, const struct sk_buff *skb)
 		u32 acked = cb->ack_seq - xs->snd_una;
 		u32 flight = xtcp_in_flight(xs);
 
-		xtcp_clean_acked(sk, cb->ack_seq);
+		xtcp_clean_acked(sk, cb->ack_seq, opts);
 		xtcp_cong_ack(sk, acked, flight);
 		xtcp_sndbuf_expand(sk);
 		xtcp_timer_ack_received(sk);
@@ -880,8 +911,15 @@ static bool xtcp_rcv_data(struct sock *sk, struct sk_buff *skb)
 /* SYN_RCVD (simultaneous open only) and every later state. */
 static void xtcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
 {
+	struct xtcp_opts opts;
+
 	xtcp_timer_segment_in(sk);
-	if (!xtcp_validate_incoming(sk, skb) || !xtcp_ack(sk, skb))
+	xtcp_opts_parse(skb, &opts);
+	if (!xtcp_validate_incoming(sk, skb, &opts))
+		goto drop;
+	/* Before the ACK, which may hand TS.Recent to a TIME_WAIT bucket. */
+	xtcp_ts_update_recent(sk, skb, &opts);
+	if (!xtcp_ack(sk, skb, &opts))
 		goto drop;
 	if ((skb->len || (XTCP_SKB_CB(skb)->flags & XTCP_FLAG_FIN)) &&
 	    xtcp_rcv_data(sk, skb))

@@ -25,6 +25,8 @@ static const struct xtcp_sysctl xtcp_sysctl_defaults = {
 	.max_tw_buckets		= 262144,
 	.max_syn_backlog	= 1024,
 	.rfc1337		= 0,
+	.timestamps		= 1,
+	.tw_reuse_connect	= 2,
 	.delack_ms		= 40,
 	.keepalive_time_ms	= 7200000,
 	.keepalive_intvl_ms	= 75000,
@@ -77,6 +79,17 @@ static int xtcp_proc_buf_sizes(xtcp_ctl_table *table, int write,
 	return 0;
 }
 
+/* A sysctl whose field has another name (the kernel took the name). */
+#define XTCP_SYSCTL_AS(name, field, lo, hi) {				\
+	.procname	= #name,					\
+	.data		= (void *)offsetof(struct xtcp_sysctl, field),	\
+	.maxlen		= sizeof(int),					\
+	.mode		= 0644,						\
+	.proc_handler	= proc_dointvec_minmax,				\
+	.extra1		= (void *)(lo),					\
+	.extra2		= (void *)(hi),					\
+}
+
 #define XTCP_SYSCTL(field, lo, hi) {					\
 	.procname	= #field,					\
 	.data		= (void *)offsetof(struct xtcp_sysctl, field),	\
@@ -112,6 +125,8 @@ static struct ctl_table xtcp_sysctl_template[] = {
 	XTCP_SYSCTL(max_tw_buckets, SYSCTL_ZERO, SYSCTL_INT_MAX),
 	XTCP_SYSCTL(max_syn_backlog, SYSCTL_ONE, &xtcp_backlog_max),
 	XTCP_SYSCTL(rfc1337, SYSCTL_ZERO, SYSCTL_ONE),
+	XTCP_SYSCTL(timestamps, SYSCTL_ZERO, SYSCTL_ONE),
+	XTCP_SYSCTL_AS(tw_reuse, tw_reuse_connect, SYSCTL_ZERO, SYSCTL_TWO),
 	XTCP_SYSCTL(delack_ms, SYSCTL_ONE, &xtcp_delack_max),
 	XTCP_SYSCTL(keepalive_time_ms, SYSCTL_ONE, SYSCTL_INT_MAX),
 	XTCP_SYSCTL(keepalive_intvl_ms, SYSCTL_ONE, SYSCTL_INT_MAX),

@@ -25,6 +25,7 @@
 #include "compat.h"
 #include "mib.h"
 #include "netns.h"
+#include "options.h"
 #include "output.h"
 #include "proto.h"
 #include "timewait.h"
@@ -134,7 +135,9 @@ void xtcp_time_wait(struct sock *sk)
 	tw->rcv_wnd = xtcp_select_window(sk);
 	tw->last_oow_ack = 0;
 	tw->reuse = sk->sk_reuse;
-	tw->reuseport = READ_ONCE(xs->reuseport);
+	tw->reuseport = !!READ_ONCE(xs->reuseport);
+	tw->ts_ok = xs->ts_ok;
+	tw->ts_recent = xs->ts_recent;
 	timer_setup(&tw->timer, xtcp_tw_timer, 0);
 
 	atomic_inc(&xn->tw_count);
@@ -155,6 +158,8 @@ static enum xtcp_tw_verdict xtcp_tw_state_process(struct xtcp_tw *tw,
 {
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	struct net *net = xtcp_tw_net(tw);
+	struct xtcp_opts opts;
+	bool ts_newer;
 
 	if (cb->flags & XTCP_FLAG_RST) {
 		if (cb->seq != tw->rcv_nxt)
@@ -166,11 +171,25 @@ static enum xtcp_tw_verdict xtcp_tw_state_process(struct xtcp_tw *tw,
 		}
 		return XTCP_TW_KILL;
 	}
+
+	/* PAWS (RFC 7323 5.3): an old duplicate is answered, never taken. */
+	xtcp_opts_parse(skb, &opts);
+	ts_newer = tw->ts_ok && opts.ts && (s32)(opts.tsval - tw->ts_recent) > 0;
+	if (tw->ts_ok && opts.ts && (s32)(opts.tsval - tw->ts_recent) < 0) {
+		XTCP_INC_STATS(net, PAWS_TIMEWAIT_REJECTED);
+		return XTCP_TW_ACK;
+	}
+	/*
+	 * A new incarnation's SYN: above the old sequence space, or, with
+	 * timestamps, with a newer TSval whatever its sequence (RFC 6191).
+	 */
 	if ((cb->flags & XTCP_FLAG_SYN) && !(cb->flags & XTCP_FLAG_ACK) &&
-	    xtcp_after(cb->seq, tw->rcv_nxt))
+	    (xtcp_after(cb->seq, tw->rcv_nxt) || ts_newer))
 		return XTCP_TW_SYN;
 	if ((cb->flags & XTCP_FLAG_FIN) && cb->end_seq == tw->rcv_nxt) {
 		/* Our last ACK was lost: ACK again and wait 2 x MSL anew. */
+		if (opts.ts && tw->ts_ok)
+			tw->ts_recent = opts.tsval;
 		xtcp_tw_reschedule(tw);
 		return XTCP_TW_ACK;
 	}
@@ -191,7 +210,14 @@ static void xtcp_tw_send_ack(struct xtcp_tw *tw)
 		.ack	= tw->rcv_nxt,
 		.window	= tw->rcv_wnd,
 		.flags	= XTCP_FLAG_ACK,
+		.ts	= tw->ts_ok,
+		.tsecr	= tw->ts_recent,
 	};
+
+	if (tw->ts_ok)
+		seg.tsval = xtcp_ts_clock() +
+			    xtcp_ts_off(tw->eh.laddr, tw->eh.raddr,
+					tw->eh.lport, tw->eh.rport);
 
 	xtcp_ctl_send(xtcp_tw_net(tw), &seg);
 }
@@ -243,6 +269,38 @@ struct sock *xtcp_tw_rcv(struct xtcp_tw *tw, struct sk_buff *skb)
 		consume_skb(skb);
 	xtcp_tw_put(tw);
 	return lsk;
+}
+
+/*
+ * tw_reuse: may a connect() take this bucket's 4-tuple over? Only if the
+ * connection used timestamps and TS.Recent is more than a second old
+ * (TCP's rule): the new incarnation's ISN and TSval, on the same clocks,
+ * are then above anything of the old one, so PAWS and the sequence
+ * check keep the old connection's duplicates out at the peer. TS.Recent
+ * was taken when the timer last started, 2 x MSL before it expires; a
+ * change of msl_ms since then moves this estimate by as much.
+ */
+bool xtcp_tw_reusable(const struct xtcp_tw *tw)
+{
+	int msl = READ_ONCE(xtcp_pernet(xtcp_tw_net(tw))->sysctl.msl_ms);
+	unsigned long taken = READ_ONCE(tw->timer.expires) -
+			      msecs_to_jiffies(2 * msl);
+
+	return tw->ts_ok && time_after(jiffies, taken + HZ);
+}
+
+/*
+ * connect() takes over @tw's 4-tuple (hash.c found it reusable and holds
+ * a reference, which this drops): the bucket goes at once.
+ */
+void xtcp_tw_take_over(struct xtcp_tw *tw)
+{
+	struct net *net = xtcp_tw_net(tw);
+
+	trace_xtcp_tw_reuse(tw);
+	if (xtcp_tw_deschedule(tw))
+		XTCP_INC_STATS(net, TW_REUSED);
+	xtcp_tw_put(tw);
 }
 
 s64 xtcp_tw_expires_ms(struct xtcp_tw *tw)

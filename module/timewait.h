@@ -32,8 +32,16 @@ struct xtcp_tw {
 	u32			snd_nxt;
 	u32			last_oow_ack;	/* jiffies; output.c's rate limit */
 	u16			rcv_wnd;
-	u8			reuse;
-	u8			reuseport;	/* its socket's XTCP_REUSEPORT */
+	u8			reuse:2,	/* its socket's sk_reuse */
+				reuseport:1,	/* its socket's XTCP_REUSEPORT */
+				ts_ok:1;	/* it used timestamps */
+	/*
+	 * TS.Recent, the peer's last TSval. It is taken only when the
+	 * timer is (re)started, so its age needs no stamp of its own: it is
+	 * the time since then (xtcp_tw_reusable()), and always below 2 x MSL
+	 * (at most 20 minutes), far below PAWS's 24 days (options.c).
+	 */
+	u32			ts_recent;
 	union {
 		struct timer_list timer;	/* 2 x MSL, jiffies as TCP's */
 		struct rcu_head	rcu;
@@ -48,5 +56,7 @@ struct sock *xtcp_tw_rcv(struct xtcp_tw *tw, struct sk_buff *skb);
 void xtcp_tw_put(struct xtcp_tw *tw);
 void xtcp_tw_purge(struct net *net);
 s64 xtcp_tw_expires_ms(struct xtcp_tw *tw);
+bool xtcp_tw_reusable(const struct xtcp_tw *tw);
+void xtcp_tw_take_over(struct xtcp_tw *tw);
 
 #endif /* _XTCP_TIMEWAIT_H */

@@ -22,6 +22,7 @@
 #include <linux/types.h>
 #include <net/tcp_states.h>
 
+#include "options.h"
 #include "proto.h"
 #include "timewait.h"
 
@@ -165,6 +166,9 @@ DECLARE_EVENT_CLASS(xtcp_segment,
 		__field(__u32, len)
 		__field(__u16, window)
 		__field(__u8, flags)
+		__field(__u8, ts)
+		__field(__u32, tsval)
+		__field(__u32, tsecr)
 	),
 	TP_fast_assign(
 		XTCP_TUPLE_ASSIGN(saddr, th->source, daddr, th->dest);
@@ -173,10 +177,14 @@ DECLARE_EVENT_CLASS(xtcp_segment,
 		__entry->len = len;
 		__entry->window = ntohs(th->window);
 		__entry->flags = th->flags;
+		__entry->ts = xtcp_opts_ts(th, &__entry->tsval,
+					   &__entry->tsecr);
 	),
-	TP_printk(XTCP_TUPLE_FMT " flags=%s seq=%u ack=%u len=%u win=%u",
+	/* ts=0: no timestamp option; tsval and tsecr are then 0. */
+	TP_printk(XTCP_TUPLE_FMT " flags=%s seq=%u ack=%u len=%u win=%u ts=%u tsval=%u tsecr=%u",
 		  XTCP_TUPLE_ARGS, xtcp_show_flags(__entry->flags),
-		  __entry->seq, __entry->ack, __entry->len, __entry->window)
+		  __entry->seq, __entry->ack, __entry->len, __entry->window,
+		  __entry->ts, __entry->tsval, __entry->tsecr)
 );
 
 DEFINE_EVENT(xtcp_segment, xtcp_segment_in,

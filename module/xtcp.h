@@ -72,7 +72,8 @@ struct xtcp_sock {
 				quickack:1,	/* ACK the next segment at once */
 				cork:1,		/* XTCP_CORK: hold partial segments */
 				quickack_off:1,	/* XTCP_QUICKACK was set to 0 */
-				report_inet:1;	/* names carry AF_INET */
+				report_inet:1,	/* names carry AF_INET */
+				ts_ok:1;	/* timestamps offered (SYN_SENT), used */
 	u16			user_mss;	/* XTCP_MAXSEG; 0: none */
 	u8			defer_accept;	/* SYN-ACKs to wait for data; 0: off */
 	u32			user_timeout_ms; /* XTCP_USER_TIMEOUT; 0: retries */
@@ -95,6 +96,10 @@ struct xtcp_sock {
 	u32			keepidle_ms;	/* 0: the sysctl */
 	u32			keepintvl_ms;	/* 0: the sysctl */
 	u32			rcv_tstamp;	/* jiffies of the last segment in */
+	/* Timestamps (options.c), with ts_ok. */
+	u32			ts_off;		/* added to our clock in TSval */
+	u32			ts_recent;	/* TS.Recent: the TSval we echo */
+	u32			ts_recent_stamp; /* s when taken; 0: none */
 	u32			last_oow_ack;	/* jiffies; output.c's rate limit */
 	u32			mtu_info;	/* icmp.c: the path MTU an ICMP gave */
 	int			icmp_err;	/* icmp.c: an errno left for release */
@@ -204,6 +209,8 @@ int xtcp_input_register(void);
 void xtcp_input_unregister(void);
 int xtcp_backlog_rcv(struct sock *sk, struct sk_buff *skb);
 void xtcp_rcv_sk(struct sock *sk, struct sk_buff *skb);
+
+/* options.c (the rest in options.h) */
 u16 xtcp_parse_opts(const struct sk_buff *skb, int *wscale);
 
 /* state.c: the state machine of a full socket; @sk is locked. */

@@ -13,7 +13,7 @@
 -- xtcp.window xtcp.checksum xtcp.checksum.status (0 bad, 1 good,
 -- 2 unverified: the segment was cut short by the capture) xtcp.reserved
 -- xtcp.checksum_calculated (when bad) xtcp.option.mss
--- xtcp.option.wscale xtcp.len
+-- xtcp.option.wscale xtcp.option.tsval xtcp.option.tsecr xtcp.len
 -- xtcp.payload.
 --
 -- Tested by selftests/dissector.sh against a capture of a real connection
@@ -53,6 +53,10 @@ local f = {
 	mss      = ProtoField.uint16("xtcp.option.mss", "MSS", base.DEC),
 	wscale   = ProtoField.uint8("xtcp.option.wscale", "Window Scale",
 				    base.DEC),
+	tsval    = ProtoField.uint32("xtcp.option.tsval", "Timestamp Value",
+				     base.DEC),
+	tsecr    = ProtoField.uint32("xtcp.option.tsecr", "Timestamp Echo Reply",
+				     base.DEC),
 	len      = ProtoField.uint32("xtcp.len", "Payload Length", base.DEC),
 	payload  = ProtoField.bytes("xtcp.payload", "Payload"),
 }
@@ -184,7 +188,7 @@ function p.dissector(buf, pinfo, tree)
 	t:add(f.reserved, buf(18, 2))
 
 	-- Options: EOL 0, NOP 1, MSS 2 (len 4), window scale 3 (len 3),
-	-- as TCP's.
+	-- timestamps 8 (len 10: TSval, TSecr), as TCP's.
 	local o = 20
 	while o < hcap do
 		local kind = buf(o, 1):uint()
@@ -202,6 +206,11 @@ function p.dissector(buf, pinfo, tree)
 			elseif kind == 3 and olen == 3 then
 				t:add(f.wscale, buf(o + 2, 1))
 				info = info .. string.format(" WS=%d", buf(o + 2, 1):uint())
+			elseif kind == 8 and olen == 10 then
+				t:add(f.tsval, buf(o + 2, 4))
+				t:add(f.tsecr, buf(o + 6, 4))
+				info = info .. string.format(" TSval=%u TSecr=%u",
+					buf(o + 2, 4):uint(), buf(o + 6, 4):uint())
 			end
 			o = o + olen
 		end

@@ -141,7 +141,8 @@ doctor() {
 FIELDS="frame.number _ws.col.Protocol ip.src xtcp.srcport xtcp.dstport
 	xtcp.flags xtcp.flags.syn xtcp.flags.ack xtcp.flags.fin xtcp.flags.rst
 	xtcp.seq xtcp.ack xtcp.hdr_len xtcp.len xtcp.option.mss
-	xtcp.checksum.status xtcp.payload xtcp.option.wscale"
+	xtcp.checksum.status xtcp.payload xtcp.option.wscale
+	xtcp.option.tsval xtcp.option.tsecr"
 
 decode() {
 	local e=() f
@@ -264,9 +265,11 @@ check "server FIN: seq = y + 6, acked with y + 7" \
 
 check "payloads: \"hello\" then \"world\"" test \
 	"$(col 4 xtcp.payload) $(col 6 xtcp.payload)" = "68656c6c6f 776f726c64"
-check "MSS and window scale options on SYN and SYN-ACK, header length 28" test \
+# Timestamps are on by default (the timestamps sysctl): MSS 4, NOP NOP TS
+# 12 and NOP WS 4 bytes on SYN and SYN-ACK, NOP NOP TS after.
+check "MSS, timestamp and window scale options on SYN and SYN-ACK, header length 40" test \
 	"$(col 1 xtcp.option.mss)/$(col 1 xtcp.hdr_len) $(col 2 xtcp.option.mss)/$(col 2 xtcp.hdr_len)" \
-	= "1460/28 1460/28"
+	= "1460/40 1460/40"
 wscale_ok() {	# FRAME...: a shift count RFC 7323 allows (0-14)
 	local i v
 	for i; do
@@ -278,9 +281,22 @@ wscale_ok() {	# FRAME...: a shift count RFC 7323 allows (0-14)
 	done
 }
 check "window scale option (0-14) on SYN and SYN-ACK" wscale_ok 1 2
-check "no MSS or window scale option, header length 20 after the handshake" test \
+check "no MSS or window scale option, header length 32 after the handshake" test \
 	"$(awk -F'\t' -v n="$n" 'NR > 2 && NR <= n { print $13 "/" $15 "/" $18 }' \
-	   "$tmp/fields" | sort -u)" = "20//"
+	   "$tmp/fields" | sort -u)" = "32//"
+ts_ok() {	# every segment a TSval; SYN TSecr 0; each side echoes the other
+	local i
+	for ((i = 1; i <= n; i++)); do
+		[ -n "$(col $i xtcp.option.tsval)" ] ||
+			{ echo "frame $i: no timestamp"; return 1; }
+	done
+	[ "$(col 1 xtcp.option.tsecr)" = 0 ] || { echo "SYN's TSecr"; return 1; }
+	[ "$(col 2 xtcp.option.tsecr)" = "$(col 1 xtcp.option.tsval)" ] ||
+		{ echo "SYN-ACK's TSecr is not the SYN's TSval"; return 1; }
+	[ "$(col 3 xtcp.option.tsecr)" = "$(col 2 xtcp.option.tsval)" ] ||
+		{ echo "ACK's TSecr is not the SYN-ACK's TSval"; return 1; }
+}
+check "timestamp option on every segment, each end echoing the other" ts_ok
 check "every captured segment's checksum is good" test \
 	"$(awk -F'\t' -v n="$n" 'NR <= n { print $16 }' "$tmp/fields" | sort -u)" = 1
 check "a flipped payload byte: checksum bad" test "$(col $((n + 1)) xtcp.checksum.status)" = 0

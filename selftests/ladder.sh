@@ -4,7 +4,8 @@
 # scripts/xtcp-ladder on recorded scenarios: the basic connection has the
 # textbook arrows, in order and in the right direction, and each side's
 # states in order; a lost SYN is drawn lost and its retransmission marked;
-# the SVG output is one well-formed document with an arrow per segment.
+# the SVG output is one well-formed document with an arrow per segment;
+# --ts shows the timestamp option, each side echoing the other's TSval.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -62,6 +63,17 @@ check "basic: client states in order" diff -u \
 check "basic: server states in order" diff -u \
 	<(printf 'R %s\n' LISTEN SYN_RECV ESTABLISHED CLOSE_WAIT LAST_ACK CLOSE) \
 	<(states --port 5000 "$tmp/basic.trace" | grep '^R')
+ts_ok() {
+	local out
+	out=$("$ladder" --ts --port 5000 "$tmp/basic.trace") || return 1
+	grep -q '> *|  (TSval=tx TSecr=0)$' <<<"$out" ||
+		{ echo "SYN: no 'TSval=tx TSecr=0'"; echo "$out"; return 1; }
+	grep -q 'SYN-ACK seq=y ack=x+1.*(TSval=ty TSecr=tx)$' <<<"$out" ||
+		{ echo "SYN-ACK: no 'TSval=ty TSecr=tx'"; echo "$out"; return 1; }
+	[ "$(grep -c 'TSval=' <<<"$out")" = 11 ] ||
+		{ echo "not every segment has a timestamp"; echo "$out"; return 1; }
+}
+check "--ts: TSval and TSecr on every segment, the SYN-ACK echoing the SYN" ts_ok
 check "--absolute prints the ISNs" \
 	bash -c "'$ladder' -a '$tmp/basic.trace' | grep -Eq 'SYN seq=[0-9]{2,}'"
 

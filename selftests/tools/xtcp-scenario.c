@@ -457,8 +457,25 @@ static int sc_port_exhaustion(void)
 	expect(err == EADDRNOTAVAIL,
 	       "connect() fails with EADDRNOTAVAIL: every port is in TIME_WAIT");
 	close(cfd);
-	close(lfd);
 	expect_ctr(CLI, "TimeWaitCreated", EXHAUST_PORTS);
+
+	/*
+	 * The second run: tw_reuse (default 2, loopback only; this path
+	 * is veth) set to 1. The connections used timestamps, so once a
+	 * bucket's last timestamp is a second old, connect() takes its
+	 * 4-tuple over: the new ISN and TSval are above the old ones.
+	 */
+	xtcp_sysctl_set(&T, CLI, "tw_reuse", 1);
+	say("second run: tw_reuse=1, and a second for the buckets' last timestamps to age");
+	xtcp_sleep_ms(1100);
+	if (establish(lfd, &cfd, &sfd))
+		return -1;
+	say("connection %d: connect() took over a TIME_WAIT bucket of its own 4-tuple",
+	    EXHAUST_PORTS + 1);
+	expect_ctr(CLI, "TWReused", 1);
+	expect_cur(CLI, "TIME_WAIT", EXHAUST_PORTS - 1);
+	orderly_close(cfd, sfd, false, EXHAUST_PORTS + 1);
+	close(lfd);
 	return 0;
 }
 
@@ -784,7 +801,7 @@ static const struct scenario {
 	{ "half-close", sc_half_close, "shutdown(SHUT_WR): the other side still sends" },
 	{ "last-ack-loss", sc_last_ack_loss, "the final ACK is lost: FIN retransmitted, TIME_WAIT re-ACKs" },
 	{ "time-wait", sc_time_wait, "TIME_WAIT holds the port for 2 x MSL" },
-	{ "port-exhaustion", sc_port_exhaustion, "TIME_WAIT buckets use up the ephemeral ports" },
+	{ "port-exhaustion", sc_port_exhaustion, "TIME_WAIT buckets use up the ephemeral ports; tw_reuse takes one over" },
 	{ "close-wait-leak", sc_close_wait_leak, "an application that never closes piles up CLOSE_WAIT" },
 	{ "simultaneous-open", sc_simultaneous_open, "both sides connect() at once: SYN_SENT -> SYN_RCVD" },
 	{ "simultaneous-close", sc_simultaneous_close, "both sides close() at once: CLOSING" },

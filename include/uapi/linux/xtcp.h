@@ -130,7 +130,14 @@ struct xtcp_info {
 	__u64	xtcpi_busy_time;	/* us with data queued or unacknowledged */
 	__u64	xtcpi_rwnd_limited;	/* us of those held by the peer's window */
 	__u64	xtcpi_sndbuf_limited;	/* us of those the writer waited for buffer */
+	/* Since timestamps (issue 15). */
+	__u32	xtcpi_options;		/* XTCPI_OPT_*: what the handshake agreed */
+	__u32	xtcpi_ts_recent;	/* TS.Recent: the peer's TSval we echo */
 };
+
+/* xtcpi_options: the numbers equal TCP_INFO's TCPI_OPT_*. */
+#define XTCPI_OPT_TIMESTAMPS	1
+#define XTCPI_OPT_WSCALE	4
 
 /* xtcpi_ca_state: the numbers equal Linux TCP's TCP_CA_* states. */
 enum {

@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * TCP's options on xtcp segments (RFC 9293 3.1, RFC 7323): the one
+ * parser and the one writer, and the timestamp option's state.
+ *
+ * Timestamps are offered on a SYN when the namespace's "timestamps"
+ * sysctl is on and used only if both SYNs carry them. A connection that
+ * uses them sends TSval (its clock) and TSecr (TS.Recent) on every
+ * segment, takes RTT samples from echoed TSecr where sequence numbers
+ * cannot give one (cong.c/timer.c's estimator, fed by state.c), and
+ * rejects old duplicates by PAWS (RFC 7323 5): a segment whose TSval is
+ * older than TS.Recent. RST is exempt from PAWS. A segment without the
+ * option on such a connection is accepted, as Linux TCP does, rather
+ * than dropped as RFC 7323 3.2 suggests.
+ */
+
+#include <linux/net.h>
+#include <linux/siphash.h>
+#include <linux/skbuff.h>
+#include <linux/timekeeping.h>
+#include <net/ip.h>
+#include <net/sock.h>
+
+#include "compat.h"
+#include "netns.h"
+#include "options.h"
+#include "proto.h"
+#include "request.h"
+#include "xtcp.h"
+
+void xtcp_opts_parse_th(const struct xtcphdr *th, struct xtcp_opts *opts)
+{
+	const u8 *opt = (const u8 *)(th + 1);
+	int len = xtcp_hdr_doff(th) - XTCP_HDR_LEN;
+
+	opts->mss = XTCP_MSS_DEFAULT;
+	opts->wscale = -1;
+	opts->ts = false;
+	opts->tsval = 0;
+	opts->tsecr = 0;
+	while (len > 0) {
+		u8 kind = opt[0], olen;
+
+		if (kind == XTCP_OPT_EOL)
+			break;
+		if (kind == XTCP_OPT_NOP) {
+			opt++;
+			len--;
+			continue;
+		}
+		if (len < 2)
+			break;
+		olen = opt[1];
+		if (olen < 2 || olen > len)
+			break;
+		if (kind == XTCP_OPT_MSS && olen == XTCP_OPT_MSS_LEN) {
+			u16 mss = get_unaligned_be16(opt + 2);
+
+			if (mss >= XTCP_MSS_MIN)
+				opts->mss = min_t(u16, mss, XTCP_SEG_MAX);
+		}
+		if (kind == XTCP_OPT_WSCALE && olen == XTCP_OPT_WSCALE_LEN)
+			opts->wscale = min_t(u8, opt[2], XTCP_WSCALE_MAX);
+		if (kind == XTCP_OPT_TS && olen == XTCP_OPT_TS_LEN) {
+			opts->ts = true;
+			opts->tsval = get_unaligned_be32(opt + 2);
+			opts->tsecr = get_unaligned_be32(opt + 6);
+		}
+		opt += olen;
+		len -= olen;
+	}
+}
+
+void xtcp_opts_parse(const struct sk_buff *skb, struct xtcp_opts *opts)
+{
+	xtcp_opts_parse_th(xtcp_hdr(skb), opts);
+}
+
+/* The tracepoints' view: the timestamp option of @th, if it has one. */
+bool xtcp_opts_ts(const struct xtcphdr *th, u32 *tsval, u32 *tsecr)
+{
+	struct xtcp_opts opts;
+
+	xtcp_opts_parse_th(th, &opts);
+	*tsval = opts.tsval;
+	*tsecr = opts.tsecr;
+	return opts.ts;
+}
+
+/*
+ * The options of a SYN or SYN-ACK: returns the MSS (RFC 9293's default
+ * without one) and sets *wscale to the window scale shift, -1 if absent.
+ */
+u16 xtcp_parse_opts(const struct sk_buff *skb, int *wscale)
+{
+	struct xtcp_opts opts;
+
+	xtcp_opts_parse(skb, &opts);
+	*wscale = opts.wscale;
+	return opts.mss;
+}
+
+/* Bytes the options take, a multiple of 4. */
+unsigned int xtcp_opts_size(const struct xtcp_opts *opts)
+{
+	unsigned int len = 0;
+
+	if (opts->mss)
+		len += XTCP_OPT_MSS_LEN;
+	if (opts->ts)
+		len += XTCP_OPT_TS_ALIGNED;
+	if (opts->wscale >= 0)
+		len += 1 + XTCP_OPT_WSCALE_LEN;
+	return len;
+}
+
+/* MSS, then NOP NOP TS, then NOP WS: each option 32-bit aligned. */
+void xtcp_opts_write(u8 *p, const struct xtcp_opts *opts)
+{
+	if (opts->mss) {
+		p[0] = XTCP_OPT_MSS;
+		p[1] = XTCP_OPT_MSS_LEN;
+		put_unaligned_be16(opts->mss, p + 2);
+		p += XTCP_OPT_MSS_LEN;
+	}
+	if (opts->ts) {
+		p[0] = XTCP_OPT_NOP;
+		p[1] = XTCP_OPT_NOP;
+		p[2] = XTCP_OPT_TS;
+		p[3] = XTCP_OPT_TS_LEN;
+		put_unaligned_be32(opts->tsval, p + 4);
+		put_unaligned_be32(opts->tsecr, p + 8);
+		p += XTCP_OPT_TS_ALIGNED;
+	}
+	if (opts->wscale >= 0) {
+		p[0] = XTCP_OPT_NOP;
+		p[1] = XTCP_OPT_WSCALE;
+		p[2] = XTCP_OPT_WSCALE_LEN;
+		p[3] = opts->wscale;
+	}
+}
+
+/* ---- timestamps ---- */
+
+static siphash_aligned_key_t xtcp_ts_secret;
+
+/* Milliseconds of the monotonic clock, wrapping every 49.7 days. */
+u32 xtcp_ts_clock(void)
+{
+	return (u32)div_u64(ktime_get_ns(), NSEC_PER_MSEC);
+}
+
+u32 xtcp_ts_off(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport)
+{
+	net_get_random_once(&xtcp_ts_secret, sizeof(xtcp_ts_secret));
+	return siphash_3u32((__force u32)saddr, (__force u32)daddr,
+			    ((__force u32)sport << 16) | (__force u32)dport,
+			    &xtcp_ts_secret);
+}
+
+bool xtcp_ts_enabled(const struct net *net)
+{
+	return READ_ONCE(xtcp_pernet(net)->sysctl.timestamps);
+}
+
+/* When TS.Recent was taken: seconds of the monotonic clock, never 0. */
+u32 xtcp_ts_stamp(void)
+{
+	return max_t(u32, ktime_get_seconds(), 1);
+}
+
+/*
+ * PAWS (RFC 7323 5.3 R1): is @tsval older than TS.Recent? Not if there is
+ * no TS.Recent (@ts_recent_stamp 0), nor if it is more than 24 days old
+ * (5.5: the sender's clock may have wrapped meanwhile).
+ */
+bool xtcp_paws_reject(u32 ts_recent, u32 ts_recent_stamp, u32 tsval)
+{
+	return ts_recent_stamp && (s32)(tsval - ts_recent) < 0 &&
+	       (s32)(xtcp_ts_stamp() - ts_recent_stamp) < XTCP_PAWS_IDLE_S;
+}
+
+/* connect(): offer timestamps if the namespace says so. */
+void xtcp_ts_connect(struct sock *sk)
+{
+	struct inet_sock *inet = inet_sk(sk);
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->ts_ok = xtcp_ts_enabled(sock_net(sk));
+	xs->ts_off = xtcp_ts_off(inet->inet_saddr, inet->inet_daddr,
+				 inet->inet_sport, inet->inet_dport);
+	xs->ts_recent = 0;
+	xs->ts_recent_stamp = 0;
+}
+
+/*
+ * SYN_SENT received the peer's SYN (or SYN-ACK): timestamps are used if
+ * we offered them and it carries them too.
+ */
+void xtcp_ts_synack(struct sock *sk, const struct xtcp_opts *opts)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (!xs->ts_ok || !opts->ts) {
+		xs->ts_ok = 0;
+		return;
+	}
+	xs->ts_recent = opts->tsval;
+	xs->ts_recent_stamp = xtcp_ts_stamp();
+}
+
+/*
+ * A passively opened child's timestamp state, whichever way the
+ * handshake completed (a request entry, or the ACK alone): @ts_ok says
+ * whether the SYN's offer was taken, @ts_recent is the SYN's TSval, and
+ * @skb, the segment that completed the handshake, gives the 4-tuple (the
+ * child need not be bound yet) and a newer TS.Recent if it carries one.
+ * Before xtcp_init_transfer(), which takes the option's cost off the MSS.
+ */
+void xtcp_ts_child_init(struct sock *sk, bool ts_ok, u32 ts_recent,
+			const struct sk_buff *skb)
+{
+	const struct xtcphdr *th = xtcp_hdr(skb);
+	const struct iphdr *iph = ip_hdr(skb);
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_opts opts;
+
+	xs->ts_ok = ts_ok;
+	xs->ts_recent_stamp = 0;
+	if (!ts_ok)
+		return;
+	xtcp_opts_parse(skb, &opts);
+	xs->ts_off = xtcp_ts_off(iph->daddr, iph->saddr, th->dest, th->source);
+	xs->ts_recent = opts.ts ? opts.tsval : ts_recent;
+	xs->ts_recent_stamp = xtcp_ts_stamp();
+}
+
+/*
+ * An acceptable segment (RFC 7323 4.3): its TSval becomes TS.Recent if
+ * it is not older and the segment starts at or before the last ACK we
+ * sent (Last.ACK.sent is rcv_wup), so the echo measures the whole delay,
+ * delayed ACKs included.
+ */
+void xtcp_ts_update_recent(struct sock *sk, const struct sk_buff *skb,
+			   const struct xtcp_opts *opts)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (!xs->ts_ok || !opts->ts ||
+	    xtcp_after(XTCP_SKB_CB(skb)->seq, xs->rcv_wup))
+		return;
+	if (xtcp_paws_reject(xs->ts_recent, xs->ts_recent_stamp, opts->tsval))
+		return;
+	xs->ts_recent = opts->tsval;
+	xs->ts_recent_stamp = xtcp_ts_stamp();
+}
+
+/* The timestamp option of the next segment @sk sends, if it uses them. */
+void xtcp_ts_out(const struct sock *sk, struct xtcp_opts *out)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (!xs->ts_ok)
+		return;
+	out->ts = true;
+	out->tsval = xtcp_ts_clock() + xs->ts_off;
+	out->tsecr = xs->ts_recent;
+}
+
+/* Bytes of every segment's header the options take from the payload. */
+u16 xtcp_ts_mss_cost(const struct sock *sk)
+{
+	return xtcp_sk(sk)->ts_ok ? XTCP_OPT_TS_ALIGNED : 0;
+}
+
+/* A SYN for a listener: take its offer if the namespace uses timestamps. */
+void xtcp_ts_request_init(struct xtcp_request *req, struct net *net,
+			  const struct sk_buff *skb)
+{
+	struct xtcp_opts opts;
+
+	xtcp_opts_parse(skb, &opts);
+	req->ts_ok = opts.ts && xtcp_ts_enabled(net);
+	req->ts_recent = opts.tsval;
+}
