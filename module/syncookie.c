@@ -63,11 +63,12 @@ static u32 xtcp_cookie_mac(__be32 laddr, __be32 raddr, __be16 lport,
 	u64 addrs = ((u64)(__force u32)laddr << 32) | (__force u32)raddr;
 	u64 rest = ((u64)(__force u16)lport << 48) |
 		   ((u64)(__force u16)rport << 32) | irs;
+	u64 hash;
 
 	net_get_random_once(&xtcp_cookie_secret, sizeof(xtcp_cookie_secret));
-	u64 hash = siphash_3u64(addrs, rest,
-				((u64)clock << XTCP_COOKIE_MSS_BITS) | mss_index,
-				&xtcp_cookie_secret);
+	hash = siphash_3u64(addrs, rest,
+			    ((u64)clock << XTCP_COOKIE_MSS_BITS) | mss_index,
+			    &xtcp_cookie_secret);
 
 	return (u32)(hash >> 32) & XTCP_COOKIE_MAC_MASK;
 }
