@@ -23,6 +23,7 @@
  */
 #include <netinet/ip.h>
 #include <netinet/tcp.h>
+#include <sys/sysinfo.h>
 
 #include "kselftest_harness.h"
 #include "xtcp_lib.h"
@@ -239,10 +240,11 @@ TEST_F_TIMEOUT(cookie, overflow_sends_cookies, 240)
 		TH_LOG("%s: %ld spoofed SYNs, SYN queue at most %ld (bound %d); the client connected in %lld ms",
 		       who, f.sent, f.max_synq, QLEN, f.conn_ms);
 		/*
-		 * The flood filled the queue, which held (TCP's holds one
-		 * more than the backlog: it is full above it).
+		 * The flood filled the queue, which held. TCP's is full only
+		 * above the backlog, and it tests that without a lock, so
+		 * each CPU's softirq may add one more at the same moment.
 		 */
-		EXPECT_LE(f.max_synq, family ? QLEN + 1 : QLEN);
+		EXPECT_LE(f.max_synq, family ? QLEN + 1 + get_nprocs() : QLEN);
 		EXPECT_GE(f.max_synq, QLEN * 3 / 4);
 		EXPECT_GE(f.conn_ms, 0);
 		EXPECT_EQ(0, xtcp_so_error(f.cfd));
