@@ -97,24 +97,6 @@ static const char *proto_name(int family)
 	return family == AF_INET ? "tcp" : "xtcp";
 }
 
-/* Write @val to the file @path in @side's namespace; 0 or -1. */
-static int write_in(const struct xtcp_topo *t, int side, const char *path,
-		    const char *val)
-{
-	int fd, ret = -1;
-
-	if (xtcp_topo_enter(t, side))
-		return -1;
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	xtcp_topo_leave(t);
-	if (fd < 0)
-		return -1;
-	if (write(fd, val, strlen(val)) == (ssize_t)strlen(val))
-		ret = 0;
-	close(fd);
-	return ret;
-}
-
 /*
  * Linux TCP sockets (request socks included) in /proc/net/tcp of @side
  * with local port @port in state @st (hex, as the file prints it: 03
@@ -424,8 +406,8 @@ TEST_F(net, malformed_dropped)
 static int set_rfc1337(const struct xtcp_topo *t, int family, int val)
 {
 	if (family == AF_INET)
-		return write_in(t, SRV, "/proc/sys/net/ipv4/tcp_rfc1337",
-				val ? "1" : "0");
+		return xtcp_topo_write(t, SRV, "/proc/sys/net/ipv4/tcp_rfc1337",
+				       val ? "1" : "0");
 	return xtcp_sysctl_set(t, SRV, "rfc1337", val);
 }
 

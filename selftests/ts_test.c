@@ -89,26 +89,6 @@ static int keep(FIXTURE_DATA(ts) *self, int fd)
 	return fd;
 }
 
-/* Write @val to the file @path in @side's namespace; 0 or -1. */
-static int write_in(const struct xtcp_topo *t, int side, const char *path,
-		    int val)
-{
-	char buf[16];
-	int fd, ret = -1, n;
-
-	if (xtcp_topo_enter(t, side))
-		return -1;
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	xtcp_topo_leave(t);
-	if (fd < 0)
-		return -1;
-	n = snprintf(buf, sizeof(buf), "%d", val);
-	if (write(fd, buf, n) == n)
-		ret = 0;
-	close(fd);
-	return ret;
-}
-
 /* Timestamps on or off for @family on both ends. */
 static int set_ts(const struct xtcp_topo *t, int family, int on)
 {
@@ -117,7 +97,8 @@ static int set_ts(const struct xtcp_topo *t, int family, int on)
 	if (family != AF_INET)
 		return xtcp_sysctl_set(t, BOTH, "timestamps", on);
 	for (side = CLI; side <= SRV; side++)
-		if (write_in(t, side, "/proc/sys/net/ipv4/tcp_timestamps", on))
+		if (xtcp_topo_write(t, side, "/proc/sys/net/ipv4/tcp_timestamps",
+				    on ? "1" : "0"))
 			return -1;
 	return 0;
 }
@@ -549,23 +530,6 @@ static int churn(const struct xtcp_topo *t, int family, int lfd,
 	return done;
 }
 
-static int write_str(const struct xtcp_topo *t, const char *path,
-		     const char *val)
-{
-	int fd, ret = -1;
-
-	if (xtcp_topo_enter(t, CLI))
-		return -1;
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	xtcp_topo_leave(t);
-	if (fd < 0)
-		return -1;
-	if (write(fd, val, strlen(val)) == (ssize_t)strlen(val))
-		ret = 0;
-	close(fd);
-	return ret;
-}
-
 TEST_F(lo, tw_reuse)
 {
 	static const int families[] = { 0, AF_INET };
@@ -575,8 +539,9 @@ TEST_F(lo, tw_reuse)
 
 	snprintf(range, sizeof(range), "%d %d", RANGE_LOW,
 		 RANGE_LOW + RANGE_PORTS - 1);
-	ASSERT_EQ(0, write_str(&self->t, "/proc/sys/net/ipv4/ip_local_port_range",
-			       range));
+	ASSERT_EQ(0, xtcp_topo_write(&self->t, CLI,
+				     "/proc/sys/net/ipv4/ip_local_port_range",
+				     range));
 	for (reuse = 0; reuse <= 2; reuse += 2) {
 		for (f = 0; f < 2; f++) {
 			int family = families[f], lfd, n, err;
@@ -588,7 +553,7 @@ TEST_F(lo, tw_reuse)
 
 			snprintf(val, sizeof(val), "%d", reuse);
 			if (family) {
-				ASSERT_EQ(0, write_str(&self->t,
+				ASSERT_EQ(0, xtcp_topo_write(&self->t, CLI,
 					"/proc/sys/net/ipv4/tcp_tw_reuse", val));
 			} else {
 				ASSERT_EQ(0, xtcp_sysctl_set(&self->t, CLI,

@@ -379,9 +379,8 @@ int xtcp_sysctl_get(const struct xtcp_topo *t, int side, const char *name)
 	return v;
 }
 
-/* Writes @line to @path in @side's namespace(s): 0 or the first -errno. */
-static int topo_write(const struct xtcp_topo *t, int side, const char *path,
-		      const char *line)
+int xtcp_topo_write(const struct xtcp_topo *t, int side, const char *path,
+		    const char *line)
 {
 	int i, fd, ret = 0;
 
@@ -410,7 +409,7 @@ int xtcp_sysctl_set(const struct xtcp_topo *t, int side, const char *name,
 
 	sysctl_path(path, sizeof(path), name);
 	snprintf(line, sizeof(line), "%d\n", val);
-	return topo_write(t, side, path, line);
+	return xtcp_topo_write(t, side, path, line);
 }
 
 int xtcp_fault_add(const struct xtcp_topo *t, int side, const char *fmt, ...)
@@ -421,7 +420,7 @@ int xtcp_fault_add(const struct xtcp_topo *t, int side, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	return topo_write(t, side, "/proc/net/xtcp/faults", line);
+	return xtcp_topo_write(t, side, "/proc/net/xtcp/faults", line);
 }
 
 int xtcp_fault_stats(const struct xtcp_topo *t, int side, int id,

@@ -148,6 +148,9 @@ int xtcp_sysctl_get(const struct xtcp_topo *t, int side, const char *name);
 /* ... and write: 0 or -errno. */
 int xtcp_sysctl_set(const struct xtcp_topo *t, int side, const char *name,
 		    int val);
+/* Writes @line to @path in @side's namespace(s): 0 or the first -errno. */
+int xtcp_topo_write(const struct xtcp_topo *t, int side, const char *path,
+		    const char *line);
 
 /*
  * Writes one rule to /proc/net/xtcp/faults: 0 or -errno.  With BOTH over
