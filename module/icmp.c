@@ -85,6 +85,36 @@ void xtcp_icmp_options_changed(struct sock *sk)
 }
 
 /*
+ * The socket's cached route, or a new one for the connection's flow if
+ * it is gone or stale (as ip_queue_xmit() would look it up before the
+ * next segment), now cached. A source route's first hop stands in for
+ * the peer. Socket locked; the route is borrowed from the cache.
+ */
+static struct dst_entry *xtcp_route_refresh(struct sock *sk)
+{
+	struct dst_entry *dst = __sk_dst_check(sk, 0);
+	struct inet_sock *inet = inet_sk(sk);
+	const struct ip_options_rcu *opt;
+	struct rtable *rt;
+	__be32 daddr;
+
+	if (dst)
+		return dst;
+	rcu_read_lock();
+	opt = rcu_dereference(inet->inet_opt);
+	daddr = opt && opt->opt.srr ? opt->opt.faddr : inet->inet_daddr;
+	rt = ip_route_output_ports(sock_net(sk), &inet->cork.fl.u.ip4, sk,
+				   daddr, inet->inet_saddr, inet->inet_dport,
+				   inet->inet_sport, sk->sk_protocol,
+				   ip_sock_rt_tos(sk), sk->sk_bound_dev_if);
+	rcu_read_unlock();
+	if (IS_ERR(rt))
+		return NULL;
+	sk_setup_caps(sk, &rt->dst);
+	return &rt->dst;
+}
+
+/*
  * Fragmentation needed: mtu_info is the next hop's MTU. The route learns
  * it whatever IP_MTU_DISCOVER says (as on TCP); the MSS follows only if
  * the socket discovers the path MTU. Socket locked, not owned by user.
@@ -98,8 +128,16 @@ static void xtcp_mtu_reduced(struct sock *sk)
 
 	if ((1 << sk->sk_state) & (TCPF_LISTEN | TCPF_CLOSE))
 		return;
-	/* Checks the cached route, rebuilds it if stale, then updates it. */
-	dst = inet_csk_update_pmtu(sk, READ_ONCE(xs->mtu_info));
+	/*
+	 * Our own lookup rather than inet_csk_update_pmtu(), which Linux
+	 * 7.2 no longer exports. Lowering the MTU may invalidate the cached
+	 * route (a new exception entry), so it is looked up again after.
+	 */
+	dst = xtcp_route_refresh(sk);
+	if (!dst)
+		return;
+	dst->ops->update_pmtu(dst, sk, NULL, READ_ONCE(xs->mtu_info), true);
+	dst = xtcp_route_refresh(sk);
 	if (!dst)
 		return;
 	if (inet->pmtudisc == IP_PMTUDISC_DONT || !ip_sk_accept_pmtu(sk))
