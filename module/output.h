@@ -12,11 +12,21 @@
 
 #include "proto.h"
 
+struct flowi4;
 struct net;
+struct rtable;
 struct sock;
 struct sk_buff;
 
-/* Everything a segment sent without a socket needs. */
+/*
+ * Everything a segment sent without a socket needs. @oif and @mark route
+ * it (flowi4), as the socket it answers for would be routed: a reply
+ * for a socket bound to a device leaves through that device. @sk, if
+ * set, is a listener whose IP policy a SYN-ACK takes (TOS, TTL, DF from
+ * IP_MTU_DISCOVER, mark, priority), as TCP's SYN-ACK takes its
+ * listener's; NULL: the namespace's control socket's (no TOS, the
+ * route's TTL, DF as path MTU discovery wants), with @mark.
+ */
 struct xtcp_ctl_seg {
 	__be32	saddr;
 	__be32	daddr;
@@ -31,12 +41,20 @@ struct xtcp_ctl_seg {
 	bool	ts;	/* add a timestamp option: tsval, tsecr */
 	u32	tsval;
 	u32	tsecr;
+	int	oif;	/* 0: any device */
+	u32	mark;
+	const struct sock *sk;
 };
 
 int xtcp_ctl_init(struct net *net);
 void xtcp_ctl_exit(struct net *net);
+struct rtable *xtcp_ctl_route(struct net *net, const struct xtcp_ctl_seg *seg,
+			      struct flowi4 *fl4);
+void xtcp_ctl_xmit(struct net *net, const struct xtcp_ctl_seg *seg,
+		   struct rtable *rt, const struct flowi4 *fl4);
 void xtcp_ctl_send(struct net *net, const struct xtcp_ctl_seg *seg);
-void xtcp_send_reset_reply(struct net *net, const struct sk_buff *skb);
+void xtcp_send_reset_reply(struct net *net, const struct sock *sk,
+			   const struct sk_buff *skb);
 
 /* Room for IP and link headers in front of every segment we build. */
 #define XTCP_SKB_HEADROOM	(MAX_HEADER + XTCP_MAX_HDR_LEN)
