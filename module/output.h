@@ -2,7 +2,8 @@
 /*
  * Building and sending segments: from a full socket through
  * ip_queue_xmit(), and without one (SYN-ACKs of request entries, RSTs,
- * TIME_WAIT ACKs) through the namespace's control socket.
+ * TIME_WAIT ACKs) with an IP header built here, on a route looked up for
+ * the socket they speak for (xtcp_ctl_route(), xtcp_ctl_xmit()).
  */
 #ifndef _XTCP_OUTPUT_H
 #define _XTCP_OUTPUT_H

@@ -960,6 +960,29 @@ static int connect_from(const struct xtcp_topo *t, int family,
 	return fd;
 }
 
+/*
+ * No reverse-path filter on either side: these tests send segments on
+ * paths asymmetric on purpose (rp_filter takes the larger of "all" and
+ * the device's value).
+ */
+static int rp_filter_off(const struct xtcp_topo *t)
+{
+	static const char *const devs[] = { "all", "default", "v0", "v1",
+					     "w0", "w1", "lo" };
+	char path[96];
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(devs); i++) {
+		int side = i < 2 || i == 6 ? BOTH : (i - 2) % 2 ? SRV : CLI;
+
+		snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/rp_filter",
+			 devs[i]);
+		if (xtcp_topo_write(t, side, path, "0"))
+			return -1;
+	}
+	return 0;
+}
+
 enum synack_case { BY_DEVICE, BY_MARK, NO_DF, SYNACK_CASES };
 
 static const char *const synack_case_name[] = {
@@ -981,6 +1004,7 @@ TEST_F(dev, synack_route)
 	const char *cli = self->t.name[CLI], *srv = self->t.name[SRV];
 	int fams[2] = { 0, AF_INET }, i, c;
 
+	ASSERT_EQ(0, rp_filter_off(&self->t));
 	ASSERT_EQ(0, xtcp_sh("ip -n %s addr add " PEER_ADDR "/32 dev lo", cli));
 	ASSERT_EQ(0, xtcp_sh("ip -n %s route add " PEER_ADDR "/32 via 10.98.0.1 dev w1",
 			     srv));
@@ -1046,6 +1070,7 @@ TEST_F(dev, timewait_bound_dev)
 	const char *cli = self->t.name[CLI];
 	int fams[2] = { 0, AF_INET }, i;
 
+	ASSERT_EQ(0, rp_filter_off(&self->t));
 	for (i = 0; i < 2; i++) {
 		struct xtcp_topo pt = topo_for(&self->t, fams[i]);
 		struct sockaddr_in ca = xtcp_addr(&self->t, CLI, AF_INET, 0);
