@@ -724,7 +724,14 @@ void xtcp_ctl_xmit(struct net *net, const struct xtcp_ctl_seg *seg,
 		skb->priority = READ_ONCE(seg->sk->sk_priority);
 	}
 	iph->ttl = ttl < 0 ? ip4_dst_hoplimit(&rt->dst) : ttl;
-	if (ip_dont_fragment(psk, &rt->dst))
+	/*
+	 * DF as the policy says, and, as on TCP's SYN-ACK, always on a
+	 * packet no link may fragment further (at most 68 bytes, RFC 791),
+	 * which then needs no IP ID (ip_select_ident() gives it 0). Every
+	 * segment sent here is that small (60 bytes with every option), so
+	 * a listener's IP_PMTUDISC_DONT leaves DF on its SYN-ACKs, as TCP's.
+	 */
+	if (skb->len <= IPV4_MIN_MTU || ip_dont_fragment(psk, &rt->dst))
 		iph->frag_off = htons(IP_DF);
 	iph->protocol = xtcp_ipproto;
 	iph->saddr = fl4->saddr;

@@ -23,10 +23,11 @@ struct sk_buff;
  * Everything a segment sent without a socket needs. @oif and @mark route
  * it (flowi4), as the socket it answers for would be routed: a reply
  * for a socket bound to a device leaves through that device. @sk, if
- * set, is a listener whose IP policy a SYN-ACK takes (TOS, TTL, DF from
+ * set, is a listener whose IP policy a SYN-ACK takes (TOS, TTL,
  * IP_MTU_DISCOVER, mark, priority), as TCP's SYN-ACK takes its
  * listener's; NULL: the namespace's control socket's (no TOS, the
- * route's TTL, DF as path MTU discovery wants), with @mark.
+ * route's TTL, path MTU discovery), with @mark. xtcp_ctl_xmit() says
+ * when DF is set whatever the policy.
  */
 struct xtcp_ctl_seg {
 	__be32	saddr;

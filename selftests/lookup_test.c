@@ -640,10 +640,14 @@ TEST_F_TIMEOUT(lo, syn_queue_cost, 100)
 #define SOCKETS_TW_MAX		300000
 /*
  * Above this many buckets they are made by several threads, each from a
- * client address of its own (127.0.0.2, .3, ...), as one address's
- * ephemeral ports (SOCKETS_EPHEMERAL) hold at most 55 536 of them.
+ * client address of its own (127.0.0.2, .3, ...) and explicit ports from
+ * SOCKETS_TW_PORT0 up: an ephemeral port is one no address holds, so
+ * ephemeral ports (SOCKETS_EPHEMERAL) hold at most 55 536 buckets,
+ * whatever the addresses. The ports above SOCKETS_TW_PORT0 +
+ * SOCKETS_TW_PER_ADDR stay free for the ephemeral ports of the rest.
  */
 #define SOCKETS_TW_PER_ADDR	40000
+#define SOCKETS_TW_PORT0	10000
 #define SOCKETS_SYNRCVD		40	/* request entries kept on a listener */
 /* Below the ephemeral ports, which the TIME_WAIT buckets hold. */
 #define SOCKETS_PORT		7010	/* TIME_WAIT; +1 SYN_RCVD; +2, +3 churn */
@@ -906,6 +910,8 @@ static void *tw_make(void *arg)
 	src.sin_addr.s_addr = htonl(INADDR_LOOPBACK - 1 + m->addr);
 	for (m->made = 0; m->made < m->n; m->made++) {
 		int cfd = xtcp_socket(m->t, CLI, 0), afd;
+
+		src.sin_port = htons(SOCKETS_TW_PORT0 + m->made);
 
 		if (cfd < 0 ||
 		    (m->addr && bind(cfd, (struct sockaddr *)&src, sizeof(src))) ||
