@@ -11,6 +11,7 @@
 #include <linux/hrtimer.h>
 #include <linux/net.h>
 #include <linux/tcp.h>
+#include <net/inet_common.h>
 #include <net/inet_sock.h>
 #include <net/net_namespace.h>
 #include <net/sock.h>
@@ -124,6 +125,28 @@ static inline void xtcp_set_recverr(struct sock *sk, bool on)
 	inet_assign_bit(RECVERR, sk, on);
 #else
 	inet_sk(sk)->recverr = on;
+#endif
+}
+
+/*
+ * Graft an accepted @child onto @newsock. Since __inet_accept() is
+ * exported and charges the child to the acceptor's memory cgroup
+ * (mem_cgroup_sk_alloc() and __sk_charge(), added together), xtcp
+ * accepts through it, as inet_accept() does for TCP. Before, no exported
+ * function associates a socket made in softirq with a memory cgroup
+ * (mem_cgroup_sk_alloc() and mem_cgroup_charge_skmem() are not
+ * exported): the child stays uncharged to any cgroup
+ * (Documentation/robustness.md). Called with @child locked.
+ */
+static inline void xtcp_accept_graft(struct socket *sock,
+				     struct socket *newsock,
+				     struct sock *child)
+{
+#ifdef XTCP_HAVE_SK_CHARGE
+	__inet_accept(sock, newsock, child);
+#else
+	sock_graft(child, newsock);
+	newsock->state = SS_CONNECTED;
 #endif
 }
 

@@ -176,14 +176,16 @@ static bool xtcp_dev_match(struct net *net, const struct sock *sk, int dif,
 }
 
 /*
- * A TIME_WAIT bucket has no device: it answers for its tuple whatever
- * device a segment came in on.
+ * A TIME_WAIT bucket keeps its socket's bound device and, like the
+ * socket, answers only for segments that arrived on it.
  */
 static bool xtcp_eh_dev_match(const struct xtcp_ehnode *n, struct net *net,
 			      int dif, int sdif)
 {
 	if (n->kind != XTCP_EH_SOCK)
-		return true;
+		return inet_sk_bound_dev_eq(net, container_of(n, struct xtcp_tw,
+							      eh)->bound_dev_if,
+					    dif, sdif);
 	return xtcp_dev_match(net, &container_of(n, struct xtcp_sock,
 						 eh)->inet.sk, dif, sdif);
 }
@@ -440,7 +442,7 @@ static bool xtcp_bind_conflict(struct xtcp_bbucket *b, const struct sock *sk,
 		    !net_eq(read_pnet(&tw->eh.net), net) ||
 		    !xtcp_addr_overlap(sk->sk_rcv_saddr, tw->eh.laddr))
 			continue;
-		if (sk->sk_reuse && tw->reuse)
+		if (sk->sk_reuse && tw->eh.twb_reuse)
 			continue;
 		if (xtcp_reuseport_shares_tw(sk, tw))
 			continue;
@@ -473,7 +475,7 @@ static void xtcp_bind_link(struct xtcp_bbucket *b, struct sock *sk, u16 snum)
 }
 
 /*
- * tw_reuse (as tcp_tw_reuse): 1 lets connect() take over a TIME_WAIT
+ * twb_reuse (as tcp_tw_reuse): 1 lets connect() take over a TIME_WAIT
  * bucket, 2 only on loopback.
  */
 static bool xtcp_tw_reuse_on(const struct sock *sk)
@@ -517,7 +519,7 @@ static struct xtcp_tw *xtcp_port_reusable_tw(struct xtcp_bbucket *b,
 }
 
 /*
- * Every ephemeral port is held: with tw_reuse, take over a TIME_WAIT
+ * Every ephemeral port is held: with twb_reuse, take over a TIME_WAIT
  * bucket of @sk's own 4-tuple (the port-exhaustion remedy). The bucket
  * goes first, outside the port's lock; the port is then @sk's if nobody
  * took it meanwhile.
@@ -558,7 +560,7 @@ static int xtcp_bind_reuse_tw(struct sock *sk, int low, int n, u32 offset)
  * Give @sk the local port @snum, or an ephemeral port nobody in the
  * namespace holds if @snum is 0. Ephemeral ports are never shared, which
  * keeps connect() from needing a 4-tuple search; when none is free,
- * tw_reuse may free one (xtcp_bind_reuse_tw()).
+ * twb_reuse may free one (xtcp_bind_reuse_tw()).
  */
 int xtcp_bind_port(struct sock *sk, u16 snum)
 {

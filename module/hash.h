@@ -39,6 +39,15 @@ struct xtcp_ehnode {
 	__be16			lport;
 	__be16			rport;
 	u8			kind;	/* enum xtcp_eh_kind */
+	/*
+	 * What would be the node's tail padding holds a TIME_WAIT bucket's
+	 * smallest fields, so that the bucket fits XTCP_TW_BUCKET_SIZE
+	 * (timewait.h); a socket leaves them unused.
+	 */
+	u8			twb_reuse:2,	/* its socket's sk_reuse */
+				twb_reuseport:1,	/* its XTCP_REUSEPORT */
+				twb_ts_ok:1;	/* it used timestamps */
+	u16			twb_rcv_wnd;
 };
 
 struct xtcp_hbucket {

@@ -172,7 +172,7 @@ static int xtcp_v4_rcv(struct sk_buff *skb)
 	XTCP_INC_STATS(net, IN_NO_SOCKET);
 	if (!ipv4_is_multicast(iph->saddr) && !ipv4_is_lbcast(iph->saddr) &&
 	    !ipv4_is_zeronet(iph->saddr))
-		xtcp_send_reset_reply(net, skb);
+		xtcp_send_reset_reply(net, NULL, skb);
 drop:
 	kfree_skb(skb);
 	return 0;

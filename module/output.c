@@ -664,9 +664,32 @@ void xtcp_ctl_exit(struct net *net)
 	inet_ctl_sock_destroy(xtcp_pernet(net)->ctl_sk);
 }
 
-void xtcp_ctl_send(struct net *net, const struct xtcp_ctl_seg *seg)
+/*
+ * The route for @seg: through its device, by its mark, for the uid of
+ * the socket it speaks for. The caller owns the result (or an ERR_PTR).
+ */
+struct rtable *xtcp_ctl_route(struct net *net, const struct xtcp_ctl_seg *seg,
+			      struct flowi4 *fl4)
+{
+	flowi4_init_output(fl4, seg->oif, seg->mark, 0, RT_SCOPE_UNIVERSE,
+			   xtcp_ipproto, 0, seg->daddr, seg->saddr, seg->dport,
+			   seg->sport, sock_net_uid(net, seg->sk));
+	return ip_route_output_key(net, fl4);
+}
+
+/*
+ * Build @seg and send it on @rt, which xtcp_ctl_route() looked up into
+ * @fl4; the reference passes to the segment. The IP header is built
+ * here, with the policy of @seg->sk or of the control socket: not by
+ * ip_queue_xmit() on a listener, which would put the listener's IP
+ * options on a SYN-ACK (TCP's carries none of them), nor by
+ * ip_build_and_send_pkt(), which not every supported kernel exports.
+ */
+void xtcp_ctl_xmit(struct net *net, const struct xtcp_ctl_seg *seg,
+		   struct rtable *rt, const struct flowi4 *fl4)
 {
 	struct sock *ctl = xtcp_pernet(net)->ctl_sk;
+	const struct sock *psk = seg->sk ? seg->sk : ctl;
 	struct xtcp_opts opts = {
 		.mss	= seg->mss,
 		.wscale	= seg->mss ? seg->wscale : -1,
@@ -676,44 +699,77 @@ void xtcp_ctl_send(struct net *net, const struct xtcp_ctl_seg *seg)
 	};
 	struct sk_buff *skb;
 	struct xtcphdr *th;
-	struct rtable *rt;
-	struct flowi fl;
+	struct iphdr *iph;
+	int ttl = -1;
 
 	skb = xtcp_alloc_hdr();
 	if (!skb)
-		return;
+		goto put;
 	th = xtcp_build_hdr(skb, seg->sport, seg->dport, seg->seq, seg->ack,
 			    seg->flags, seg->window, &opts);
-	xtcp_csum(skb, th, seg->saddr, seg->daddr);
-	if (!xtcp_out_ok(net, th, 0))
-		goto drop;
+	xtcp_csum(skb, th, fl4->saddr, fl4->daddr);
+	if (!xtcp_out_ok(net, th, 0)) {
+		kfree_skb(skb);
+		goto put;
+	}
 
-	flowi4_init_output(&fl.u.ip4, 0, 0, 0, RT_SCOPE_UNIVERSE,
-			   xtcp_ipproto, 0, seg->daddr, seg->saddr, seg->dport,
-			   seg->sport, sock_net_uid(net, NULL));
-	rt = ip_route_output_key(net, &fl.u.ip4);
-	if (IS_ERR(rt))
-		goto drop;
-	skb_dst_set(skb, &rt->dst);
-
+	iph = skb_push(skb, sizeof(*iph));
+	skb_reset_network_header(skb);
+	memset(iph, 0, sizeof(*iph));
+	iph->version = 4;
+	iph->ihl = sizeof(*iph) / 4;
+	if (seg->sk) {
+		iph->tos = READ_ONCE(inet_sk(seg->sk)->tos);
+		ttl = READ_ONCE(inet_sk(seg->sk)->uc_ttl);
+		skb->priority = READ_ONCE(seg->sk->sk_priority);
+	}
+	iph->ttl = ttl < 0 ? ip4_dst_hoplimit(&rt->dst) : ttl;
 	/*
-	 * The routed skb goes straight to IP header building: the control
-	 * socket lends only its protocol, TTL and DF policy.
-	 * ip_build_and_send_pkt() is not exported by every supported kernel.
+	 * DF as the policy says, and, as on TCP's SYN-ACK, always on a
+	 * packet no link may fragment further (at most 68 bytes, RFC 791),
+	 * which then needs no IP ID (ip_select_ident() gives it 0). Every
+	 * segment sent here is that small (60 bytes with every option), so
+	 * a listener's IP_PMTUDISC_DONT leaves DF on its SYN-ACKs, as TCP's.
 	 */
+	if (skb->len <= IPV4_MIN_MTU || ip_dont_fragment(psk, &rt->dst))
+		iph->frag_off = htons(IP_DF);
+	iph->protocol = xtcp_ipproto;
+	iph->saddr = fl4->saddr;
+	iph->daddr = fl4->daddr;
+	skb->protocol = htons(ETH_P_IP);
+	skb->mark = seg->mark;
+	skb_dst_set(skb, &rt->dst);
+	ip_select_ident(net, skb, NULL);
+
+	/* __ip_local_out() fills in the length and the header checksum. */
 	local_bh_disable();
-	ip_queue_xmit(ctl, skb, &fl);
+	ip_local_out(net, ctl, skb);
 	local_bh_enable();
 	return;
-drop:
-	kfree_skb(skb);
+put:
+	ip_rt_put(rt);
+}
+
+/* Route @seg and send it. */
+void xtcp_ctl_send(struct net *net, const struct xtcp_ctl_seg *seg)
+{
+	struct flowi4 fl4;
+	struct rtable *rt;
+
+	rt = xtcp_ctl_route(net, seg, &fl4);
+	if (!IS_ERR(rt))
+		xtcp_ctl_xmit(net, seg, rt, &fl4);
 }
 
 /*
  * Answer a segment nobody wants with RST (RFC 9293 3.10.7.1): take the
- * sequence number from its ACK if it has one, else acknowledge it.
+ * sequence number from its ACK if it has one, else acknowledge it. @sk,
+ * if the segment reached one (a listener, a socket), routes the reply
+ * as its own segments are: through its bound device, by its mark, as
+ * TCP's reset does; without one the main route decides.
  */
-void xtcp_send_reset_reply(struct net *net, const struct sk_buff *skb)
+void xtcp_send_reset_reply(struct net *net, const struct sock *sk,
+			   const struct sk_buff *skb)
 {
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	const struct xtcphdr *th = xtcp_hdr(skb);
@@ -727,6 +783,10 @@ void xtcp_send_reset_reply(struct net *net, const struct sk_buff *skb)
 
 	if (cb->flags & XTCP_FLAG_RST)
 		return;
+	if (sk) {
+		seg.oif = READ_ONCE(sk->sk_bound_dev_if);
+		seg.mark = READ_ONCE(sk->sk_mark);
+	}
 	trace_xtcp_reset_send(seg.saddr, seg.sport, seg.daddr, seg.dport,
 			      XTCP_RST_REPLY, cb->flags);
 	if (cb->flags & XTCP_FLAG_ACK) {

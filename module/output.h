@@ -2,7 +2,8 @@
 /*
  * Building and sending segments: from a full socket through
  * ip_queue_xmit(), and without one (SYN-ACKs of request entries, RSTs,
- * TIME_WAIT ACKs) through the namespace's control socket.
+ * TIME_WAIT ACKs) with an IP header built here, on a route looked up for
+ * the socket they speak for (xtcp_ctl_route(), xtcp_ctl_xmit()).
  */
 #ifndef _XTCP_OUTPUT_H
 #define _XTCP_OUTPUT_H
@@ -12,11 +13,22 @@
 
 #include "proto.h"
 
+struct flowi4;
 struct net;
+struct rtable;
 struct sock;
 struct sk_buff;
 
-/* Everything a segment sent without a socket needs. */
+/*
+ * Everything a segment sent without a socket needs. @oif and @mark route
+ * it (flowi4), as the socket it answers for would be routed: a reply
+ * for a socket bound to a device leaves through that device. @sk, if
+ * set, is a listener whose IP policy a SYN-ACK takes (TOS, TTL,
+ * IP_MTU_DISCOVER, mark, priority), as TCP's SYN-ACK takes its
+ * listener's; NULL: the namespace's control socket's (no TOS, the
+ * route's TTL, path MTU discovery), with @mark. xtcp_ctl_xmit() says
+ * when DF is set whatever the policy.
+ */
 struct xtcp_ctl_seg {
 	__be32	saddr;
 	__be32	daddr;
@@ -31,12 +43,20 @@ struct xtcp_ctl_seg {
 	bool	ts;	/* add a timestamp option: tsval, tsecr */
 	u32	tsval;
 	u32	tsecr;
+	int	oif;	/* 0: any device */
+	u32	mark;
+	const struct sock *sk;
 };
 
 int xtcp_ctl_init(struct net *net);
 void xtcp_ctl_exit(struct net *net);
+struct rtable *xtcp_ctl_route(struct net *net, const struct xtcp_ctl_seg *seg,
+			      struct flowi4 *fl4);
+void xtcp_ctl_xmit(struct net *net, const struct xtcp_ctl_seg *seg,
+		   struct rtable *rt, const struct flowi4 *fl4);
 void xtcp_ctl_send(struct net *net, const struct xtcp_ctl_seg *seg);
-void xtcp_send_reset_reply(struct net *net, const struct sk_buff *skb);
+void xtcp_send_reset_reply(struct net *net, const struct sock *sk,
+			   const struct sk_buff *skb);
 
 /* Room for IP and link headers in front of every segment we build. */
 #define XTCP_SKB_HEADROOM	(MAX_HEADER + XTCP_MAX_HDR_LEN)

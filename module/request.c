@@ -58,28 +58,58 @@ static void xtcp_trace_request(const struct xtcp_request *req, int oldstate,
 			 oldstate, newstate);
 }
 
-static void xtcp_send_synack(struct net *net, const struct xtcp_request *req)
+/*
+ * Where @req's SYN-ACKs go and how: from the address the SYN came to,
+ * through the listener's bound device, by its mark, with its IP policy
+ * (TOS, TTL, DF), as TCP's (inet_csk_route_req(), ip_build_and_send_pkt()
+ * on the listener).
+ */
+static void xtcp_synack_addr(const struct sock *lsk,
+			     const struct xtcp_request *req,
+			     struct xtcp_ctl_seg *seg)
 {
-	struct xtcp_ctl_seg seg = {
+	*seg = (struct xtcp_ctl_seg) {
 		.saddr	= req->laddr,
 		.daddr	= req->raddr,
 		.sport	= req->lport,
 		.dport	= req->rport,
-		.seq	= req->iss,
-		.ack	= req->irs + 1,
-		.window	= req->rcv_wnd,
-		.mss	= req->mss,
-		.wscale	= req->peer_wscale >= 0 ? req->rcv_wscale : -1,
-		.flags	= XTCP_FLAG_SYN | XTCP_FLAG_ACK,
-		.ts	= req->ts_ok,
-		.tsecr	= req->ts_recent,
+		.oif	= READ_ONCE(lsk->sk_bound_dev_if),
+		.mark	= READ_ONCE(lsk->sk_mark),
+		.sk	= lsk,
 	};
+}
 
+/*
+ * Send @req's SYN-ACK on @rt, the route xtcp_request_local() found for
+ * it into @fl4 (its reference passes here; an ERR_PTR: no route, nothing
+ * is sent), or, with @rt NULL, on a route looked up now.
+ */
+static void xtcp_send_synack(struct sock *lsk, const struct xtcp_request *req,
+			     struct rtable *rt, const struct flowi4 *fl4)
+{
+	struct net *net = sock_net(lsk);
+	struct xtcp_ctl_seg seg;
+	struct flowi4 fl;
+
+	xtcp_synack_addr(lsk, req, &seg);
+	seg.seq = req->iss;
+	seg.ack = req->irs + 1;
+	seg.window = req->rcv_wnd;
+	seg.mss = req->mss;
+	seg.wscale = req->peer_wscale >= 0 ? req->rcv_wscale : -1;
+	seg.flags = XTCP_FLAG_SYN | XTCP_FLAG_ACK;
+	seg.ts = req->ts_ok;
+	seg.tsecr = req->ts_recent;
 	if (req->ts_ok)
 		seg.tsval = xtcp_ts_clock() + xtcp_ts_off(req->laddr, req->raddr,
 							  req->lport, req->rport);
 
-	xtcp_ctl_send(net, &seg);
+	if (!rt) {
+		rt = xtcp_ctl_route(net, &seg, &fl);
+		fl4 = &fl;
+	}
+	if (!IS_ERR(rt))
+		xtcp_ctl_xmit(net, &seg, rt, fl4);
 }
 
 /*
@@ -212,7 +242,7 @@ static enum hrtimer_restart xtcp_request_timer(struct hrtimer *timer)
 	if (resend) {
 		XTCP_INC_STATS(net, SYNACK_RETRANS);
 		XTCP_INC_STATS(net, RETRANS_SEGS);
-		xtcp_send_synack(net, req);
+		xtcp_send_synack(lsk, req, NULL, NULL);
 		trace_xtcp_retransmit(req->laddr, req->lport, req->raddr,
 				      req->rport, req->iss, XTCP_RETRANS_SYNACK,
 				      req->retransmits, us / USEC_PER_MSEC);
@@ -248,53 +278,42 @@ static struct xtcp_request *xtcp_request_find(struct xtcp_sock *lxs,
 }
 
 /*
- * The MSS @req offers: from the path MTU of the route back to the peer
+ * Our side of a request for @skb (a SYN, or the ACK returning a cookie):
+ * the addresses and ports, the window a SYN-ACK offers, and our MSS for
+ * the path back to the peer: from the path MTU of the SYN-ACK's route
  * (one an ICMP taught, else its device's), as connect() takes it, so
  * that a listener that learnt a smaller path does not invite segments
- * that path drops. Without a route, the arriving device's MTU.
+ * that path drops; without a route, the arriving device's MTU. Returns
+ * that route, found into @fl4, for the SYN-ACK (one lookup per SYN), or
+ * an ERR_PTR.
  */
-static u16 xtcp_request_mss(const struct sock *lsk, const struct sk_buff *skb,
-			    const struct xtcp_request *req)
-{
-	unsigned int mtu = skb->dev ? READ_ONCE(skb->dev->mtu) :
-				      XTCP_MTU_FALLBACK;
-	struct net *net = sock_net(lsk);
-	struct flowi4 fl4;
-	struct rtable *rt;
-
-	flowi4_init_output(&fl4, READ_ONCE(lsk->sk_bound_dev_if),
-			   READ_ONCE(lsk->sk_mark), 0, RT_SCOPE_UNIVERSE,
-			   xtcp_ipproto, 0, req->raddr, req->laddr, req->rport,
-			   req->lport, sock_net_uid(net, lsk));
-	rt = ip_route_output_key(net, &fl4);
-	if (!IS_ERR(rt)) {
-		mtu = dst_mtu(&rt->dst);
-		ip_rt_put(rt);
-	}
-	return xtcp_mss_for_mtu(mtu);
-}
-
-/*
- * Our side of a request for @skb (a SYN, or the ACK returning a cookie):
- * the addresses and ports, our MSS for the path back to the peer, and the
- * window a SYN-ACK offers.
- */
-static void xtcp_request_local(struct sock *lsk, const struct sk_buff *skb,
-			       struct xtcp_request *req)
+static struct rtable *xtcp_request_local(struct sock *lsk,
+					 const struct sk_buff *skb,
+					 struct xtcp_request *req,
+					 struct flowi4 *fl4)
 {
 	const struct xtcphdr *th = xtcp_hdr(skb);
 	const struct iphdr *iph = ip_hdr(skb);
 	u16 user_mss = xtcp_sk(lsk)->user_mss;
+	unsigned int mtu = skb->dev ? READ_ONCE(skb->dev->mtu) :
+				      XTCP_MTU_FALLBACK;
+	struct xtcp_ctl_seg seg;
+	struct rtable *rt;
 
 	req->laddr = iph->daddr;
 	req->raddr = iph->saddr;
 	req->lport = th->dest;
 	req->rport = th->source;
-	req->mss = xtcp_request_mss(lsk, skb, req);
+	xtcp_synack_addr(lsk, req, &seg);
+	rt = xtcp_ctl_route(sock_net(lsk), &seg, fl4);
+	if (!IS_ERR(rt))
+		mtu = dst_mtu(&rt->dst);
+	req->mss = xtcp_mss_for_mtu(mtu);
 	if (user_mss)
 		req->mss = min(req->mss, user_mss);
 	/* As a SYN's: half the buffer the child inherits, never scaled. */
 	req->rcv_wnd = min_t(u32, XTCP_WND_MAX, READ_ONCE(lsk->sk_rcvbuf) / 2);
+	return rt;
 }
 
 /*
@@ -305,9 +324,11 @@ static void xtcp_request_local(struct sock *lsk, const struct sk_buff *skb,
 static void xtcp_send_cookie(struct sock *lsk, const struct sk_buff *skb)
 {
 	struct xtcp_request req = { .peer_wscale = -1 };
+	struct rtable *rt;
+	struct flowi4 fl4;
 	int wscale;
 
-	xtcp_request_local(lsk, skb, &req);
+	rt = xtcp_request_local(lsk, skb, &req, &fl4);
 	req.irs = XTCP_SKB_CB(skb)->seq;
 	req.peer_mss = xtcp_parse_opts(skb, &wscale);
 	if (xtcp_sk(lsk)->user_mss)
@@ -315,7 +336,7 @@ static void xtcp_send_cookie(struct sock *lsk, const struct sk_buff *skb)
 	req.iss = xtcp_cookie_make(req.laddr, req.raddr, req.lport, req.rport,
 				   req.irs, req.peer_mss);
 	XTCP_INC_STATS(sock_net(lsk), SYNCOOKIES_SENT);
-	xtcp_send_synack(sock_net(lsk), &req);
+	xtcp_send_synack(lsk, &req, rt, &fl4);
 }
 
 /*
@@ -367,6 +388,8 @@ static void xtcp_conn_request(struct sock *lsk, struct sk_buff *skb)
 	struct net *net = sock_net(lsk);
 	int cookies = READ_ONCE(xtcp_pernet(net)->sysctl.syncookies);
 	struct xtcp_request *req;
+	struct rtable *rt;
+	struct flowi4 fl4;
 	unsigned int max;
 	int wscale;
 	u32 us;
@@ -386,7 +409,7 @@ static void xtcp_conn_request(struct sock *lsk, struct sk_buff *skb)
 
 		spin_unlock_bh(&lxs->queue_lock);
 		if (send)
-			xtcp_send_synack(net, &copy);
+			xtcp_send_synack(lsk, &copy, NULL, NULL);
 		return;
 	}
 	if (sk_acceptq_is_full(lsk)) {
@@ -415,7 +438,7 @@ static void xtcp_conn_request(struct sock *lsk, struct sk_buff *skb)
 	refcount_set(&req->refcnt, 2);	/* the SYN queue and the timer */
 	sock_hold(lsk);
 	req->listener = lsk;
-	xtcp_request_local(lsk, skb, req);
+	rt = xtcp_request_local(lsk, skb, req, &fl4);
 	req->irs = cb->seq;
 	req->iss = xtcp_isn(req->laddr, req->raddr, req->lport, req->rport);
 	req->peer_mss = xtcp_parse_opts(skb, &wscale);
@@ -436,7 +459,7 @@ static void xtcp_conn_request(struct sock *lsk, struct sk_buff *skb)
 	us = xtcp_synack_timeout_us(net, 0);
 	req->expires = ktime_add_us(ktime_get(), us);
 	hrtimer_start(&req->timer, req->expires, HRTIMER_MODE_ABS_SOFT);
-	xtcp_send_synack(net, req);
+	xtcp_send_synack(lsk, req, rt, &fl4);
 unlock:
 	spin_unlock_bh(&lxs->queue_lock);
 }
@@ -718,8 +741,13 @@ static bool xtcp_cookie_complete(struct sock *lsk, struct sk_buff *skb)
 	enum xtcp_child_verdict verdict;
 	struct xtcp_cookie_opts opts;
 	struct sock *child;
+	struct rtable *rt;
+	struct flowi4 fl4;
 
-	xtcp_request_local(lsk, skb, &req);
+	/* The route gave the MSS; the child looks its own up. */
+	rt = xtcp_request_local(lsk, skb, &req, &fl4);
+	if (!IS_ERR(rt))
+		ip_rt_put(rt);
 	req.irs = cb->seq - 1;
 	req.iss = cb->ack_seq - 1;
 	if (!xtcp_cookie_check(req.laddr, req.raddr, req.lport, req.rport,
@@ -768,7 +796,7 @@ static void xtcp_conn_no_request(struct sock *lsk, struct sk_buff *skb)
 		xtcp_tw_put(container_of(n, struct xtcp_tw, eh));
 	else if (xtcp_cookie_mode(lsk) && xtcp_cookie_complete(lsk, skb))
 		return;
-	xtcp_send_reset_reply(net, skb);
+	xtcp_send_reset_reply(net, lsk, skb);
 	kfree_skb(skb);
 }
 
@@ -839,7 +867,7 @@ drop_unlock:
 	kfree_skb(skb);
 	return;
 reset:
-	xtcp_send_reset_reply(net, skb);
+	xtcp_send_reset_reply(net, lsk, skb);
 	kfree_skb(skb);
 }
 
@@ -887,7 +915,7 @@ void xtcp_listen_rcv(struct sock *lsk, struct sk_buff *skb)
 	}
 	if (flags & XTCP_FLAG_SYN) {
 		if (flags & XTCP_FLAG_ACK) {
-			xtcp_send_reset_reply(sock_net(lsk), skb);
+			xtcp_send_reset_reply(sock_net(lsk), lsk, skb);
 			goto drop;
 		}
 		xtcp_conn_request(lsk, skb);

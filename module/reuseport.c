@@ -55,7 +55,7 @@ bool xtcp_reuseport_shares(const struct sock *sk, const struct sock *sk2)
 /* ... or the port a TIME_WAIT bucket holds (TCP ignores its owner). */
 bool xtcp_reuseport_shares_tw(const struct sock *sk, const struct xtcp_tw *tw)
 {
-	return xtcp_reuseport_on(sk) && tw->reuseport;
+	return xtcp_reuseport_on(sk) && tw->eh.twb_reuseport;
 }
 
 u32 xtcp_reuseport_flowhash(const struct net *net, __be32 laddr, __be16 lport,

@@ -704,8 +704,7 @@ static int xtcp_accept(XTCP_ACCEPT_ARGS)
 	release_sock(sk);
 
 	lock_sock(child);
-	sock_graft(child, newsock);
-	newsock->state = SS_CONNECTED;
+	xtcp_accept_graft(sock, newsock, child);
 	release_sock(child);
 	sock_put(child);	/* the accept queue's reference */
 	return 0;

@@ -52,7 +52,7 @@ static void xtcp_rcv_syn_sent(struct sock *sk, struct sk_buff *skb)
 		/* Only SND.UNA < SEG.ACK =< SND.NXT acknowledges our SYN. */
 		if (!xtcp_after(cb->ack_seq, xs->snd_una) ||
 		    xtcp_after(cb->ack_seq, xs->snd_nxt)) {
-			xtcp_send_reset_reply(net, skb);
+			xtcp_send_reset_reply(net, sk, skb);
 			goto drop;
 		}
 	}
@@ -827,7 +827,7 @@ static bool xtcp_ack(struct sock *sk, const struct sk_buff *skb,
 	if (sk->sk_state == TCP_SYN_RECV) {
 		if (!xtcp_after(cb->ack_seq, xs->snd_una) ||
 		    xtcp_after(cb->ack_seq, xs->snd_nxt)) {
-			xtcp_send_reset_reply(sock_net(sk), skb);
+			xtcp_send_reset_reply(sock_net(sk), sk, skb);
 			return false;
 		}
 		xtcp_establish_simultaneous(sk, cb->ack_seq);
@@ -941,7 +941,7 @@ void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	case TCP_CLOSE:
 	case TCP_LISTEN:
 		/* Closed between lookup and lock: as if there were no socket. */
-		xtcp_send_reset_reply(sock_net(sk), skb);
+		xtcp_send_reset_reply(sock_net(sk), NULL, skb);
 		kfree_skb(skb);
 		return;
 	case TCP_SYN_SENT:

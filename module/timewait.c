@@ -132,12 +132,13 @@ void xtcp_time_wait(struct sock *sk)
 	refcount_set(&tw->refcnt, 2);	/* the tables and the timer */
 	tw->rcv_nxt = xs->rcv_nxt;
 	tw->snd_nxt = xs->snd_nxt;
-	tw->rcv_wnd = xtcp_select_window(sk);
+	tw->eh.twb_rcv_wnd = xtcp_select_window(sk);
 	tw->last_oow_ack = 0;
-	tw->reuse = sk->sk_reuse;
-	tw->reuseport = !!READ_ONCE(xs->reuseport);
-	tw->ts_ok = xs->ts_ok;
+	tw->eh.twb_reuse = sk->sk_reuse;
+	tw->eh.twb_reuseport = !!READ_ONCE(xs->reuseport);
+	tw->eh.twb_ts_ok = xs->ts_ok;
 	tw->ts_recent = xs->ts_recent;
+	tw->bound_dev_if = READ_ONCE(sk->sk_bound_dev_if);
 	timer_setup(&tw->timer, xtcp_tw_timer, 0);
 
 	atomic_inc(&xn->tw_count);
@@ -159,7 +160,7 @@ static enum xtcp_tw_verdict xtcp_tw_state_process(struct xtcp_tw *tw,
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	struct net *net = xtcp_tw_net(tw);
 	struct xtcp_opts opts;
-	bool ts_newer;
+	bool ts_ok, ts_newer;
 
 	if (cb->flags & XTCP_FLAG_RST) {
 		if (cb->seq != tw->rcv_nxt)
@@ -174,8 +175,9 @@ static enum xtcp_tw_verdict xtcp_tw_state_process(struct xtcp_tw *tw,
 
 	/* PAWS (RFC 7323 5.3): an old duplicate is answered, never taken. */
 	xtcp_opts_parse(skb, &opts);
-	ts_newer = tw->ts_ok && opts.ts && (s32)(opts.tsval - tw->ts_recent) > 0;
-	if (tw->ts_ok && opts.ts && (s32)(opts.tsval - tw->ts_recent) < 0) {
+	ts_ok = tw->eh.twb_ts_ok && opts.ts;
+	ts_newer = ts_ok && (s32)(opts.tsval - tw->ts_recent) > 0;
+	if (ts_ok && (s32)(opts.tsval - tw->ts_recent) < 0) {
 		XTCP_INC_STATS(net, PAWS_TIMEWAIT_REJECTED);
 		return XTCP_TW_ACK;
 	}
@@ -188,7 +190,7 @@ static enum xtcp_tw_verdict xtcp_tw_state_process(struct xtcp_tw *tw,
 		return XTCP_TW_SYN;
 	if ((cb->flags & XTCP_FLAG_FIN) && cb->end_seq == tw->rcv_nxt) {
 		/* Our last ACK was lost: ACK again and wait 2 x MSL anew. */
-		if (opts.ts && tw->ts_ok)
+		if (opts.ts && tw->eh.twb_ts_ok)
 			tw->ts_recent = opts.tsval;
 		xtcp_tw_reschedule(tw);
 		return XTCP_TW_ACK;
@@ -208,13 +210,14 @@ static void xtcp_tw_send_ack(struct xtcp_tw *tw)
 		.dport	= tw->eh.rport,
 		.seq	= tw->snd_nxt,
 		.ack	= tw->rcv_nxt,
-		.window	= tw->rcv_wnd,
+		.window	= tw->eh.twb_rcv_wnd,
 		.flags	= XTCP_FLAG_ACK,
-		.ts	= tw->ts_ok,
+		.ts	= tw->eh.twb_ts_ok,
 		.tsecr	= tw->ts_recent,
+		.oif	= tw->bound_dev_if,
 	};
 
-	if (tw->ts_ok)
+	if (tw->eh.twb_ts_ok)
 		seg.tsval = xtcp_ts_clock() +
 			    xtcp_ts_off(tw->eh.laddr, tw->eh.raddr,
 					tw->eh.lport, tw->eh.rport);
@@ -272,7 +275,7 @@ struct sock *xtcp_tw_rcv(struct xtcp_tw *tw, struct sk_buff *skb)
 }
 
 /*
- * tw_reuse: may a connect() take this bucket's 4-tuple over? Only if the
+ * twb_reuse: may a connect() take this bucket's 4-tuple over? Only if the
  * connection used timestamps and TS.Recent is more than a second old
  * (TCP's rule): the new incarnation's ISN and TSval, on the same clocks,
  * are then above anything of the old one, so PAWS and the sequence
@@ -286,7 +289,7 @@ bool xtcp_tw_reusable(const struct xtcp_tw *tw)
 	unsigned long taken = READ_ONCE(tw->timer.expires) -
 			      msecs_to_jiffies(2 * msl);
 
-	return tw->ts_ok && time_after(jiffies, taken + HZ);
+	return tw->eh.twb_ts_ok && time_after(jiffies, taken + HZ);
 }
 
 /*

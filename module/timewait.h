@@ -31,10 +31,13 @@ struct xtcp_tw {
 	u32			rcv_nxt;
 	u32			snd_nxt;
 	u32			last_oow_ack;	/* jiffies; output.c's rate limit */
-	u16			rcv_wnd;
-	u8			reuse:2,	/* its socket's sk_reuse */
-				reuseport:1,	/* its socket's XTCP_REUSEPORT */
-				ts_ok:1;	/* it used timestamps */
+	/*
+	 * Its socket's SO_BINDTODEVICE: the bucket answers only segments
+	 * that arrive on that device, as the socket did (hash.c), and its
+	 * ACKs leave through it. Routing by mark is not kept: room for it
+	 * would cost a bucket 8 more bytes.
+	 */
+	int			bound_dev_if;
 	/*
 	 * TS.Recent, the peer's last TSval. It is taken only when the
 	 * timer is (re)started, so its age needs no stamp of its own: it is

@@ -637,6 +637,17 @@ TEST_F_TIMEOUT(lo, syn_queue_cost, 100)
  * rows, stayed allocated while the file was open.
  */
 #define SOCKETS_TW_DEFAULT	20000
+#define SOCKETS_TW_MAX		300000
+/*
+ * Above this many buckets they are made by several threads, each from a
+ * client address of its own (127.0.0.2, .3, ...) and explicit ports from
+ * SOCKETS_TW_PORT0 up: an ephemeral port is one no address holds, so
+ * ephemeral ports (SOCKETS_EPHEMERAL) hold at most 55 536 buckets,
+ * whatever the addresses. The ports above SOCKETS_TW_PORT0 +
+ * SOCKETS_TW_PER_ADDR stay free for the ephemeral ports of the rest.
+ */
+#define SOCKETS_TW_PER_ADDR	40000
+#define SOCKETS_TW_PORT0	10000
 #define SOCKETS_SYNRCVD		40	/* request entries kept on a listener */
 /* Below the ephemeral ports, which the TIME_WAIT buckets hold. */
 #define SOCKETS_PORT		7010	/* TIME_WAIT; +1 SYN_RCVD; +2, +3 churn */
@@ -874,7 +885,60 @@ static void *sockets_churn(void *arg)
 	return NULL;
 }
 
-TEST_F_TIMEOUT(lo, sockets_file, 900)
+struct tw_maker {
+	const struct xtcp_topo *t;
+	int lfd;		/* the shared listener */
+	int addr;		/* 0: the default source; else 127.0.0.@addr */
+	long n;
+	long made;
+	int err;		/* errno of the first failure */
+};
+
+/*
+ * @m->n connections closed by the client first: as many TIME_WAIT
+ * buckets on the client's side. Several makers share the listener: a
+ * maker may accept another's connection, whose client closes right after
+ * its own accept, so each recv() of EOF ends.
+ */
+static void *tw_make(void *arg)
+{
+	struct tw_maker *m = arg;
+	struct sockaddr_in src = xtcp_addr(m->t, CLI, 0, 0);
+	struct sockaddr_in dst = xtcp_addr(m->t, SRV, 0, SOCKETS_PORT);
+	char b;
+
+	src.sin_addr.s_addr = htonl(INADDR_LOOPBACK - 1 + m->addr);
+	for (m->made = 0; m->made < m->n; m->made++) {
+		int cfd = xtcp_socket(m->t, CLI, 0), afd;
+
+		src.sin_port = htons(SOCKETS_TW_PORT0 + m->made);
+
+		if (cfd < 0 ||
+		    (m->addr && bind(cfd, (struct sockaddr *)&src, sizeof(src))) ||
+		    connect(cfd, (struct sockaddr *)&dst, sizeof(dst)))
+			goto fail;
+		afd = xtcp_accept_wait(m->lfd, 5000);
+		if (afd < 0)
+			goto fail;
+		close(cfd);
+		/* The FIN is in before the server closes: no simultaneous close. */
+		if (recv(afd, &b, 1, 0)) {
+			close(afd);
+			goto fail_noclose;
+		}
+		close(afd);
+		continue;
+fail:
+		if (cfd >= 0)
+			close(cfd);
+fail_noclose:
+		m->err = errno ? errno : EIO;
+		return NULL;
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(lo, sockets_file, 1800)
 {
 	const char *path = "/proc/net/xtcp/sockets";
 	static const size_t chunks[] = { 1 << 17, 4096, 1000 };
@@ -884,13 +948,16 @@ TEST_F_TIMEOUT(lo, sockets_file, 900)
 	int ltw, lsr, syn[SOCKETS_SYNRCVD], i, r, reads = 0, calls = 0;
 	long kb0, kb1, bad = 0, repeated = 0;
 	struct sockets_churn ch = { .t = &self->t };
+	struct tw_maker mk[SOCKETS_TW_MAX / SOCKETS_TW_PER_ADDR + 1];
+	pthread_t mth[ARRAY_SIZE(mk)];
+	int nmk, mkerr = 0;
 	struct sockets_count c;
 	pthread_t th;
 	size_t nread;
 	char *buf;
 
 	ASSERT_LT(0, ntw);
-	ASSERT_GT(50000, ntw);
+	ASSERT_GE(SOCKETS_TW_MAX, ntw);
 	ASSERT_EQ(0, xtcp_sysctl_set(&self->t, BOTH, "msl_ms", 600000));
 	ASSERT_EQ(0, xtcp_sysctl_set(&self->t, BOTH, "max_tw_buckets", ntw + 100000));
 	ASSERT_EQ(0, xtcp_sysctl_set(&self->t, BOTH, "rto_init_ms", 60000));
@@ -905,18 +972,21 @@ TEST_F_TIMEOUT(lo, sockets_file, 900)
 	ltw = xtcp_listen(&self->t, 0, SOCKETS_PORT, 128, false, NULL);
 	ASSERT_LE(0, ltw);
 	t0 = xtcp_now_ms();
-	for (i = 0; i < ntw; i++) {
-		int cfd = xtcp_connect(&self->t, 0, SOCKETS_PORT, false);
-		int afd = cfd < 0 ? -1 : xtcp_accept_wait(ltw, 5000);
-
-		char b;
-
-		ASSERT_LE(0, afd) TH_LOG("connection %d: %s", i, strerror(errno));
-		close(cfd);
-		/* The FIN is in before the server closes: no simultaneous close. */
-		ASSERT_EQ(0, recv(afd, &b, 1, 0));
-		close(afd);
+	nmk = (ntw + SOCKETS_TW_PER_ADDR - 1) / SOCKETS_TW_PER_ADDR;
+	for (i = 0; i < nmk; i++) {
+		mk[i] = (struct tw_maker){
+			.t = &self->t, .lfd = ltw, .addr = nmk > 1 ? i + 2 : 0,
+			.n = ntw / nmk + (i < ntw % nmk),
+		};
+		ASSERT_EQ(0, pthread_create(&mth[i], NULL, tw_make, &mk[i]));
 	}
+	for (i = 0; i < nmk; i++) {
+		pthread_join(mth[i], NULL);
+		if (mk[i].err && !mkerr++)
+			TH_LOG("maker %d, connection %ld: %s", i, mk[i].made,
+			       strerror(mk[i].err));
+	}
+	ASSERT_EQ(0, mkerr);
 	lsr = xtcp_listen(&self->t, 0, SOCKETS_PORT + 1, 128, false, NULL);
 	ASSERT_LE(0, lsr);
 	for (i = 0; i < SOCKETS_SYNRCVD; i++) {
@@ -929,7 +999,8 @@ TEST_F_TIMEOUT(lo, sockets_file, 900)
 		TH_LOG("TIME_WAIT %ld SYN_RCVD %ld",
 		       xtcp_state_count(&self->t, BOTH, "TIME_WAIT", NULL),
 		       xtcp_state_count(&self->t, BOTH, "SYN_RCVD", NULL));
-	TH_LOG("%ld TIME_WAIT buckets made in %lld ms", ntw, xtcp_now_ms() - t0);
+	TH_LOG("%ld TIME_WAIT buckets made in %lld ms by %d thread(s)", ntw,
+	       xtcp_now_ms() - t0, nmk);
 
 	/*
 	 * (a) Whatever the read size (each read() resumes where the last
@@ -969,6 +1040,9 @@ TEST_F_TIMEOUT(lo, sockets_file, 900)
 	}
 	TH_LOG("%ld rows: first 4 KiB in %lld us, the whole file in %lld us (x%.1f)",
 	       c.rows, first, whole, (double)whole / first);
+	t0 = now_us();
+	ASSERT_EQ(0, xtcp_sh("cat %s > /dev/null", path));
+	TH_LOG("cat of the file (and its shell): %lld us", now_us() - t0);
 	EXPECT_LT(first * 5, whole);
 
 	/*

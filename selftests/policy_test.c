@@ -9,6 +9,10 @@
  *    device is refused; a child inherits the listener's bound device,
  *    mark, priority, owner uid and cgroup (a cgroup's egress BPF program
  *    applies to it), not those of whoever ran the softirq.
+ *  - Segments sent without a socket: a SYN-ACK leaves through the
+ *    listener's bound device (or the one its mark routes to), with DF as
+ *    its IP_MTU_DISCOVER says; a TIME_WAIT bucket keeps its socket's
+ *    device, answering only segments that arrive on it.
  *  - Socket filters: SO_ATTACH_FILTER (classic BPF, on a listener and
  *    so on its children) and SO_ATTACH_BPF (a socket filter program)
  *    drop received segments (FilterDrops); the sender retransmits; once
@@ -25,6 +29,8 @@
  */
 #include <linux/bpf.h>
 #include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <net/if.h>
 #include <netinet/ip.h>
 #include <netinet/tcp.h>
@@ -869,6 +875,257 @@ TEST_F_TIMEOUT(dev, side_channel, 120)
 		close(vafd);
 		close(vfd);
 		close(lfd);
+	}
+}
+
+/* ---- segments without a socket: their device, mark and DF ----------- */
+
+#define PEER_ADDR	"10.97.0.1"	/* the client's, reached via w1 by default */
+#define ROUTE_MARK	0x77
+
+/*
+ * A packet socket on @side's @dev, seeing what leaves it (only ETH_P_ALL
+ * taps see outgoing packets); -1 on error.
+ */
+static int capture_open(const struct xtcp_topo *t, int side, const char *dev)
+{
+	struct sockaddr_ll ll = {
+		.sll_family = AF_PACKET,
+		.sll_protocol = htons(ETH_P_ALL),
+	};
+	int fd;
+
+	if (xtcp_topo_enter(t, side))
+		return -1;
+	fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK, htons(ETH_P_ALL));
+	ll.sll_ifindex = if_nametoindex(dev);
+	xtcp_topo_leave(t);
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&ll, sizeof(ll))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * The segments of IP protocol @proto with all of @flags set that left
+ * through @fd so far (it is drained); *@df counts those with DF.
+ */
+static int capture_count(int fd, int proto, uint8_t flags, int *df)
+{
+	uint8_t buf[2048];
+	int n = 0;
+
+	*df = 0;
+	for (;;) {
+		const struct iphdr *ip = (const struct iphdr *)buf;
+		struct sockaddr_ll from;
+		socklen_t len = sizeof(from);
+		ssize_t got;
+
+		got = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from,
+			       &len);
+		if (got < 0)
+			return n;
+		if (from.sll_pkttype != PACKET_OUTGOING ||
+		    from.sll_protocol != htons(ETH_P_IP) ||
+		    got < (ssize_t)sizeof(*ip) || ip->protocol != proto ||
+		    got < ip->ihl * 4 + (ssize_t)sizeof(struct xseg))
+			continue;
+		if ((((const struct xseg *)(buf + ip->ihl * 4))->flags & flags) !=
+		    flags)
+			continue;
+		n++;
+		if (ip->frag_off & htons(IP_DF))
+			(*df)++;
+	}
+}
+
+/* Connect the client from @src to @dst:SRV_PORT; the fd or -errno. */
+static int connect_from(const struct xtcp_topo *t, int family,
+			const char *src, const char *dst)
+{
+	struct sockaddr_in a = xtcp_addr(t, SRV, family, SRV_PORT);
+	struct sockaddr_in s = xtcp_addr(t, CLI, family, 0);
+	int fd = xtcp_socket(t, CLI, family), err;
+	struct timeval tv = { .tv_sec = 15 };
+
+	if (fd < 0)
+		return -errno;
+	inet_pton(AF_INET, src, &s.sin_addr);
+	inet_pton(AF_INET, dst, &a.sin_addr);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (bind(fd, (struct sockaddr *)&s, sizeof(s)) ||
+	    connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+		err = errno;
+		close(fd);
+		return -err;
+	}
+	return fd;
+}
+
+/*
+ * No reverse-path filter on either side: these tests send segments on
+ * paths asymmetric on purpose (rp_filter takes the larger of "all" and
+ * the device's value).
+ */
+static int rp_filter_off(const struct xtcp_topo *t)
+{
+	static const char *const devs[] = { "all", "default", "v0", "v1",
+					     "w0", "w1", "lo" };
+	char path[96];
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(devs); i++) {
+		int side = i < 2 || i == 6 ? BOTH : (i - 2) % 2 ? SRV : CLI;
+
+		snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/rp_filter",
+			 devs[i]);
+		if (xtcp_topo_write(t, side, path, "0"))
+			return -1;
+	}
+	return 0;
+}
+
+enum synack_case { BY_DEVICE, BY_MARK, NO_DF, SYNACK_CASES };
+
+static const char *const synack_case_name[] = {
+	"bound to v1", "marked for v1", "bound to v1, IP_PMTUDISC_DONT",
+};
+
+/*
+ * The server's main route to the client's PEER_ADDR goes via w1, but a
+ * listener bound to v1 (or with a mark whose rule routes the peer
+ * through v1) sends its SYN-ACK out of v1, as TCP's does: the reply is
+ * routed as the listener's own segments would be. It carries DF, even
+ * from a listener with IP_PMTUDISC_DONT: TCP sets DF on any packet of at
+ * most 68 bytes (ip_build_and_send_pkt(): no IP ID needed), which a
+ * SYN-ACK with every option is. The handshake completes whichever way the
+ * SYN-ACK went (the client takes it on either device): what left which
+ * device is captured on the server's v1 and w1.
+ */
+TEST_F(dev, synack_route)
+{
+	const char *cli = self->t.name[CLI], *srv = self->t.name[SRV];
+	int fams[2] = { 0, AF_INET }, i, c;
+
+	ASSERT_EQ(0, rp_filter_off(&self->t));
+	ASSERT_EQ(0, xtcp_sh("ip -n %s addr add " PEER_ADDR "/32 dev lo", cli));
+	ASSERT_EQ(0, xtcp_sh("ip -n %s route add " PEER_ADDR "/32 via 10.98.0.1 dev w1",
+			     srv));
+	ASSERT_EQ(0, xtcp_sh("ip -n %s rule add fwmark %d lookup 77", srv,
+			     ROUTE_MARK));
+	ASSERT_EQ(0, xtcp_sh("ip -n %s route add " PEER_ADDR "/32 dev v1 table 77",
+			     srv));
+
+	for (i = 0; i < 2; i++) {
+		int proto = fams[i] ? IPPROTO_TCP : self->t.ipproto;
+
+		for (c = 0; c < SYNACK_CASES; c++) {
+			int lfd, cfd, afd, cap_v, cap_w, n_v, n_w, df_v, df_w;
+			int mark = ROUTE_MARK, dont = IP_PMTUDISC_DONT;
+
+			TH_LOG("%s, %s", fam_name(fams[i]), synack_case_name[c]);
+			lfd = listen_on_dev(&self->t, fams[i],
+					    c == BY_MARK ? NULL : "v1");
+			ASSERT_GE(lfd, 0);
+			if (c == BY_MARK)
+				ASSERT_EQ(0, setsockopt(lfd, SOL_SOCKET, SO_MARK,
+							&mark, sizeof(mark)));
+			if (c == NO_DF)
+				ASSERT_EQ(0, setsockopt(lfd, IPPROTO_IP,
+							IP_MTU_DISCOVER, &dont,
+							sizeof(dont)));
+			cap_v = capture_open(&self->t, SRV, "v1");
+			cap_w = capture_open(&self->t, SRV, "w1");
+			ASSERT_GE(cap_v, 0);
+			ASSERT_GE(cap_w, 0);
+
+			cfd = connect_from(&self->t, fams[i], PEER_ADDR,
+					   "10.99.0.2");
+			ASSERT_GE(cfd, 0) TH_LOG("connect: %s", strerror(-cfd));
+			afd = xtcp_accept_wait(lfd, 10000);
+			ASSERT_GE(afd, 0);
+
+			n_v = capture_count(cap_v, proto, F_SYN | F_ACK, &df_v);
+			n_w = capture_count(cap_w, proto, F_SYN | F_ACK, &df_w);
+			TH_LOG("SYN-ACKs out of v1: %d (%d with DF), w1: %d",
+			       n_v, df_v, n_w);
+			EXPECT_LE(1, n_v);
+			EXPECT_EQ(0, n_w);
+			EXPECT_EQ(n_v, df_v);
+			close(cap_v);
+			close(cap_w);
+			close(afd);
+			close(cfd);
+			close(lfd);
+		}
+	}
+}
+
+/*
+ * A TIME_WAIT bucket of a connection bound to v1 (a child of a listener
+ * bound to it) answers only for segments that arrive on v1, as the
+ * socket did and as TCP's bucket does: a data segment for its tuple
+ * that arrives on w1 finds no socket and is answered with RST
+ * (InNoSocket); the same segment on v1 gets the bucket's ACK.
+ */
+TEST_F(dev, timewait_bound_dev)
+{
+	const char *cli = self->t.name[CLI];
+	int fams[2] = { 0, AF_INET }, i;
+
+	ASSERT_EQ(0, rp_filter_off(&self->t));
+	for (i = 0; i < 2; i++) {
+		struct xtcp_topo pt = topo_for(&self->t, fams[i]);
+		struct sockaddr_in ca = xtcp_addr(&self->t, CLI, AF_INET, 0);
+		int lfd, cfd, afd, raw, cport;
+		uint8_t buf[64];
+		long long nosock;
+		struct xseg out;
+		char c;
+		size_t len;
+
+		TH_LOG("%s", fam_name(fams[i]));
+		lfd = listen_on_dev(&self->t, fams[i], "v1");
+		ASSERT_GE(lfd, 0);
+		cfd = connect_to(&self->t, fams[i], "10.99.0.2");
+		ASSERT_GE(cfd, 0) TH_LOG("connect: %s", strerror(-cfd));
+		afd = xtcp_accept_wait(lfd, 10000);
+		ASSERT_GE(afd, 0);
+		cport = xtcp_local_port(cfd);
+
+		/* The server closes first: the bucket is the server's. */
+		close(afd);
+		ASSERT_EQ(0, recv(cfd, &c, 1, 0));
+		close(cfd);
+		xtcp_sleep_ms(500);
+		close(lfd);	/* no listener takes the stray segment */
+
+		raw = xtcp_raw_socket(&pt, CLI);
+		ASSERT_GE(raw, 0);
+		ASSERT_EQ(0, bind(raw, (struct sockaddr *)&ca, sizeof(ca)));
+		len = xtcp_seg_build(&pt, buf, CLI, SRV, cport, SRV_PORT, 12345,
+				     0, F_ACK | F_PSH, "x", 1);
+
+		/* Through w0, so that it arrives on the server's w1. */
+		ASSERT_EQ(0, xtcp_sh("ip -n %s route add 10.99.0.2/32 via " W_SRV_ADDR " dev w0",
+				     cli));
+		nosock = xtcp_counter(&self->t, SRV, "InNoSocket");
+		ASSERT_EQ(0, xtcp_raw_send(&pt, raw, SRV, buf, len));
+		ASSERT_EQ(0, xtcp_raw_wait(raw, SRV_PORT, cport, F_RST, 3000,
+					   &out)) TH_LOG("no RST via w1");
+		if (!fams[i])
+			EXPECT_EQ(nosock + 1,
+				  xtcp_counter(&self->t, SRV, "InNoSocket"));
+
+		/* Through v0: the bucket answers with its ACK. */
+		ASSERT_EQ(0, xtcp_sh("ip -n %s route del 10.99.0.2/32", cli));
+		ASSERT_EQ(0, xtcp_raw_send(&pt, raw, SRV, buf, len));
+		ASSERT_EQ(0, xtcp_raw_wait(raw, SRV_PORT, cport, F_ACK, 3000,
+					   &out)) TH_LOG("no ACK via v1");
+		EXPECT_EQ(0, out.flags & F_RST);
+		close(raw);
 	}
 }
 
