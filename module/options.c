@@ -156,7 +156,7 @@ unsigned int xtcp_opts_size(const struct xtcp_opts *opts)
 		len += XTCP_OPT_TS_ALIGNED;
 	if (opts->wscale >= 0)
 		len += 1 + XTCP_OPT_WSCALE_LEN;
-	if (opts->sack_ok)
+	if (opts->sack_ok && !opts->ts)
 		len += 2 + XTCP_OPT_SACK_PERM_LEN;
 	if (opts->nr_sacks)
 		len += 2 + XTCP_OPT_SACK_BASE +
@@ -176,8 +176,10 @@ unsigned int xtcp_opts_sack_room(const struct xtcp_opts *opts)
 }
 
 /*
- * MSS, then NOP NOP TS, then NOP WS, then NOP NOP SACK-permitted, then
- * NOP NOP SACK: each option 32-bit aligned.
+ * MSS, then NOP NOP TS, then NOP WS, then NOP NOP SACK: each option
+ * 32-bit aligned. SACK-permitted takes the two NOPs' place in front of
+ * TS (Linux's layout: a SYN's options stay 20 bytes), or comes as NOP
+ * NOP SACK-permitted after WS without timestamps.
  */
 void xtcp_opts_write(u8 *p, const struct xtcp_opts *opts)
 {
@@ -188,8 +190,13 @@ void xtcp_opts_write(u8 *p, const struct xtcp_opts *opts)
 		p += XTCP_OPT_MSS_LEN;
 	}
 	if (opts->ts) {
-		p[0] = XTCP_OPT_NOP;
-		p[1] = XTCP_OPT_NOP;
+		if (opts->sack_ok) {
+			p[0] = XTCP_OPT_SACK_PERM;
+			p[1] = XTCP_OPT_SACK_PERM_LEN;
+		} else {
+			p[0] = XTCP_OPT_NOP;
+			p[1] = XTCP_OPT_NOP;
+		}
 		p[2] = XTCP_OPT_TS;
 		p[3] = XTCP_OPT_TS_LEN;
 		put_unaligned_be32(opts->tsval, p + 4);
@@ -203,7 +210,7 @@ void xtcp_opts_write(u8 *p, const struct xtcp_opts *opts)
 		p[3] = opts->wscale;
 		p += 1 + XTCP_OPT_WSCALE_LEN;
 	}
-	if (opts->sack_ok) {
+	if (opts->sack_ok && !opts->ts) {
 		p[0] = XTCP_OPT_NOP;
 		p[1] = XTCP_OPT_NOP;
 		p[2] = XTCP_OPT_SACK_PERM;

@@ -544,13 +544,14 @@ static void dsack_run(struct __test_metadata *_metadata,
 	drain(self->rawc);
 	drain(self->raws);
 	ASSERT_TRUE(send_pattern(c, 100, 9));
-	ASSERT_TRUE(recv_exact(s, 100, 9, 5000));
-	/* The resent segment's ACK: with a D-SACK block of it, if on. */
+	/* Read later: a window update now could stand in for the lost ACK. */
 	ASSERT_TRUE(XTCP_WAIT_FOR(10000, !xtcp_get_info(c, &ci) &&
 				  ci.xtcpi_snd_una == base + 100));
+	ASSERT_TRUE(recv_exact(s, 100, 9, 5000));
 	/*
-	 * The segment and its retransmission; the latter is replayed below
-	 * (the original's older timestamp would fall to PAWS instead).
+	 * The segment and its retransmission, whose ACK carries a D-SACK
+	 * block of it if on; the retransmission is replayed below (the
+	 * original's older timestamp would fall to PAWS instead).
 	 */
 	while (!capture(self->raws, cport, port, 300, &cap)) {
 		if (cap.len != 100)
