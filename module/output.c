@@ -121,8 +121,7 @@ static bool xtcp_out_ok(struct net *net, const struct xtcphdr *th,
 	XTCP_INC_STATS(net, OUT_SEGS);
 	if (th->flags & XTCP_FLAG_RST)
 		XTCP_INC_STATS(net, OUT_RSTS);
-	return !xtcp_fault_should_drop(net, XTCP_FAULT_OUT, th->flags, payload,
-				       th->source, th->dest);
+	return !xtcp_fault_should_drop_th(net, XTCP_FAULT_OUT, th, payload);
 }
 
 /*

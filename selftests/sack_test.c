@@ -14,6 +14,7 @@
  * latest arrival first, the other after it, one block once the first
  * hole is filled and no option once both are. The client resends the
  * second hole without a timeout (RFC 6675 NextSeg rule 3: no new data).
+ * A fault rule with sack=1 sees exactly those four ACKs.
  *
  * multi_loss: the 2nd, 5th and 8th of ten segments of one window are
  * dropped. With SACK the client resends exactly those three segments
@@ -337,7 +338,7 @@ TEST_F(sack, blocks)
 	struct blk want[4][2];
 	int want_n[4] = { 1, 2, 2, 1 }, nsack = 0, i, k, c, s, lfd, cport;
 	uint32_t want_ack[4];
-	long long sent0, recv0, to0;
+	long long sent0, recv0, to0, seen, fired;
 	struct xtcp_info ci;
 	uint32_t base, m;
 	struct cap cap;
@@ -366,6 +367,9 @@ TEST_F(sack, blocks)
 	ASSERT_EQ(0, xtcp_fault_add(t, CLI, "out data dport=%d nth=2",
 				    SRV_PORT));
 	ASSERT_EQ(0, xtcp_fault_add(t, CLI, "out data dport=%d nth=4",
+				    SRV_PORT));
+	/* Drops nothing: counts the ACKs with a SACK option that arrive. */
+	ASSERT_EQ(0, xtcp_fault_add(t, CLI, "in ack sport=%d sack=1 nth=1000",
 				    SRV_PORT));
 	sent0 = CNT(SRV, "SackBlocksSent");
 	recv0 = CNT(CLI, "SackBlocksRecv");
@@ -403,6 +407,9 @@ TEST_F(sack, blocks)
 	EXPECT_EQ(k, CNT(SRV, "SackBlocksSent") - sent0);
 	EXPECT_EQ(k, CNT(CLI, "SackBlocksRecv") - recv0);
 	EXPECT_EQ(0, CNT(CLI, "Timeouts") - to0);
+	ASSERT_EQ(0, xtcp_fault_stats(t, CLI, 3, &seen, &fired));
+	EXPECT_EQ(4, seen);
+	EXPECT_EQ(0, fired);
 }
 
 /*
