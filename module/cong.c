@@ -123,6 +123,7 @@ static void xtcp_newreno_sack_recovery(struct sock *sk)
 	xs->fast_retrans++;
 	XTCP_INC_STATS(sock_net(sk), FAST_RETRANS);
 	XTCP_INC_STATS(sock_net(sk), SACK_RECOVERY);
+	xtcp_sack_recovery_start(sk);
 	xtcp_sack_retransmit(sk, true);
 }
 

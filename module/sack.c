@@ -349,6 +349,25 @@ void xtcp_sack_reset(struct sock *sk)
 	xs->high_sacked = xs->snd_una;
 }
 
+/*
+ * A new recovery episode: what the last one resent may be resent again
+ * (RFC 6675's HighRxt is per episode).
+ */
+void xtcp_sack_recovery_start(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb;
+
+	if (!xs->retrans_out)
+		return;
+	skb_queue_walk(&sk->sk_write_queue, skb) {
+		if (skb == xs->send_head)
+			break;
+		XTCP_SKB_CB(skb)->rtx_sack = 0;
+	}
+	xs->retrans_out = 0;
+}
+
 /* IsLost(SND.UNA): SACK alone may start recovery (RFC 6675 5). */
 bool xtcp_sack_head_lost(const struct sock *sk)
 {

@@ -32,6 +32,7 @@ void xtcp_sack_out(struct sock *sk, struct xtcp_opts *opts);
 bool xtcp_sack_tag(struct sock *sk, u32 ack, const struct xtcp_opts *opts);
 void xtcp_sack_update(struct sock *sk);
 void xtcp_sack_reset(struct sock *sk);
+void xtcp_sack_recovery_start(struct sock *sk);
 bool xtcp_sack_head_lost(const struct sock *sk);
 u32 xtcp_sack_pipe(const struct xtcp_sock *xs);
 
