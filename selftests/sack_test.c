@@ -261,11 +261,16 @@ static bool send_pattern(int fd, size_t len, unsigned char pat)
 	       send(fd, buf, len, MSG_NOSIGNAL) == (ssize_t)len;
 }
 
+/*
+ * No Nagle, and room in the send buffer for a whole window: one send()
+ * then puts every segment on the wire before any ACK is processed.
+ */
 static void nodelay(int fd)
 {
-	int one = 1;
+	int one = 1, buf = 1 << 20;
 
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
 }
 
 TEST_F(sack, negotiated)
