@@ -40,8 +40,13 @@
 #include "sack.h"
 #include "xtcp.h"
 
-/* Out-of-order skbs one SACK block's edges are looked for across, at most. */
-#define XTCP_SACK_WALK_MAX	256
+/*
+ * Out-of-order skbs one SACK block's edges are looked for across, each
+ * way, at most: every ACK in a flood of out-of-order segments costs a
+ * bounded walk. A longer run is reported in pieces, each still true, and
+ * its newest part is always in the first block.
+ */
+#define XTCP_SACK_WALK_MAX	16
 
 bool xtcp_sack_enabled(const struct net *net)
 {
