@@ -82,9 +82,15 @@ static void xtcp_newreno_ack(struct sock *sk, u32 acked, u32 flight)
 		if (xtcp_before(xs->snd_una, xs->recover)) {
 			/* Partial ACK: the next hole is lost too. */
 			XTCP_INC_STATS(sock_net(sk), PARTIAL_ACKS);
-			/* With SACK the scoreboard knows which (output.c). */
-			if (xs->sack_ok)
+			/*
+			 * With SACK the scoreboard knows which (output.c);
+			 * without any SACK information, NewReno's guess.
+			 */
+			if (xs->sack_ok) {
+				if (!xs->sacked_out)
+					xtcp_sack_retransmit(sk, true);
 				return;
+			}
 			xtcp_retransmit_head(sk);
 			xs->cwnd -= min(acked, xs->cwnd - xs->mss);
 			if (acked >= xs->mss)
