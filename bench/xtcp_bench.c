@@ -13,6 +13,8 @@
  *   xtcp_bench [OPTIONS] idle PROTO ADDR COUNT   COUNT idle established
  *                                                connections
  *   xtcp_bench [OPTIONS] tw   PROTO ADDR COUNT   COUNT TIME_WAIT buckets
+ *   xtcp_bench [OPTIONS] xfer PROTO ADDR BYTES   one connection moves BYTES:
+ *                                                its completion time
  *
  * Options: --srv-ns NAME, --cli-ns NAME; --buf BYTES sets SO_SNDBUF and
  * SO_RCVBUF on every socket before connect()/listen() (autotuning off, the
@@ -27,7 +29,11 @@
  * sent arrived: after the window the clients shut down, the servers read
  * to EOF, and the run fails (exit 1) unless the byte counts match.
  * idle and tw print "done N" once the connections or buckets exist, then
- * hold them until stdin closes.
+ * hold them until stdin closes. xfer prints the same line with rate the
+ * seconds from connect() until the server's EOF came back after the last
+ * byte, units the bytes the server received (it fails unless all of
+ * them), and, from the sender's TCP_INFO, rtx (bytes retransmitted) and
+ * rtxsegs (segments retransmitted).
  *
  * PROTO is "xtcp" or "tcp". The server closes first in crr and tw, so the
  * TIME_WAIT state stays on the server, as for a web server; the client's
@@ -38,7 +44,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
+#include <linux/tcp.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -419,6 +425,83 @@ static int run_bulk(double secs, int streams)
 	return 0;
 }
 
+/* Server of xfer: read to EOF, count, close. */
+static void *xfer_server(void *arg)
+{
+	static char buf[1 << 18];
+	ssize_t r;
+	int fd;
+
+	(void)arg;
+	pin_to(1);
+	fd = accept(lfd, NULL, NULL);
+	if (fd < 0)
+		die("accept");
+	while ((r = recv(fd, buf, sizeof(buf), 0)) > 0)
+		atomic_fetch_add(&bytes, r);
+	if (r == 0)
+		atomic_fetch_add(&eofs, 1);
+	close(fd);
+	return NULL;
+}
+
+static int run_xfer(long long total)
+{
+	static char buf[1 << 16];
+	struct cpu_time c0, c1;
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	long long sent = 0;
+	pthread_t srv;
+	double t0, t1;
+	char c;
+	int fd;
+
+	pthread_create(&srv, NULL, xfer_server, NULL);
+	enter_ns(cli_ns);
+	pin_to(0);
+	fd = xsock();
+	c0 = cpu_now();
+	t0 = now();
+	if (connect_to(fd))
+		die("connect");
+	while (sent < total) {
+		long long n = total - sent;
+		ssize_t r;
+
+		if (n > (long long)sizeof(buf))
+			n = sizeof(buf);
+		r = send(fd, buf, n, MSG_NOSIGNAL);
+
+		if (r < 0)
+			die("xfer: send");
+		sent += r;
+	}
+	if (shutdown(fd, SHUT_WR))
+		die("xfer: shutdown");
+	/* The server closes after our FIN: everything was acknowledged. */
+	if (recv(fd, &c, 1, 0) != 0)
+		die("xfer: recv");
+	t1 = now();
+	c1 = cpu_now();
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
+		die("TCP_INFO");
+	close(fd);
+	pthread_join(srv, NULL);
+	if (atomic_load(&eofs) != 1 || atomic_load(&bytes) != total) {
+		fprintf(stderr, "xfer: sent %lld bytes, received %lld\n", total,
+			(long long)atomic_load(&bytes));
+		return 1;
+	}
+	printf("rate=%.3f units=%lld secs=%.3f cpu=%.2f idle=%.3f rtx=%llu rtxsegs=%u\n",
+	       t1 - t0, total, t1 - t0, c1.busy - c0.busy,
+	       c1.all - c0.all > c1.busy - c0.busy ?
+	       1 - (c1.busy - c0.busy) / (c1.all - c0.all) : 0,
+	       (unsigned long long)ti.tcpi_bytes_retrans, ti.tcpi_total_retrans);
+	return 0;
+}
+
 /* Server of idle: accept and keep every connection. */
 static void *idle_server(void *arg)
 {
@@ -551,7 +634,7 @@ int main(int argc, char **argv)
 	}
 	if (argc < 5) {
 		fprintf(stderr, "usage: xtcp_bench [--srv-ns N] [--cli-ns N] [--buf BYTES]\n"
-			"       [--pin|--pin-one] crr|rr|bulk|idle|tw PROTO ADDR SECS|COUNT [STREAMS]\n");
+			"       [--pin|--pin-one] crr|rr|bulk|idle|tw|xfer PROTO ADDR SECS|COUNT|BYTES [STREAMS]\n");
 		return 2;
 	}
 	mode = argv[1];
@@ -591,6 +674,8 @@ int main(int argc, char **argv)
 		return run_idle((long)arg);
 	if (!strcmp(mode, "tw"))
 		return run_tw((long)arg);
+	if (!strcmp(mode, "xfer"))
+		return run_xfer(atoll(argv[4]));
 	fprintf(stderr, "unknown mode %s\n", mode);
 	return 2;
 }

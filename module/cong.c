@@ -7,7 +7,11 @@
  * L = 2), congestion avoidance, fast retransmit after three duplicate
  * ACKs and NewReno recovery with partial ACKs (RFC 5681, RFC 6582), and
  * after a timeout everything outstanding deemed lost (output.c resends it
- * as cwnd grows).
+ * as cwnd grows). A connection that negotiated SACK recovers as RFC 6675
+ * says instead: recovery also starts when SACK shows SND.UNA lost, cwnd
+ * is not inflated by duplicate ACKs but compared with the pipe (sack.c),
+ * and output.c resends the holes the scoreboard deems lost, not just the
+ * first one per partial ACK.
  */
 
 #include <net/sock.h>
@@ -16,6 +20,7 @@
 #include "mib.h"
 #include "output.h"
 #include "proto.h"
+#include "sack.h"
 #include "xtcp.h"
 
 static void xtcp_newreno_init(struct sock *sk)
@@ -31,13 +36,18 @@ static void xtcp_newreno_init(struct sock *sk)
 	xs->dupacks = 0;
 }
 
-/* Bytes in the network: after a timeout, only what was resent since. */
+/*
+ * Bytes in the network: after a timeout, only what was resent since;
+ * with SACK, RFC 6675's pipe.
+ */
 static u32 xtcp_newreno_in_flight(const struct xtcp_sock *xs)
 {
 	if (xs->ca_state == XTCP_CA_LOSS &&
 	    xtcp_before(xs->rtx_seq, xs->snd_nxt))
 		return xtcp_after(xs->rtx_seq, xs->snd_una) ?
 		       xs->rtx_seq - xs->snd_una : 0;
+	if (xs->sack_ok)
+		return xtcp_sack_pipe(xs);
 	return xs->snd_nxt - xs->snd_una;
 }
 
@@ -72,6 +82,15 @@ static void xtcp_newreno_ack(struct sock *sk, u32 acked, u32 flight)
 		if (xtcp_before(xs->snd_una, xs->recover)) {
 			/* Partial ACK: the next hole is lost too. */
 			XTCP_INC_STATS(sock_net(sk), PARTIAL_ACKS);
+			/*
+			 * With SACK the scoreboard knows which (output.c);
+			 * without any SACK information, NewReno's guess.
+			 */
+			if (xs->sack_ok) {
+				if (!xs->sacked_out)
+					xtcp_sack_retransmit(sk, true);
+				return;
+			}
 			xtcp_retransmit_head(sk);
 			xs->cwnd -= min(acked, xs->cwnd - xs->mss);
 			if (acked >= xs->mss)
@@ -95,7 +114,29 @@ static void xtcp_newreno_ack(struct sock *sk, u32 acked, u32 flight)
 	xtcp_newreno_grow(xs, acked, flight);
 }
 
-/* A duplicate ACK: the third in a row starts fast retransmit. */
+/*
+ * SACK's fast retransmit (RFC 6675 5): ssthresh and cwnd half the
+ * flight, the first hole resent at once, the others as the pipe allows.
+ */
+static void xtcp_newreno_sack_recovery(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->ssthresh = max((xs->snd_nxt - xs->snd_una) / 2, 2U * xs->mss);
+	xs->cwnd = xs->ssthresh;
+	xs->recover = xs->snd_nxt;
+	xs->ca_state = XTCP_CA_RECOVERY;
+	xs->fast_retrans++;
+	XTCP_INC_STATS(sock_net(sk), FAST_RETRANS);
+	XTCP_INC_STATS(sock_net(sk), SACK_RECOVERY);
+	xtcp_sack_recovery_start(sk);
+	xtcp_sack_retransmit(sk, true);
+}
+
+/*
+ * A duplicate ACK: the third in a row starts fast retransmit, and so
+ * does SACK showing the oldest segment lost.
+ */
 static void xtcp_newreno_dupack(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
@@ -103,12 +144,13 @@ static void xtcp_newreno_dupack(struct sock *sk)
 	xs->dupacks = min_t(u32, xs->dupacks + 1, U8_MAX);
 	switch (xs->ca_state) {
 	case XTCP_CA_RECOVERY:
-		xs->cwnd += xs->mss;	/* each one left the network */
+		if (!xs->sack_ok)
+			xs->cwnd += xs->mss;	/* each one left the network */
 		return;
 	case XTCP_CA_LOSS:
 		return;
 	}
-	if (xs->dupacks < XTCP_DUPACK_THRESHOLD) {
+	if (xs->dupacks < XTCP_DUPACK_THRESHOLD && !xtcp_sack_head_lost(sk)) {
 		xs->ca_state = XTCP_CA_DISORDER;
 		return;
 	}
@@ -116,6 +158,10 @@ static void xtcp_newreno_dupack(struct sock *sk)
 	if (!xtcp_after(xs->snd_una, xs->recover) &&
 	    xs->recover != xs->snd_una) {
 		xs->ca_state = XTCP_CA_DISORDER;
+		return;
+	}
+	if (xs->sack_ok) {
+		xtcp_newreno_sack_recovery(sk);
 		return;
 	}
 	xs->ssthresh = max(xtcp_in_flight(xs) / 2, 2U * xs->mss);
@@ -211,6 +257,7 @@ void xtcp_cong_rto(struct sock *sk)
 
 	xs->rto_count++;
 	XTCP_INC_STATS(sock_net(sk), RTO_TIMEOUTS);
+	xtcp_sack_reset(sk);
 	xs->ca_ops->loss(sk);
 }
 

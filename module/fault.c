@@ -4,7 +4,8 @@
  * list per network namespace. Documentation/faults.md has the full text;
  * in short, each write is one line:
  *
- *   DIR KIND [port=N] [sport=N] [dport=N] [skip=N] [count=N] [nth=N]
+ *   DIR KIND [port=N] [sport=N] [dport=N] [sack=0|1] [skip=N] [count=N]
+ *       [nth=N]
  *   del ID
  *   clear
  *
@@ -19,8 +20,10 @@
  *   data    payload_len > 0
  *   ack     anything else (a pure ACK, or no flag at all)
  * port= matches the source or the destination port, sport= and dport= only
- * that one; ports are 1..65535. Every segment a rule matches is numbered
- * 1, 2, 3 ... in that rule's "seen" counter, independently of other rules.
+ * that one; ports are 1..65535. sack=1 matches only segments that carry
+ * a SACK option (RFC 2018, D-SACK included), sack=0 only others. Every
+ * segment a rule matches is numbered 1, 2, 3 ... in that rule's "seen"
+ * counter, independently of other rules.
  * The rule drops segment number n if
  *   nth=N given:   n == N
  *   otherwise:     n > skip && (no count || n <= skip + count)
@@ -70,6 +73,8 @@
 #include "fault.h"
 #include "mib.h"
 #include "netns.h"
+#include "options.h"
+#include "proto.h"
 #include "trace.h"
 
 #define XTCP_FAULT_MAX_RULES	64
@@ -113,6 +118,7 @@ enum xtcp_fault_opt {
 	XTCP_FO_PORT,
 	XTCP_FO_SPORT,
 	XTCP_FO_DPORT,
+	XTCP_FO_SACK,
 	XTCP_FO_SKIP,
 	XTCP_FO_COUNT,
 	XTCP_FO_NTH,
@@ -127,6 +133,7 @@ static const struct {
 	[XTCP_FO_PORT]	= { "port",	1, U16_MAX },
 	[XTCP_FO_SPORT]	= { "sport",	1, U16_MAX },
 	[XTCP_FO_DPORT]	= { "dport",	1, U16_MAX },
+	[XTCP_FO_SACK]	= { "sack",	0, 1 },
 	[XTCP_FO_SKIP]	= { "skip",	0, U32_MAX },
 	[XTCP_FO_COUNT]	= { "count",	1, U32_MAX },
 	[XTCP_FO_NTH]	= { "nth",	1, U32_MAX },
@@ -178,7 +185,8 @@ static enum xtcp_fault_kind xtcp_fault_classify(u8 flags,
 
 static bool xtcp_fault_match(const struct xtcp_fault_rule *r,
 			     enum xtcp_fault_dir dir,
-			     enum xtcp_fault_kind kind, u16 sport, u16 dport)
+			     enum xtcp_fault_kind kind, u16 sport, u16 dport,
+			     bool sack)
 {
 	if (r->dir != dir)
 		return false;
@@ -190,6 +198,8 @@ static bool xtcp_fault_match(const struct xtcp_fault_rule *r,
 	if ((r->set & BIT(XTCP_FO_SPORT)) && r->opt[XTCP_FO_SPORT] != sport)
 		return false;
 	if ((r->set & BIT(XTCP_FO_DPORT)) && r->opt[XTCP_FO_DPORT] != dport)
+		return false;
+	if ((r->set & BIT(XTCP_FO_SACK)) && r->opt[XTCP_FO_SACK] != sack)
 		return false;
 	return true;
 }
@@ -212,7 +222,7 @@ static bool xtcp_fault_fire(struct xtcp_fault_rule *r)
 }
 
 bool __xtcp_fault_should_drop(struct net *net, enum xtcp_fault_dir dir,
-			      u8 flags, unsigned int payload_len,
+			      u16 flags, unsigned int payload_len,
 			      __be16 sport, __be16 dport)
 {
 	struct xtcp_fault_rule *r;
@@ -228,16 +238,34 @@ bool __xtcp_fault_should_drop(struct net *net, enum xtcp_fault_dir dir,
 	kind = xtcp_fault_classify(flags, payload_len);
 	/* Every rule sees the segment, so their counts stay independent. */
 	list_for_each_entry_rcu(r, &f->rules, list)
-		if (xtcp_fault_match(r, dir, kind, ntohs(sport), ntohs(dport)) &&
+		if (xtcp_fault_match(r, dir, kind, ntohs(sport), ntohs(dport),
+				     flags & XTCP_FAULT_F_SACK) &&
 		    xtcp_fault_fire(r))
 			drop = true;
 	if (drop) {
 		XTCP_INC_STATS(net, FAULT_DROPS);
-		trace_xtcp_fault_drop(dir, flags, payload_len, sport, dport);
+		trace_xtcp_fault_drop(dir, (u8)flags, payload_len, sport,
+				      dport);
 	}
 out:
 	rcu_read_unlock();
 	return drop;
+}
+
+/* A whole segment: its flags, and whether it carries SACK blocks. */
+bool __xtcp_fault_should_drop_th(struct net *net, enum xtcp_fault_dir dir,
+				 const struct xtcphdr *th,
+				 unsigned int payload_len)
+{
+	u16 flags = th->flags;
+	u32 sle, sre;
+	u8 nr;
+
+	xtcp_opts_sack(th, &nr, &sle, &sre);
+	if (nr)
+		flags |= XTCP_FAULT_F_SACK;
+	return __xtcp_fault_should_drop(net, dir, flags, payload_len,
+					th->source, th->dest);
 }
 
 /* Next blank-separated word of *s, or NULL at the end of the line. */

@@ -25,9 +25,17 @@ enum xtcp_fault_dir {
  */
 extern struct static_key_false_deferred xtcp_fault_active;
 
+/* Beside the header's flag bits: the segment carries a SACK option. */
+#define XTCP_FAULT_F_SACK	0x100
+
+struct xtcphdr;
+
 bool __xtcp_fault_should_drop(struct net *net, enum xtcp_fault_dir dir,
-			      u8 flags, unsigned int payload_len,
+			      u16 flags, unsigned int payload_len,
 			      __be16 sport, __be16 dport);
+bool __xtcp_fault_should_drop_th(struct net *net, enum xtcp_fault_dir dir,
+				 const struct xtcphdr *th,
+				 unsigned int payload_len);
 
 /**
  * xtcp_fault_should_drop - consult the fault rules for one segment
@@ -55,6 +63,20 @@ static inline bool xtcp_fault_should_drop(struct net *net,
 		return false;
 	return __xtcp_fault_should_drop(net, dir, flags, payload_len,
 					sport, dport);
+}
+
+/*
+ * As xtcp_fault_should_drop() for a whole segment @th (options included)
+ * with @payload_len bytes of data: rules with sack= see its options too.
+ */
+static inline bool xtcp_fault_should_drop_th(struct net *net,
+					     enum xtcp_fault_dir dir,
+					     const struct xtcphdr *th,
+					     unsigned int payload_len)
+{
+	if (!static_branch_unlikely(&xtcp_fault_active.key))
+		return false;
+	return __xtcp_fault_should_drop_th(net, dir, th, payload_len);
 }
 
 /* Creates "faults" in @dir (/proc/net/xtcp) and xtcp_pernet(net)->faults. */

@@ -135,8 +135,7 @@ static int xtcp_v4_rcv(struct sk_buff *skb)
 	iph = ip_hdr(skb);
 	__skb_pull(skb, xtcp_hdr_doff(th));
 	trace_xtcp_segment_in(th, iph->saddr, iph->daddr, skb->len);
-	if (xtcp_fault_should_drop(net, XTCP_FAULT_IN, th->flags, skb->len,
-				   th->source, th->dest))
+	if (xtcp_fault_should_drop_th(net, XTCP_FAULT_IN, th, skb->len))
 		goto drop;
 
 	n = xtcp_ehash_lookup(net, iph->saddr, th->source, iph->daddr,

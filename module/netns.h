@@ -24,6 +24,7 @@ struct xtcp_sysctl {
 	int max_syn_backlog;
 	int rfc1337;
 	int timestamps;		/* offer and accept RFC 7323 timestamps */
+	int sack;		/* offer and accept SACK (RFC 2018) */
 	/*
 	 * "tw_reuse": connect() takes over TIME_WAIT (0, 1, 2 loopback).
 	 * Not named so: <net/inet_timewait_sock.h> defines tw_reuse.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * TCP's options on xtcp segments (RFC 9293 3.1, RFC 7323): the one
- * parser and the one writer, and the timestamp option's state.
+ * TCP's options on xtcp segments (RFC 9293 3.1, RFC 7323, RFC 2018): the
+ * one parser and the one writer, and the timestamp option's state.
  *
  * Timestamps are offered on a SYN when the namespace's "timestamps"
  * sysctl is on and used only if both SYNs carry them. A connection that
@@ -28,6 +28,30 @@
 #include "request.h"
 #include "xtcp.h"
 
+/*
+ * A SACK option of @olen bytes: whole blocks only, the first
+ * XTCP_NUM_SACKS of them, as sent (validating them is sack.c's). A length
+ * that is no whole number of blocks makes the option ignored.
+ */
+static void xtcp_opts_parse_sack(const u8 *opt, u8 olen,
+				 struct xtcp_opts *opts)
+{
+	unsigned int n = (olen - XTCP_OPT_SACK_BASE) / XTCP_OPT_SACK_BLOCK;
+	unsigned int i;
+
+	if (olen < XTCP_OPT_SACK_BASE + XTCP_OPT_SACK_BLOCK ||
+	    (olen - XTCP_OPT_SACK_BASE) % XTCP_OPT_SACK_BLOCK)
+		return;
+	n = min_t(unsigned int, n, XTCP_NUM_SACKS);
+	for (i = 0; i < n; i++) {
+		const u8 *b = opt + XTCP_OPT_SACK_BASE + i * XTCP_OPT_SACK_BLOCK;
+
+		opts->sacks[i].start = get_unaligned_be32(b);
+		opts->sacks[i].end = get_unaligned_be32(b + 4);
+	}
+	opts->nr_sacks = n;
+}
+
 void xtcp_opts_parse_th(const struct xtcphdr *th, struct xtcp_opts *opts)
 {
 	const u8 *opt = (const u8 *)(th + 1);
@@ -36,6 +60,8 @@ void xtcp_opts_parse_th(const struct xtcphdr *th, struct xtcp_opts *opts)
 	opts->mss = XTCP_MSS_DEFAULT;
 	opts->wscale = -1;
 	opts->ts = false;
+	opts->sack_ok = false;
+	opts->nr_sacks = 0;
 	opts->tsval = 0;
 	opts->tsecr = 0;
 	while (len > 0) {
@@ -66,6 +92,10 @@ void xtcp_opts_parse_th(const struct xtcphdr *th, struct xtcp_opts *opts)
 			opts->tsval = get_unaligned_be32(opt + 2);
 			opts->tsecr = get_unaligned_be32(opt + 6);
 		}
+		if (kind == XTCP_OPT_SACK_PERM && olen == XTCP_OPT_SACK_PERM_LEN)
+			opts->sack_ok = true;
+		if (kind == XTCP_OPT_SACK)
+			xtcp_opts_parse_sack(opt, olen, opts);
 		opt += olen;
 		len -= olen;
 	}
@@ -85,6 +115,21 @@ bool xtcp_opts_ts(const struct xtcphdr *th, u32 *tsval, u32 *tsecr)
 	*tsval = opts.tsval;
 	*tsecr = opts.tsecr;
 	return opts.ts;
+}
+
+/*
+ * The tracepoints' view of SACK: whether @th is SACK-permitted, and its
+ * number of SACK blocks with the first one (0 and 0..0 if none).
+ */
+bool xtcp_opts_sack(const struct xtcphdr *th, u8 *nr, u32 *sle, u32 *sre)
+{
+	struct xtcp_opts opts;
+
+	xtcp_opts_parse_th(th, &opts);
+	*nr = opts.nr_sacks;
+	*sle = opts.nr_sacks ? opts.sacks[0].start : 0;
+	*sre = opts.nr_sacks ? opts.sacks[0].end : 0;
+	return opts.sack_ok;
 }
 
 /*
@@ -111,10 +156,31 @@ unsigned int xtcp_opts_size(const struct xtcp_opts *opts)
 		len += XTCP_OPT_TS_ALIGNED;
 	if (opts->wscale >= 0)
 		len += 1 + XTCP_OPT_WSCALE_LEN;
+	if (opts->sack_ok && !opts->ts)
+		len += 2 + XTCP_OPT_SACK_PERM_LEN;
+	if (opts->nr_sacks)
+		len += 2 + XTCP_OPT_SACK_BASE +
+		       opts->nr_sacks * XTCP_OPT_SACK_BLOCK;
 	return len;
 }
 
-/* MSS, then NOP NOP TS, then NOP WS: each option 32-bit aligned. */
+/* SACK blocks that still fit beside the options @opts has already. */
+unsigned int xtcp_opts_sack_room(const struct xtcp_opts *opts)
+{
+	unsigned int used = xtcp_opts_size(opts) + 2 + XTCP_OPT_SACK_BASE;
+
+	if (used >= XTCP_OPT_SPACE)
+		return 0;
+	return min_t(unsigned int, XTCP_NUM_SACKS,
+		     (XTCP_OPT_SPACE - used) / XTCP_OPT_SACK_BLOCK);
+}
+
+/*
+ * MSS, then NOP NOP TS, then NOP WS, then NOP NOP SACK: each option
+ * 32-bit aligned. SACK-permitted takes the two NOPs' place in front of
+ * TS (Linux's layout: a SYN's options stay 20 bytes), or comes as NOP
+ * NOP SACK-permitted after WS without timestamps.
+ */
 void xtcp_opts_write(u8 *p, const struct xtcp_opts *opts)
 {
 	if (opts->mss) {
@@ -124,8 +190,13 @@ void xtcp_opts_write(u8 *p, const struct xtcp_opts *opts)
 		p += XTCP_OPT_MSS_LEN;
 	}
 	if (opts->ts) {
-		p[0] = XTCP_OPT_NOP;
-		p[1] = XTCP_OPT_NOP;
+		if (opts->sack_ok) {
+			p[0] = XTCP_OPT_SACK_PERM;
+			p[1] = XTCP_OPT_SACK_PERM_LEN;
+		} else {
+			p[0] = XTCP_OPT_NOP;
+			p[1] = XTCP_OPT_NOP;
+		}
 		p[2] = XTCP_OPT_TS;
 		p[3] = XTCP_OPT_TS_LEN;
 		put_unaligned_be32(opts->tsval, p + 4);
@@ -137,6 +208,28 @@ void xtcp_opts_write(u8 *p, const struct xtcp_opts *opts)
 		p[1] = XTCP_OPT_WSCALE;
 		p[2] = XTCP_OPT_WSCALE_LEN;
 		p[3] = opts->wscale;
+		p += 1 + XTCP_OPT_WSCALE_LEN;
+	}
+	if (opts->sack_ok && !opts->ts) {
+		p[0] = XTCP_OPT_NOP;
+		p[1] = XTCP_OPT_NOP;
+		p[2] = XTCP_OPT_SACK_PERM;
+		p[3] = XTCP_OPT_SACK_PERM_LEN;
+		p += 2 + XTCP_OPT_SACK_PERM_LEN;
+	}
+	if (opts->nr_sacks) {
+		unsigned int i;
+
+		p[0] = XTCP_OPT_NOP;
+		p[1] = XTCP_OPT_NOP;
+		p[2] = XTCP_OPT_SACK;
+		p[3] = XTCP_OPT_SACK_BASE + opts->nr_sacks * XTCP_OPT_SACK_BLOCK;
+		p += 2 + XTCP_OPT_SACK_BASE;
+		for (i = 0; i < opts->nr_sacks; i++) {
+			put_unaligned_be32(opts->sacks[i].start, p);
+			put_unaligned_be32(opts->sacks[i].end, p + 4);
+			p += XTCP_OPT_SACK_BLOCK;
+		}
 	}
 }
 

@@ -9,6 +9,8 @@
 
 #include <linux/types.h>
 
+#include "proto.h"
+
 struct net;
 struct sk_buff;
 struct sock;
@@ -20,20 +22,30 @@ struct xtcphdr;
  * mss is RFC 9293's default without the option, wscale -1 without one.
  * Written: mss 0 and wscale -1 leave them out.
  */
+struct xtcp_sack_block {
+	u32	start;		/* the first sequence number SACKed */
+	u32	end;		/* the one after the last */
+};
+
 struct xtcp_opts {
 	u16	mss;
 	s8	wscale;
 	bool	ts;		/* a timestamp option: tsval and tsecr */
+	bool	sack_ok;	/* SACK-permitted (SYNs only) */
+	u8	nr_sacks;	/* blocks of a SACK option in sacks[] */
 	u32	tsval;
 	u32	tsecr;
+	struct xtcp_sack_block sacks[XTCP_NUM_SACKS];
 };
 
 /* @th: a whole header, options included (doff checked by the caller). */
 void xtcp_opts_parse_th(const struct xtcphdr *th, struct xtcp_opts *opts);
 void xtcp_opts_parse(const struct sk_buff *skb, struct xtcp_opts *opts);
 bool xtcp_opts_ts(const struct xtcphdr *th, u32 *tsval, u32 *tsecr);
+bool xtcp_opts_sack(const struct xtcphdr *th, u8 *nr, u32 *sle, u32 *sre);
 unsigned int xtcp_opts_size(const struct xtcp_opts *opts);
 void xtcp_opts_write(u8 *p, const struct xtcp_opts *opts);
+unsigned int xtcp_opts_sack_room(const struct xtcp_opts *opts);
 
 /*
  * Timestamps. The clock ticks in milliseconds (RFC 7323 asks for 1 ms to

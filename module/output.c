@@ -26,6 +26,7 @@
 #include "options.h"
 #include "output.h"
 #include "proto.h"
+#include "sack.h"
 #include "timer.h"
 #include "trace.h"
 #include "tune.h"
@@ -120,8 +121,7 @@ static bool xtcp_out_ok(struct net *net, const struct xtcphdr *th,
 	XTCP_INC_STATS(net, OUT_SEGS);
 	if (th->flags & XTCP_FLAG_RST)
 		XTCP_INC_STATS(net, OUT_RSTS);
-	return !xtcp_fault_should_drop(net, XTCP_FAULT_OUT, th->flags, payload,
-				       th->source, th->dest);
+	return !xtcp_fault_should_drop_th(net, XTCP_FAULT_OUT, th, payload);
 }
 
 /*
@@ -171,8 +171,9 @@ u16 xtcp_select_window(struct sock *sk)
  * window current, payload from the queued skb @data (NULL: none), which is
  * cloned, or copied if an earlier clone is still in a device queue. A SYN
  * carries our MSS and window scale, and every segment a timestamp if the
- * connection offered or uses them. Failures are losses; the
- * retransmission timer repairs them.
+ * connection offered or uses them, a SYN SACK-permitted if it offers
+ * SACK, and a pure ACK SACK blocks if it uses SACK (sack.c). Failures
+ * are losses; the retransmission timer repairs them.
  */
 static void xtcp_transmit(struct sock *sk, u32 seq, u8 flags,
 			  struct sk_buff *data)
@@ -206,9 +207,12 @@ static void xtcp_transmit(struct sock *sk, u32 seq, u8 flags,
 		xs->rcv_wnd = wnd;
 		opts.mss = xs->mss;
 		opts.wscale = xs->rcv_wscale;
+		opts.sack_ok = xs->sack_ok;
 	} else {
 		wnd = (flags & XTCP_FLAG_ACK) ? xtcp_select_window(sk) :
 		      xs->rcv_wnd >> xs->rcv_wscale;
+		if (xs->sack_ok && !len && flags == XTCP_FLAG_ACK)
+			xtcp_sack_out(sk, &opts);
 	}
 	th = xtcp_build_hdr(skb, inet->inet_sport, inet->inet_dport, seq,
 			    xs->rcv_nxt, flags, wnd, &opts);
@@ -356,6 +360,7 @@ void xtcp_init_transfer(struct sock *sk)
 	xs->max_window = xs->snd_wnd;
 	/* Every segment's timestamp comes out of the payload, as on TCP. */
 	xs->mss -= xtcp_ts_mss_cost(sk);
+	xtcp_sack_init(sk);
 	xtcp_cong_init(sk);
 	xtcp_buf_init_transfer(sk);
 }
@@ -457,6 +462,7 @@ void xtcp_mtu_resegment(struct sock *sk)
 				return;	/* the RTO repairs what is left */
 			XTCP_SKB_CB(skb->next)->tx_us = cb->tx_us;
 			XTCP_SKB_CB(skb->next)->retrans = cb->retrans;
+			XTCP_SKB_CB(skb->next)->sacked = cb->sacked;
 		}
 		next = skb_queue_is_last(&sk->sk_write_queue, skb) ?
 		       NULL : skb->next;
@@ -495,6 +501,45 @@ static void xtcp_retransmit_lost(struct sock *sk)
 			break;
 		xtcp_resend(sk, skb);
 		xs->rtx_seq = XTCP_SKB_CB(skb)->end_seq;
+	}
+}
+
+/*
+ * SACK loss recovery (RFC 6675 5, NextSeg()): resend, as long as the
+ * pipe leaves room in cwnd, the holes below the highest SACKed byte that
+ * are neither SACKed nor resent in this recovery, oldest first: those
+ * the scoreboard deems lost (rule 1), and, when there is no new data to
+ * send instead (rule 2), the others too (rule 3). Lost segments come
+ * first (IsLost only grows downwards), so one walk takes them in order.
+ * @force: the first hole goes whatever the pipe (the fast retransmit).
+ */
+void xtcp_sack_retransmit(struct sock *sk, bool force)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	bool rule3 = !xs->send_head;
+	struct sk_buff *skb;
+
+	skb_queue_walk(&sk->sk_write_queue, skb) {
+		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+
+		if (skb == xs->send_head)
+			break;
+		if (!force && !xtcp_before(cb->seq, xs->high_sacked))
+			break;
+		if (cb->sacked || cb->rtx_sack)
+			continue;
+		if (!cb->lost && !force && !rule3)
+			break;
+		if (!force && xtcp_in_flight(xs) >= xs->cwnd)
+			break;
+		force = false;
+		xtcp_resend(sk, skb);
+		cb->rtx_sack = 1;
+		xs->retrans_out += cb->end_seq - cb->seq;
+		xs->sack_retrans++;
+		XTCP_INC_STATS(sock_net(sk), SACK_RETRANS_SEGS);
+		if (xtcp_before(xs->rtx_seq, cb->end_seq))
+			xs->rtx_seq = cb->end_seq;
 	}
 }
 
@@ -551,6 +596,8 @@ void __xtcp_push(struct sock *sk, enum xtcp_push how)
 
 	if (xs->ca_state == XTCP_CA_LOSS)
 		xtcp_retransmit_lost(sk);
+	else if (xs->ca_state == XTCP_CA_RECOVERY && xs->sack_ok)
+		xtcp_sack_retransmit(sk, false);
 
 	while ((skb = xs->send_head)) {
 		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
@@ -696,6 +743,7 @@ void xtcp_ctl_xmit(struct net *net, const struct xtcp_ctl_seg *seg,
 		.ts	= seg->ts,
 		.tsval	= seg->tsval,
 		.tsecr	= seg->tsecr,
+		.sack_ok = seg->sack_ok,
 	};
 	struct sk_buff *skb;
 	struct xtcphdr *th;

@@ -41,6 +41,7 @@ struct xtcp_ctl_seg {
 	s8	wscale;	/* with mss: >= 0 adds the window scale option */
 	u8	flags;
 	bool	ts;	/* add a timestamp option: tsval, tsecr */
+	bool	sack_ok;	/* add SACK-permitted (a SYN-ACK) */
 	u32	tsval;
 	u32	tsecr;
 	int	oif;	/* 0: any device */
@@ -92,6 +93,7 @@ static inline void xtcp_push_force(struct sock *sk)
 }
 
 bool xtcp_retransmit_head(struct sock *sk);
+void xtcp_sack_retransmit(struct sock *sk, bool force);
 bool xtcp_probe_window(struct sock *sk);
 void xtcp_queue_fin(struct sock *sk);
 u16 xtcp_mss_for_mtu(unsigned int mtu);

@@ -43,6 +43,14 @@ struct xtcphdr {
 #define XTCP_OPT_TS		8	/* timestamps: kind, 10, TSval, TSecr */
 #define XTCP_OPT_TS_LEN		10
 #define XTCP_OPT_TS_ALIGNED	12	/* with two NOPs before it */
+#define XTCP_OPT_SACK_PERM	4	/* SACK permitted (RFC 2018): kind, 2 */
+#define XTCP_OPT_SACK_PERM_LEN	2
+#define XTCP_OPT_SACK		5	/* SACK: kind, 2 + 8n, n blocks of 2 seqs */
+#define XTCP_OPT_SACK_BASE	2	/* the kind and length bytes */
+#define XTCP_OPT_SACK_BLOCK	8	/* left edge, right edge */
+#define XTCP_OPT_SPACE		40	/* the most options a header takes */
+/* SACK blocks a segment carries at most: 4 fit in 40 bytes, 3 beside TS. */
+#define XTCP_NUM_SACKS		4
 /* RFC 7323 5.5: a TS.Recent idle this long (24 days, s) no longer rejects. */
 #define XTCP_PAWS_IDLE_S	(24 * 24 * 60 * 60)
 /* An RTT sample from an echoed timestamp is believed below this (ms). */
@@ -137,7 +145,11 @@ struct xtcp_skb_cb {
 	u32	tx_us;		/* queued segments: last sent, us (RTT) */
 	u16	window;		/* received segments only, unscaled */
 	u8	flags;		/* XTCP_FLAG_* */
-	u8	retrans;	/* queued segments: ever retransmitted (Karn) */
+	/* Queued segments only: */
+	u8	retrans:1,	/* ever retransmitted (Karn) */
+		sacked:1,	/* the peer SACKed all of it (sack.c) */
+		lost:1,		/* deemed lost by SACK (RFC 6675 IsLost) */
+		rtx_sack:1;	/* retransmitted in this SACK recovery */
 };
 
 #define XTCP_SKB_CB(skb)	((struct xtcp_skb_cb *)&((skb)->cb[0]))

@@ -37,6 +37,7 @@
 #include "output.h"
 #include "proto.h"
 #include "request.h"
+#include "sack.h"
 #include "timer.h"
 #include "timewait.h"
 #include "trace.h"
@@ -100,6 +101,7 @@ static void xtcp_send_synack(struct sock *lsk, const struct xtcp_request *req,
 	seg.flags = XTCP_FLAG_SYN | XTCP_FLAG_ACK;
 	seg.ts = req->ts_ok;
 	seg.tsecr = req->ts_recent;
+	seg.sack_ok = req->sack_ok;
 	if (req->ts_ok)
 		seg.tsval = xtcp_ts_clock() + xtcp_ts_off(req->laddr, req->raddr,
 							  req->lport, req->rport);
@@ -446,6 +448,7 @@ static void xtcp_conn_request(struct sock *lsk, struct sk_buff *skb)
 	req->rcv_wscale = wscale >= 0 ? xtcp_wscale_for(lsk) : 0;
 	req->snd_wnd = cb->window;
 	xtcp_ts_request_init(req, net, skb);
+	req->sack_ok = xtcp_sack_syn_ok(net, skb);
 	req->queued = true;
 	list_add_tail(&req->node, &lxs->syn_queue);
 	hlist_add_head(&req->hnode, xtcp_syn_bucket(lxs, req->raddr, req->rport,
@@ -587,6 +590,7 @@ static struct sock *xtcp_create_child(struct sock *lsk,
 	xs->peer_mss = req->peer_mss;
 	xs->mss = min(req->mss, req->peer_mss);
 	xtcp_ts_child_init(sk, req->ts_ok, req->ts_recent, skb);
+	xs->sack_ok = req->sack_ok;
 	xtcp_init_transfer(sk);
 	sock_hold(sk);
 	return sk;

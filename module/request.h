@@ -35,6 +35,7 @@ struct xtcp_request {
 	u16			rcv_wnd;	/* what the SYN-ACK offers */
 	bool			ts_ok;		/* timestamps used (options.c) */
 	u32			ts_recent;	/* the SYN's TSval */
+	bool			sack_ok;	/* SACK permitted both ways (sack.c) */
 	struct sock		*listener;
 	__be32			laddr;
 	__be32			raddr;

@@ -36,6 +36,7 @@
 #include "output.h"
 #include "proto.h"
 #include "request.h"
+#include "sack.h"
 #include "timer.h"
 #include "trace.h"
 #include "tune.h"
@@ -495,6 +496,7 @@ static int xtcp_disconnect(struct sock *sk)
 	xs->snd_wscale = 0;
 	xs->rcv_wscale = 0;
 	xs->ts_ok = 0;
+	xs->sack_ok = 0;
 	xtcp_cong_init(sk);
 	sk_dst_reset(sk);
 	sk_error_report(sk);
@@ -515,6 +517,7 @@ static void xtcp_connect_start(struct sock *sk, struct dst_entry *dst)
 	xs->iss = xtcp_isn(inet->inet_saddr, inet->inet_daddr,
 			   inet->inet_sport, inet->inet_dport);
 	xtcp_ts_connect(sk);
+	xtcp_sack_connect(sk);
 	xs->snd_una = xs->iss;
 	xs->snd_nxt = xs->iss + 1;
 	xs->write_seq = xs->iss + 1;

@@ -248,7 +248,7 @@ int xtcp_setsockopt(struct socket *sock, int level, int optname,
 
 /*
  * The options the handshake agreed on, as TCPI_OPT_* bits. Before the
- * peer's SYN, ts_ok says only that we offered timestamps.
+ * peer's SYN, ts_ok and sack_ok say only what we offered.
  */
 static u32 xtcp_info_options(const struct sock *sk)
 {
@@ -257,11 +257,15 @@ static u32 xtcp_info_options(const struct sock *sk)
 
 	BUILD_BUG_ON(TCPI_OPT_TIMESTAMPS != XTCPI_OPT_TIMESTAMPS);
 	BUILD_BUG_ON(TCPI_OPT_WSCALE != XTCPI_OPT_WSCALE);
+	BUILD_BUG_ON(TCPI_OPT_SACK != XTCPI_OPT_SACK);
 	if (xs->ts_ok && !((1 << sk->sk_state) &
 			   (TCPF_CLOSE | TCPF_LISTEN | TCPF_SYN_SENT)))
 		opts |= XTCPI_OPT_TIMESTAMPS;
 	if (xs->snd_wscale || xs->rcv_wscale)
 		opts |= XTCPI_OPT_WSCALE;
+	if (xs->sack_ok && !((1 << sk->sk_state) &
+			     (TCPF_CLOSE | TCPF_LISTEN | TCPF_SYN_SENT)))
+		opts |= XTCPI_OPT_SACK;
 	return opts;
 }
 
@@ -303,6 +307,12 @@ static void xtcp_get_info(struct sock *sk, struct xtcp_info *info)
 	info->xtcpi_rcv_space = xs->rcvq_space;
 	info->xtcpi_options = xtcp_info_options(sk);
 	info->xtcpi_ts_recent = xs->ts_ok ? xs->ts_recent : 0;
+	info->xtcpi_sacked_out = xs->sacked_out;
+	info->xtcpi_lost_out = xs->lost_out;
+	info->xtcpi_retrans_out = xs->retrans_out;
+	info->xtcpi_sack_retrans = xs->sack_retrans;
+	info->xtcpi_dsack_recv = xs->dsack_recv;
+	info->xtcpi_dsack_sent = xs->dsack_sent;
 	xtcp_chrono_read(sk, &info->xtcpi_busy_time, &info->xtcpi_rwnd_limited,
 			 &info->xtcpi_sndbuf_limited);
 	release_sock(sk);
@@ -322,7 +332,7 @@ static u32 xtcp_ago_ms(u32 stamp)
 /*
  * struct tcp_info for TCP_INFO at SOL_TCP: every field xtcp keeps, in
  * TCP's units (windows in segments, times in us, ages in ms); fields for
- * mechanisms xtcp lacks (SACK, pacing, delivery rate, ...) stay zero.
+ * mechanisms xtcp lacks (pacing, delivery rate, ...) stay zero.
  */
 static void xtcp_get_tcp_info(struct sock *sk, struct tcp_info *info)
 {
@@ -357,6 +367,9 @@ static void xtcp_get_tcp_info(struct sock *sk, struct tcp_info *info)
 	} else if (synced) {
 		info->tcpi_unacked = xtcp_segs(xs->snd_nxt - xs->snd_una,
 					       xs->mss);
+		info->tcpi_sacked = xtcp_segs(xs->sacked_out, xs->mss);
+		info->tcpi_lost = xtcp_segs(xs->lost_out, xs->mss);
+		info->tcpi_retrans = xtcp_segs(xs->retrans_out, xs->mss);
 	}
 	info->tcpi_last_data_sent = xtcp_ago_ms(xs->last_data_sent);
 	info->tcpi_last_data_recv = xtcp_ago_ms(xs->last_data_recv);
@@ -388,6 +401,7 @@ static void xtcp_get_tcp_info(struct sock *sk, struct tcp_info *info)
 	info->tcpi_data_segs_out = xs->data_segs_out;
 	info->tcpi_bytes_sent = xs->bytes_sent;
 	info->tcpi_bytes_retrans = xs->bytes_retrans;
+	info->tcpi_dsack_dups = xs->dsack_recv;
 	info->tcpi_snd_wnd = xs->snd_wnd;
 	xtcp_tcp_info_compat(info, xs->rcv_wnd);
 	release_sock(sk);

@@ -27,6 +27,7 @@
 #include "options.h"
 #include "output.h"
 #include "proto.h"
+#include "sack.h"
 #include "timer.h"
 #include "timewait.h"
 #include "tune.h"
@@ -80,6 +81,7 @@ static void xtcp_rcv_syn_sent(struct sock *sk, struct sk_buff *skb)
 		xs->snd_wscale = opts.wscale;
 	}
 	xtcp_ts_synack(sk, &opts);
+	xtcp_sack_synack(sk, &opts);
 
 	if (cb->flags & XTCP_FLAG_ACK) {
 		xs->snd_una = cb->ack_seq;
@@ -525,6 +527,7 @@ static int __xtcp_ooo_insert(struct sock *sk, struct sk_buff *skb)
 		if (!xtcp_before(pcb->end_seq, cb->end_seq) ||
 		    (pcb->flags & XTCP_FLAG_FIN)) {
 			XTCP_INC_STATS(net, DUP_DATA);
+			xtcp_sack_dsack(sk, cb->seq, cb->end_seq);
 			return XTCP_DQ_ACK_NOW;
 		}
 		if (xtcp_after(pcb->end_seq, cb->seq) &&
@@ -569,6 +572,7 @@ static int xtcp_ooo_insert(struct sock *sk, struct sk_buff *skb)
 
 	XTCP_INC_STATS(net, OFO_QUEUE);
 	xtcp_sk(sk)->ooo_segs++;
+	xtcp_sack_ooo_seen(sk, XTCP_SKB_CB(skb)->seq);
 	qskb = xtcp_rmem_schedule(sk, skb);
 	if (!qskb) {
 		XTCP_INC_STATS(net, OFO_DROP);
@@ -599,10 +603,14 @@ static int xtcp_data_queue(struct sock *sk, struct sk_buff *skb)
 
 	if (!xtcp_after(cb->end_seq, xs->rcv_nxt)) {
 		XTCP_INC_STATS(net, DUP_DATA);
+		xtcp_sack_dsack(sk, cb->seq, cb->end_seq);
 		return XTCP_DQ_ACK_NOW;
 	}
 	if (xtcp_after(cb->seq, xs->rcv_nxt))
 		return xtcp_ooo_insert(sk, skb);
+	/* Its front arrived before: that part is a duplicate. */
+	if (xtcp_before(cb->seq, xs->rcv_nxt))
+		xtcp_sack_dsack(sk, cb->seq, xs->rcv_nxt);
 
 	if (!xtcp_trim_front(skb, xs->rcv_nxt - cb->seq))
 		return XTCP_DQ_ACK_NOW;
@@ -768,12 +776,16 @@ static bool xtcp_validate_incoming(struct sock *sk, struct sk_buff *skb,
 	if (xtcp_before(cb->end_seq, xs->rcv_nxt) ||
 	    xtcp_after(cb->seq, xs->rcv_nxt + wnd)) {
 		/* RFC 5961 4.2: a SYN is challenged whatever its sequence. */
-		if (flags & XTCP_FLAG_SYN)
+		if (flags & XTCP_FLAG_SYN) {
 			xtcp_send_challenge_ack(sk);
-		else if (!(flags & XTCP_FLAG_RST) &&
-			 !xtcp_oow_rate_limited(sock_net(sk), skb,
-						&xs->last_oow_ack))
+		} else if (!(flags & XTCP_FLAG_RST) &&
+			   !xtcp_oow_rate_limited(sock_net(sk), skb,
+						  &xs->last_oow_ack)) {
+			/* Old data again: a D-SACK says so (RFC 2883). */
+			if (skb->len && xtcp_before(cb->end_seq, xs->rcv_nxt))
+				xtcp_sack_dsack(sk, cb->seq, cb->end_seq);
 			xtcp_send_ack(sk);
+		}
 		return false;
 	}
 
@@ -822,7 +834,7 @@ static bool xtcp_ack(struct sock *sk, const struct sk_buff *skb,
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 swnd = (u32)cb->window << xs->snd_wscale;
-	bool dup;
+	bool dup, sacked;
 
 	if (sk->sk_state == TCP_SYN_RECV) {
 		if (!xtcp_after(cb->ack_seq, xs->snd_una) ||
@@ -845,14 +857,22 @@ static bool xtcp_ack(struct sock *sk, const struct sk_buff *skb,
 		xtcp_send_challenge_ack(sk);
 		return false;
 	}
+	/*
+	 * A duplicate ACK: nothing new acknowledged, data outstanding, and
+	 * either nothing else in it (RFC 5681 2) or newly SACKed data
+	 * (RFC 6675 2).
+	 */
+	sacked = xtcp_sack_tag(sk, cb->ack_seq, opts);
 	dup = cb->ack_seq == xs->snd_una && xs->snd_una != xs->snd_nxt &&
-	      !skb->len && !(cb->flags & XTCP_FLAG_FIN) && swnd == xs->snd_wnd;
+	      (sacked || (!skb->len && !(cb->flags & XTCP_FLAG_FIN) &&
+			  swnd == xs->snd_wnd));
 	xtcp_ack_update_window(xs, cb->ack_seq, swnd);
 	if (xtcp_after(cb->ack_seq, xs->snd_una)) {
 		u32 acked = cb->ack_seq - xs->snd_una;
 		u32 flight = xtcp_in_flight(xs);
 
 		xtcp_clean_acked(sk, cb->ack_seq, opts);
+		xtcp_sack_update(sk);
 		xtcp_cong_ack(sk, acked, flight);
 		xtcp_sndbuf_expand(sk);
 		xtcp_timer_ack_received(sk);
@@ -860,6 +880,7 @@ static bool xtcp_ack(struct sock *sk, const struct sk_buff *skb,
 		    !xtcp_fin_acked(sk))
 			return false;
 	} else if (dup) {
+		xtcp_sack_update(sk);
 		xtcp_cong_dupack(sk);
 	}
 	xtcp_push(sk);

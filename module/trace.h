@@ -169,6 +169,10 @@ DECLARE_EVENT_CLASS(xtcp_segment,
 		__field(__u8, ts)
 		__field(__u32, tsval)
 		__field(__u32, tsecr)
+		__field(__u8, sackok)
+		__field(__u8, sacks)
+		__field(__u32, sle)
+		__field(__u32, sre)
 	),
 	TP_fast_assign(
 		XTCP_TUPLE_ASSIGN(saddr, th->source, daddr, th->dest);
@@ -179,12 +183,18 @@ DECLARE_EVENT_CLASS(xtcp_segment,
 		__entry->flags = th->flags;
 		__entry->ts = xtcp_opts_ts(th, &__entry->tsval,
 					   &__entry->tsecr);
+		__entry->sackok = xtcp_opts_sack(th, &__entry->sacks,
+						 &__entry->sle, &__entry->sre);
 	),
-	/* ts=0: no timestamp option; tsval and tsecr are then 0. */
-	TP_printk(XTCP_TUPLE_FMT " flags=%s seq=%u ack=%u len=%u win=%u ts=%u tsval=%u tsecr=%u",
+	/*
+	 * ts=0: no timestamp option; tsval and tsecr are then 0. sackok:
+	 * SACK-permitted; sacks: SACK blocks, the first sle..sre (0 none).
+	 */
+	TP_printk(XTCP_TUPLE_FMT " flags=%s seq=%u ack=%u len=%u win=%u ts=%u tsval=%u tsecr=%u sackok=%u sacks=%u sle=%u sre=%u",
 		  XTCP_TUPLE_ARGS, xtcp_show_flags(__entry->flags),
 		  __entry->seq, __entry->ack, __entry->len, __entry->window,
-		  __entry->ts, __entry->tsval, __entry->tsecr)
+		  __entry->ts, __entry->tsval, __entry->tsecr,
+		  __entry->sackok, __entry->sacks, __entry->sle, __entry->sre)
 );
 
 DEFINE_EVENT(xtcp_segment, xtcp_segment_in,

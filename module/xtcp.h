@@ -120,6 +120,20 @@ struct xtcp_sock {
 	u32			rto_count;
 	u32			rtx_stamp;	/* jiffies: oldest unacked sent; 0 none */
 
+	/* SACK (sack.c): negotiated, the sender's scoreboard (bytes). */
+	u8			sack_ok:1,	/* offered (SYN_SENT), used */
+				dsack_pending:1; /* dsack goes on the next ACK */
+	u32			sacked_out;	/* SACKed, not yet acknowledged */
+	u32			lost_out;	/* deemed lost (RFC 6675 IsLost) */
+	u32			retrans_out;	/* resent in this recovery, in flight */
+	u32			high_sacked;	/* end of the highest SACKed skb */
+	u32			sack_retrans;	/* segments resent by SACK recovery */
+	u32			dsack_recv;	/* D-SACK blocks received */
+	u32			dsack_sent;	/* ... and sent */
+	u32			sack_last_seq;	/* receiver: the latest out-of-order seq */
+	u32			dsack_start;	/* receiver: the duplicate to report */
+	u32			dsack_end;
+
 	/* What TCP_INFO reports (RFC 4898 names). */
 	u64			bytes_sent;	/* payload sent, retransmissions too */
 	u64			bytes_retrans;

@@ -57,6 +57,11 @@ local f = {
 				     base.DEC),
 	tsecr    = ProtoField.uint32("xtcp.option.tsecr", "Timestamp Echo Reply",
 				     base.DEC),
+	sack_perm = ProtoField.none("xtcp.option.sack_perm", "SACK Permitted"),
+	sack_le  = ProtoField.uint32("xtcp.option.sack_le", "SACK Left Edge",
+		base.DEC),
+	sack_re  = ProtoField.uint32("xtcp.option.sack_re", "SACK Right Edge",
+		base.DEC),
 	len      = ProtoField.uint32("xtcp.len", "Payload Length", base.DEC),
 	payload  = ProtoField.bytes("xtcp.payload", "Payload"),
 }
@@ -188,7 +193,8 @@ function p.dissector(buf, pinfo, tree)
 	t:add(f.reserved, buf(18, 2))
 
 	-- Options: EOL 0, NOP 1, MSS 2 (len 4), window scale 3 (len 3),
-	-- timestamps 8 (len 10: TSval, TSecr), as TCP's.
+	-- SACK-permitted 4 (len 2), SACK 5 (len 2 + 8n: n blocks of left
+	-- and right edge), timestamps 8 (len 10: TSval, TSecr), as TCP's.
 	local o = 20
 	while o < hcap do
 		local kind = buf(o, 1):uint()
@@ -206,6 +212,16 @@ function p.dissector(buf, pinfo, tree)
 			elseif kind == 3 and olen == 3 then
 				t:add(f.wscale, buf(o + 2, 1))
 				info = info .. string.format(" WS=%d", buf(o + 2, 1):uint())
+			elseif kind == 4 and olen == 2 then
+				t:add(f.sack_perm, buf(o, 2))
+				info = info .. " SACK_PERM"
+			elseif kind == 5 and olen >= 10 and (olen - 2) % 8 == 0 then
+				for b = o + 2, o + olen - 8, 8 do
+					t:add(f.sack_le, buf(b, 4))
+					t:add(f.sack_re, buf(b + 4, 4))
+					info = info .. string.format(" SLE=%u SRE=%u",
+						buf(b, 4):uint(), buf(b + 4, 4):uint())
+				end
 			elseif kind == 8 and olen == 10 then
 				t:add(f.tsval, buf(o + 2, 4))
 				t:add(f.tsecr, buf(o + 6, 4))

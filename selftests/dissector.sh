@@ -297,6 +297,15 @@ ts_ok() {	# every segment a TSval; SYN TSecr 0; each side echoes the other
 		{ echo "ACK's TSecr is not the SYN-ACK's TSval"; return 1; }
 }
 check "timestamp option on every segment, each end echoing the other" ts_ok
+# SACK is on by default too (the sack sysctl): SACK-permitted on both SYNs.
+sack_perm_frames() {
+	WIRESHARK_PLUGIN_DIR=/nonexistent tshark -n -X "lua_script:$lua" \
+		-X "lua_script1:ipproto=$ipproto" -r "$tmp/all.pcap" \
+		-Y xtcp.option.sack_perm -T fields -e frame.number 2>/dev/null |
+		tr '\n' ' '
+}
+check "SACK-permitted option on SYN and SYN-ACK only" \
+	test "$(sack_perm_frames)" = "1 2 "
 check "every captured segment's checksum is good" test \
 	"$(awk -F'\t' -v n="$n" 'NR <= n { print $16 }' "$tmp/fields" | sort -u)" = 1
 check "a flipped payload byte: checksum bad" test "$(col $((n + 1)) xtcp.checksum.status)" = 0

@@ -74,6 +74,17 @@ ts_ok() {
 		{ echo "not every segment has a timestamp"; echo "$out"; return 1; }
 }
 check "--ts: TSval and TSecr on every segment, the SYN-ACK echoing the SYN" ts_ok
+sack_ok() {	# SACK is on by default: both SYNs offer it, nothing else
+	local out
+	out=$("$ladder" --sack --port 5000 "$tmp/basic.trace") || return 1
+	grep -q 'SYN seq=x.*(SACK-permitted)$' <<<"$out" ||
+		{ echo "SYN: no SACK-permitted"; echo "$out"; return 1; }
+	grep -q 'SYN-ACK seq=y ack=x+1.*(SACK-permitted)$' <<<"$out" ||
+		{ echo "SYN-ACK: no SACK-permitted"; echo "$out"; return 1; }
+	[ "$(grep -c 'SACK' <<<"$out")" = 2 ] ||
+		{ echo "SACK notes beyond the SYNs"; echo "$out"; return 1; }
+}
+check "--sack: SACK-permitted on SYN and SYN-ACK" sack_ok
 check "--absolute prints the ISNs" \
 	bash -c "'$ladder' -a '$tmp/basic.trace' | grep -Eq 'SYN seq=[0-9]{2,}'"
 

@@ -133,10 +133,18 @@ struct xtcp_info {
 	/* Since timestamps (issue 15). */
 	__u32	xtcpi_options;		/* XTCPI_OPT_*: what the handshake agreed */
 	__u32	xtcpi_ts_recent;	/* TS.Recent: the peer's TSval we echo */
+	/* Since SACK (issue 15). */
+	__u32	xtcpi_sacked_out;	/* bytes SACKed, not yet acknowledged */
+	__u32	xtcpi_lost_out;		/* bytes SACK deems lost (RFC 6675) */
+	__u32	xtcpi_retrans_out;	/* bytes resent in SACK recovery, in flight */
+	__u32	xtcpi_sack_retrans;	/* segments resent by SACK recovery */
+	__u32	xtcpi_dsack_recv;	/* D-SACK blocks received */
+	__u32	xtcpi_dsack_sent;	/* D-SACK blocks sent */
 };
 
 /* xtcpi_options: the numbers equal TCP_INFO's TCPI_OPT_*. */
 #define XTCPI_OPT_TIMESTAMPS	1
+#define XTCPI_OPT_SACK		2
 #define XTCPI_OPT_WSCALE	4
 
 /* xtcpi_ca_state: the numbers equal Linux TCP's TCP_CA_* states. */
