@@ -18,12 +18,13 @@ struct xtcphdr;
 /*
  * A segment's options, parsed, or the options to write on one. Parsed:
  * mss is RFC 9293's default without the option, wscale -1 without one.
- * Written: mss 0 and wscale -1 leave them out.
+ * Written: mss 0 and wscale -1 leave them out; sack_ok is only parsed.
  */
 struct xtcp_opts {
 	u16	mss;
 	s8	wscale;
 	bool	ts;		/* a timestamp option: tsval and tsecr */
+	bool	sack_ok;	/* SACK-permitted (RFC 2018) */
 	u32	tsval;
 	u32	tsecr;
 };
@@ -51,14 +52,15 @@ u32 xtcp_ts_stamp(void);
 void xtcp_ts_connect(struct sock *sk);
 void xtcp_ts_synack(struct sock *sk, const struct xtcp_opts *opts);
 void xtcp_ts_child_init(struct sock *sk, bool ts_ok, u32 ts_recent,
-			const struct sk_buff *skb);
+			const struct sk_buff *skb, const struct xtcp_opts *opts);
 void xtcp_ts_update_recent(struct sock *sk, const struct sk_buff *skb,
 			   const struct xtcp_opts *opts);
+bool xtcp_ts_rtt(struct sock *sk, const struct xtcp_opts *opts);
 void xtcp_ts_out(const struct sock *sk, struct xtcp_opts *out);
 u16 xtcp_ts_mss_cost(const struct sock *sk);
 
-/* A request entry's: what the SYN offered. */
+/* A request entry's: what the SYN (its options @opts) offered. */
 void xtcp_ts_request_init(struct xtcp_request *req, struct net *net,
-			  const struct sk_buff *skb);
+			  const struct xtcp_opts *opts);
 
 #endif /* _XTCP_OPTIONS_H */

@@ -34,6 +34,7 @@ struct xtcp_request {
 	u8			rcv_wscale;
 	u16			rcv_wnd;	/* what the SYN-ACK offers */
 	bool			ts_ok;		/* timestamps used (options.c) */
+	bool			sack_ok;	/* the SYN offered SACK-permitted */
 	u32			ts_recent;	/* the SYN's TSval */
 	struct sock		*listener;
 	__be32			laddr;
