@@ -21,6 +21,13 @@
  * dropped with timestamps (TcpExt PAWSEstab moves) and delivered
  * without.
  *
+ * bound_port_tw: a client that bound its port and closed first holds the
+ * 4-tuple in TIME_WAIT; a new socket bound to the same port (both with
+ * SO_REUSEADDR) connecting to the same server takes the bucket over at
+ * once, with tw_reuse 0, if the connection used timestamps (TWReused +1),
+ * and gets EADDRNOTAVAIL without them: Linux TCP's rule for a bound port
+ * (TcpExt TWRecycled), run alike as the control.
+ *
  * handshake_rtt: over a path with 50 ms of delay each way, both ends have
  * an RTT estimate as soon as connect() and accept() return, from the
  * SYN-ACK's and the third ACK's timestamps (RttTsSamples +1 each), as
@@ -503,6 +510,61 @@ TEST_F(ts, paws)
 					EXPECT_EQ(1, r.tw);
 				EXPECT_EQ(1, r.est) TH_LOG("%s", who);
 			}
+		}
+	}
+}
+
+TEST_F(ts, bound_port_tw)
+{
+	int family, on, k = 0;
+
+	ASSERT_EQ(0, xtcp_sysctl_set(&self->t, CLI, "tw_reuse", 0));
+	ASSERT_EQ(0, xtcp_topo_write(&self->t, CLI,
+				     "/proc/sys/net/ipv4/tcp_tw_reuse", "0"));
+	for (family = 0; family <= AF_INET; family += AF_INET) {
+		for (on = 1; on >= 0; on--) {
+			const char *who = family ? "tcp" : "xtcp";
+			const char *cnt = family ? "TWRecycled" : "TWReused";
+			unsigned short port, cport = CLI_PORT + 1 + k++;
+			long long reused0;
+			long tw0;
+			int lfd, c, s, err;
+			char b;
+
+#define TW_CNT() (family ? xtcp_tcpext(&self->t, CLI, cnt) : CNT(CLI, cnt))
+#define TW_NOW() (family ? tcp_states(&self->t, CLI, TCP_TIME_WAIT) : \
+		  xtcp_state_count(&self->t, CLI, "TIME_WAIT", NULL))
+			ASSERT_EQ(0, set_ts(&self->t, family, on));
+			lfd = keep(self, xtcp_listen(&self->t, family, 0, 8,
+						     true, &port));
+			ASSERT_GE(lfd, 0);
+			tw0 = TW_NOW();
+			c = conn(&self->t, family, lfd, port, cport, &s);
+			ASSERT_GE(c, 0) TH_LOG("%s: %s", who, strerror(errno));
+			/* The client closes first: its TIME_WAIT. */
+			close(c);
+			ASSERT_EQ(0, recv(s, &b, 1, 0));
+			close(s);
+			ASSERT_TRUE(XTCP_WAIT_FOR(5000, TW_NOW() == tw0 + 1))
+				TH_LOG("%s", who);
+
+			reused0 = TW_CNT();
+			c = keep(self, conn(&self->t, family, lfd, port, cport,
+					    &s));
+			err = c < 0 ? errno : 0;
+			keep(self, s);
+			TH_LOG("%s timestamps=%d: connect from the bound port: %s, %s +%lld",
+			       who, on, err ? strerror(err) : "ok", cnt,
+			       TW_CNT() - reused0);
+			if (on) {
+				EXPECT_EQ(0, err) TH_LOG("%s", who);
+				EXPECT_EQ(1, TW_CNT() - reused0) TH_LOG("%s", who);
+			} else {
+				EXPECT_EQ(EADDRNOTAVAIL, err) TH_LOG("%s", who);
+				EXPECT_EQ(0, TW_CNT() - reused0) TH_LOG("%s", who);
+			}
+#undef TW_CNT
+#undef TW_NOW
 		}
 	}
 }
