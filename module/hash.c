@@ -235,9 +235,11 @@ begin:
 
 /*
  * Hash a connected socket under its 4-tuple. Fails with -EADDRNOTAVAIL,
- * as TCP's connect() does, if a socket or TIME_WAIT bucket has the tuple.
+ * as TCP's connect() does, if a socket or TIME_WAIT bucket has the tuple;
+ * if it is a bucket that used timestamps and @twp is not NULL, *@twp is
+ * that bucket, with a reference.
  */
-int xtcp_ehash_add_sk(struct sock *sk)
+static int __xtcp_ehash_add_sk(struct sock *sk, struct xtcp_tw **twp)
 {
 	struct xtcp_ehnode *n = &xtcp_sk(sk)->eh, *o;
 	const struct hlist_nulls_node *pos;
@@ -255,6 +257,11 @@ int xtcp_ehash_add_sk(struct sock *sk)
 	hlist_nulls_for_each_entry(o, pos, &b->chain, node) {
 		if (xtcp_eh_match(o, sock_net(sk), n->raddr, n->rport,
 				  n->laddr, n->lport)) {
+			struct xtcp_tw *tw = container_of(o, struct xtcp_tw, eh);
+
+			if (twp && o->kind == XTCP_EH_TW && tw->eh.twb_ts_ok &&
+			    refcount_inc_not_zero(&tw->refcnt))
+				*twp = tw;
 			spin_unlock_bh(&b->lock);
 			return -EADDRNOTAVAIL;
 		}
@@ -263,6 +270,33 @@ int xtcp_ehash_add_sk(struct sock *sk)
 	hlist_nulls_add_head_rcu(&n->node, &b->chain);
 	spin_unlock_bh(&b->lock);
 	return 0;
+}
+
+int xtcp_ehash_add_sk(struct sock *sk)
+{
+	return __xtcp_ehash_add_sk(sk, NULL);
+}
+
+/*
+ * connect() from a port the user bound (which bind() let share with the
+ * TIME_WAIT buckets there only under SO_REUSEADDR): a bucket of the very
+ * 4-tuple is taken over if its connection used timestamps, whatever
+ * tw_reuse says and however young it is, as TCP's connect() does for a
+ * bound port (tcp_twsk_unique() with no ephemeral search): the new ISN
+ * and TSval, on the same clocks, keep the old duplicates out. A bucket
+ * without timestamps still refuses the tuple.
+ */
+int xtcp_ehash_connect_bound(struct sock *sk)
+{
+	struct xtcp_tw *tw = NULL;
+	int err;
+
+	err = __xtcp_ehash_add_sk(sk, &tw);
+	if (err && tw) {
+		xtcp_tw_take_over(tw);
+		err = __xtcp_ehash_add_sk(sk, NULL);
+	}
+	return err;
 }
 
 /* The caller holds its own reference, so the table's is never the last. */
@@ -518,40 +552,56 @@ static struct xtcp_tw *xtcp_port_reusable_tw(struct xtcp_bbucket *b,
 	return found;
 }
 
-/*
- * Every ephemeral port is held: with twb_reuse, take over a TIME_WAIT
- * bucket of @sk's own 4-tuple (the port-exhaustion remedy). The bucket
- * goes first, outside the port's lock; the port is then @sk's if nobody
- * took it meanwhile.
- */
-static int xtcp_bind_reuse_tw(struct sock *sk, int low, int n, u32 offset)
+/* An ephemeral port nobody in the namespace holds: @sk's now. */
+static bool xtcp_port_try_free(struct sock *sk, u16 port)
 {
-	struct net *net = sock_net(sk);
-	struct xtcp_bbucket *b;
+	struct xtcp_bbucket *b = xtcp_bbucket(sock_net(sk), port);
+	bool ok;
+
+	spin_lock_bh(&b->lock);
+	ok = xtcp_port_unused(b, sock_net(sk), port);
+	if (ok)
+		xtcp_bind_link(b, sk, port);
+	spin_unlock_bh(&b->lock);
+	return ok;
+}
+
+/*
+ * tw_reuse's remedy for port exhaustion: a port held only by a TIME_WAIT
+ * bucket of @sk's own 4-tuple that may be taken over. The bucket goes
+ * first, outside the port's lock; the port is then @sk's if nobody took
+ * it meanwhile.
+ */
+static bool xtcp_port_try_tw(struct sock *sk, u16 port)
+{
+	struct xtcp_bbucket *b = xtcp_bbucket(sock_net(sk), port);
 	struct xtcp_tw *tw;
+
+	spin_lock_bh(&b->lock);
+	tw = xtcp_port_reusable_tw(b, sk, port);
+	spin_unlock_bh(&b->lock);
+	if (!tw)
+		return false;
+	xtcp_tw_take_over(tw);
+	return xtcp_port_try_free(sk, port);
+}
+
+/*
+ * The one walk of the ephemeral range [@low, @low + @n): from @offset on,
+ * wrapping, reserved ports skipped, until @try gives @sk a port.
+ */
+static int xtcp_port_walk(struct sock *sk, int low, int n, u32 offset,
+			  bool (*try)(struct sock *sk, u16 port))
+{
 	int i;
 
-	if (!xtcp_tw_reuse_on(sk))
-		return -EADDRNOTAVAIL;
 	for (i = 0; i < n; i++) {
 		u16 port = low + (offset + i) % n;
 
-		if (inet_is_local_reserved_port(net, port))
+		if (inet_is_local_reserved_port(sock_net(sk), port))
 			continue;
-		b = xtcp_bbucket(net, port);
-		spin_lock_bh(&b->lock);
-		tw = xtcp_port_reusable_tw(b, sk, port);
-		spin_unlock_bh(&b->lock);
-		if (!tw)
-			continue;
-		xtcp_tw_take_over(tw);
-		spin_lock_bh(&b->lock);
-		if (xtcp_port_unused(b, net, port)) {
-			xtcp_bind_link(b, sk, port);
-			spin_unlock_bh(&b->lock);
+		if (try(sk, port))
 			return 0;
-		}
-		spin_unlock_bh(&b->lock);
 	}
 	return -EADDRNOTAVAIL;
 }
@@ -560,13 +610,13 @@ static int xtcp_bind_reuse_tw(struct sock *sk, int low, int n, u32 offset)
  * Give @sk the local port @snum, or an ephemeral port nobody in the
  * namespace holds if @snum is 0. Ephemeral ports are never shared, which
  * keeps connect() from needing a 4-tuple search; when none is free,
- * twb_reuse may free one (xtcp_bind_reuse_tw()).
+ * tw_reuse may free one, walking the range again in the same order.
  */
 int xtcp_bind_port(struct sock *sk, u16 snum)
 {
 	struct net *net = sock_net(sk);
 	struct xtcp_bbucket *b;
-	int low, high, i, n;
+	int low, high, n;
 	u32 offset;
 
 	if (snum) {
@@ -584,21 +634,11 @@ int xtcp_bind_port(struct sock *sk, u16 snum)
 	inet_get_local_port_range(net, &low, &high);
 	n = high - low + 1;
 	offset = get_random_u32() % n;
-	for (i = 0; i < n; i++) {
-		u16 port = low + (offset + i) % n;
-
-		if (inet_is_local_reserved_port(net, port))
-			continue;
-		b = xtcp_bbucket(net, port);
-		spin_lock_bh(&b->lock);
-		if (xtcp_port_unused(b, net, port)) {
-			xtcp_bind_link(b, sk, port);
-			spin_unlock_bh(&b->lock);
-			return 0;
-		}
-		spin_unlock_bh(&b->lock);
-	}
-	return xtcp_bind_reuse_tw(sk, low, n, offset);
+	if (!xtcp_port_walk(sk, low, n, offset, xtcp_port_try_free))
+		return 0;
+	if (!xtcp_tw_reuse_on(sk))
+		return -EADDRNOTAVAIL;
+	return xtcp_port_walk(sk, low, n, offset, xtcp_port_try_tw);
 }
 
 /*

@@ -84,6 +84,7 @@ struct xtcp_ehnode *xtcp_ehash_lookup(struct net *net, __be32 raddr,
 				      __be16 rport, __be32 laddr,
 				      __be16 lport, int dif, int sdif);
 int xtcp_ehash_add_sk(struct sock *sk);
+int xtcp_ehash_connect_bound(struct sock *sk);
 void xtcp_ehash_del_sk(struct sock *sk);
 void xtcp_ehash_replace_sk(struct sock *sk, struct xtcp_tw *tw);
 bool xtcp_ehash_del_tw(struct xtcp_tw *tw);

@@ -22,10 +22,12 @@
 #include <net/sock.h>
 
 #include "compat.h"
+#include "mib.h"
 #include "netns.h"
 #include "options.h"
 #include "proto.h"
 #include "request.h"
+#include "timer.h"
 #include "xtcp.h"
 
 /*
@@ -87,6 +89,8 @@ void xtcp_opts_parse_th(const struct xtcphdr *th, struct xtcp_opts *opts)
 		}
 		if (kind == XTCP_OPT_WSCALE && olen == XTCP_OPT_WSCALE_LEN)
 			opts->wscale = min_t(u8, opt[2], XTCP_WSCALE_MAX);
+		if (kind == XTCP_OPT_SACK_PERM && olen == XTCP_OPT_SACK_PERM_LEN)
+			opts->sack_ok = true;
 		if (kind == XTCP_OPT_TS && olen == XTCP_OPT_TS_LEN) {
 			opts->ts = true;
 			opts->tsval = get_unaligned_be32(opt + 2);
@@ -130,19 +134,6 @@ bool xtcp_opts_sack(const struct xtcphdr *th, u8 *nr, u32 *sle, u32 *sre)
 	*sle = opts.nr_sacks ? opts.sacks[0].start : 0;
 	*sre = opts.nr_sacks ? opts.sacks[0].end : 0;
 	return opts.sack_ok;
-}
-
-/*
- * The options of a SYN or SYN-ACK: returns the MSS (RFC 9293's default
- * without one) and sets *wscale to the window scale shift, -1 if absent.
- */
-u16 xtcp_parse_opts(const struct sk_buff *skb, int *wscale)
-{
-	struct xtcp_opts opts;
-
-	xtcp_opts_parse(skb, &opts);
-	*wscale = opts.wscale;
-	return opts.mss;
 }
 
 /* Bytes the options take, a multiple of 4. */
@@ -306,25 +297,24 @@ void xtcp_ts_synack(struct sock *sk, const struct xtcp_opts *opts)
  * A passively opened child's timestamp state, whichever way the
  * handshake completed (a request entry, or the ACK alone): @ts_ok says
  * whether the SYN's offer was taken, @ts_recent is the SYN's TSval, and
- * @skb, the segment that completed the handshake, gives the 4-tuple (the
- * child need not be bound yet) and a newer TS.Recent if it carries one.
- * Before xtcp_init_transfer(), which takes the option's cost off the MSS.
+ * @skb, the segment that completed the handshake, with its options
+ * @opts, gives the 4-tuple (the child need not be bound yet) and a newer
+ * TS.Recent if it carries one. Before xtcp_init_transfer(), which takes
+ * the option's cost off the MSS.
  */
 void xtcp_ts_child_init(struct sock *sk, bool ts_ok, u32 ts_recent,
-			const struct sk_buff *skb)
+			const struct sk_buff *skb, const struct xtcp_opts *opts)
 {
 	const struct xtcphdr *th = xtcp_hdr(skb);
 	const struct iphdr *iph = ip_hdr(skb);
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	struct xtcp_opts opts;
 
 	xs->ts_ok = ts_ok;
 	xs->ts_recent_stamp = 0;
 	if (!ts_ok)
 		return;
-	xtcp_opts_parse(skb, &opts);
 	xs->ts_off = xtcp_ts_off(iph->daddr, iph->saddr, th->dest, th->source);
-	xs->ts_recent = opts.ts ? opts.tsval : ts_recent;
+	xs->ts_recent = opts->ts ? opts->tsval : ts_recent;
 	xs->ts_recent_stamp = xtcp_ts_stamp();
 }
 
@@ -348,6 +338,29 @@ void xtcp_ts_update_recent(struct sock *sk, const struct sk_buff *skb,
 	xs->ts_recent_stamp = xtcp_ts_stamp();
 }
 
+/*
+ * RTTM (RFC 7323 4): an RTT sample from the TSecr @opts echoes, if @sk
+ * uses timestamps and the echo is plausible (not from the future, not
+ * older than XTCP_TS_RTT_MAX_MS). The handshake's is the first: the
+ * SYN-ACK's echo of our SYN, the third ACK's of our SYN-ACK, as TCP
+ * seeds SRTT. Its resolution is the clock's, a millisecond. Returns
+ * whether a sample was taken.
+ */
+bool xtcp_ts_rtt(struct sock *sk, const struct xtcp_opts *opts)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 ms;
+
+	if (!xs->ts_ok || !opts->ts || !opts->tsecr)
+		return false;
+	ms = xtcp_ts_clock() + xs->ts_off - opts->tsecr;
+	if (ms >= XTCP_TS_RTT_MAX_MS)
+		return false;
+	XTCP_INC_STATS(sock_net(sk), RTT_TS_SAMPLES);
+	xtcp_timer_rtt_sample(sk, ms * USEC_PER_MSEC);
+	return true;
+}
+
 /* The timestamp option of the next segment @sk sends, if it uses them. */
 void xtcp_ts_out(const struct sock *sk, struct xtcp_opts *out)
 {
@@ -368,11 +381,8 @@ u16 xtcp_ts_mss_cost(const struct sock *sk)
 
 /* A SYN for a listener: take its offer if the namespace uses timestamps. */
 void xtcp_ts_request_init(struct xtcp_request *req, struct net *net,
-			  const struct sk_buff *skb)
+			  const struct xtcp_opts *opts)
 {
-	struct xtcp_opts opts;
-
-	xtcp_opts_parse(skb, &opts);
-	req->ts_ok = opts.ts && xtcp_ts_enabled(net);
-	req->ts_recent = opts.tsval;
+	req->ts_ok = opts->ts && xtcp_ts_enabled(net);
+	req->ts_recent = opts->tsval;
 }

@@ -31,7 +31,7 @@ struct xtcp_opts {
 	u16	mss;
 	s8	wscale;
 	bool	ts;		/* a timestamp option: tsval and tsecr */
-	bool	sack_ok;	/* SACK-permitted (SYNs only) */
+	bool	sack_ok;	/* SACK-permitted (RFC 2018; SYNs only) */
 	u8	nr_sacks;	/* blocks of a SACK option in sacks[] */
 	u32	tsval;
 	u32	tsecr;
@@ -63,14 +63,15 @@ u32 xtcp_ts_stamp(void);
 void xtcp_ts_connect(struct sock *sk);
 void xtcp_ts_synack(struct sock *sk, const struct xtcp_opts *opts);
 void xtcp_ts_child_init(struct sock *sk, bool ts_ok, u32 ts_recent,
-			const struct sk_buff *skb);
+			const struct sk_buff *skb, const struct xtcp_opts *opts);
 void xtcp_ts_update_recent(struct sock *sk, const struct sk_buff *skb,
 			   const struct xtcp_opts *opts);
+bool xtcp_ts_rtt(struct sock *sk, const struct xtcp_opts *opts);
 void xtcp_ts_out(const struct sock *sk, struct xtcp_opts *out);
 u16 xtcp_ts_mss_cost(const struct sock *sk);
 
-/* A request entry's: what the SYN offered. */
+/* A request entry's: what the SYN (its options @opts) offered. */
 void xtcp_ts_request_init(struct xtcp_request *req, struct net *net,
-			  const struct sk_buff *skb);
+			  const struct xtcp_opts *opts);
 
 #endif /* _XTCP_OPTIONS_H */

@@ -39,6 +39,8 @@ struct xtcphdr {
 #define XTCP_OPT_MSS_LEN	4
 #define XTCP_OPT_WSCALE		3	/* window scale: kind, 3, shift */
 #define XTCP_OPT_WSCALE_LEN	3
+#define XTCP_OPT_SACK_PERM	4	/* SACK-permitted: kind, 2 */
+#define XTCP_OPT_SACK_PERM_LEN	2
 #define XTCP_WSCALE_MAX		14	/* RFC 7323 */
 #define XTCP_OPT_TS		8	/* timestamps: kind, 10, TSval, TSecr */
 #define XTCP_OPT_TS_LEN		10

@@ -60,6 +60,23 @@ static void xtcp_trace_request(const struct xtcp_request *req, int oldstate,
 }
 
 /*
+ * The TSval of @req's SYN-ACK: our clock for its 4-tuple; a cookie's
+ * carries the SYN's options in its low bits (syncookie.c).
+ */
+static u32 xtcp_request_tsval(const struct xtcp_request *req)
+{
+	u32 now = xtcp_ts_clock() + xtcp_ts_off(req->laddr, req->raddr,
+						req->lport, req->rport);
+	struct xtcp_cookie_opts syn = {
+		.wscale		= req->peer_wscale,
+		.ts		= true,
+		.sack_ok	= req->sack_ok,
+	};
+
+	return req->cookie ? xtcp_cookie_tsval(now, &syn) : now;
+}
+
+/*
  * Where @req's SYN-ACKs go and how: from the address the SYN came to,
  * through the listener's bound device, by its mark, with its IP policy
  * (TOS, TTL, DF), as TCP's (inet_csk_route_req(), ip_build_and_send_pkt()
@@ -103,8 +120,7 @@ static void xtcp_send_synack(struct sock *lsk, const struct xtcp_request *req,
 	seg.tsecr = req->ts_recent;
 	seg.sack_ok = req->sack_ok;
 	if (req->ts_ok)
-		seg.tsval = xtcp_ts_clock() + xtcp_ts_off(req->laddr, req->raddr,
-							  req->lport, req->rport);
+		seg.tsval = xtcp_request_tsval(req);
 
 	if (!rt) {
 		rt = xtcp_ctl_route(net, &seg, &fl);
@@ -319,24 +335,50 @@ static struct rtable *xtcp_request_local(struct sock *lsk,
 }
 
 /*
- * No request entry for this SYN: answer it with a cookie. The SYN-ACK
- * offers no window scale, as the cookie cannot carry the peer's (the
- * peer then scales neither direction, RFC 7323 1.3).
+ * What the SYN's options @opts give @req: the peer's MSS and window
+ * scale (and ours, if it scales), SACK-permitted, and timestamps if the
+ * namespace takes them.
  */
-static void xtcp_send_cookie(struct sock *lsk, const struct sk_buff *skb)
+static void xtcp_request_syn_opts(struct sock *lsk, struct xtcp_request *req,
+				  const struct xtcp_opts *opts)
 {
-	struct xtcp_request req = { .peer_wscale = -1 };
+	req->peer_mss = opts->mss;
+	req->peer_wscale = opts->wscale;
+	req->rcv_wscale = opts->wscale >= 0 ? xtcp_wscale_for(lsk) : 0;
+	req->sack_ok = xtcp_sack_syn_ok(sock_net(lsk), opts);
+	xtcp_ts_request_init(req, sock_net(lsk), opts);
+}
+
+/*
+ * No request entry for this SYN (its options @opts): answer it with a
+ * cookie. Without timestamps the cookie cannot carry the peer's window
+ * scale, so the SYN-ACK offers none (the peer then scales neither
+ * direction, RFC 7323 1.3); with them, TSval carries it.
+ */
+static void xtcp_send_cookie(struct sock *lsk, const struct sk_buff *skb,
+			     const struct xtcp_opts *opts)
+{
+	struct xtcp_request req = { .cookie = true };
+	struct xtcp_cookie_opts syn;
 	struct rtable *rt;
 	struct flowi4 fl4;
-	int wscale;
 
 	rt = xtcp_request_local(lsk, skb, &req, &fl4);
 	req.irs = XTCP_SKB_CB(skb)->seq;
-	req.peer_mss = xtcp_parse_opts(skb, &wscale);
+	xtcp_request_syn_opts(lsk, &req, opts);
+	if (!req.ts_ok) {
+		req.peer_wscale = -1;
+		req.rcv_wscale = 0;
+		req.sack_ok = false;
+	}
 	if (xtcp_sk(lsk)->user_mss)
 		req.peer_mss = min(req.peer_mss, xtcp_sk(lsk)->user_mss);
+	syn.mss = req.peer_mss;
+	syn.wscale = req.peer_wscale;
+	syn.ts = req.ts_ok;
+	syn.sack_ok = req.sack_ok;
 	req.iss = xtcp_cookie_make(req.laddr, req.raddr, req.lport, req.rport,
-				   req.irs, req.peer_mss);
+				   req.irs, &syn);
 	XTCP_INC_STATS(sock_net(lsk), SYNCOOKIES_SENT);
 	xtcp_send_synack(lsk, &req, rt, &fl4);
 }
@@ -392,10 +434,12 @@ static void xtcp_conn_request(struct sock *lsk, struct sk_buff *skb)
 	struct xtcp_request *req;
 	struct rtable *rt;
 	struct flowi4 fl4;
+	struct xtcp_opts opts;
 	unsigned int max;
-	int wscale;
 	u32 us;
 
+	/* The SYN's options, parsed once for whichever answer it gets. */
+	xtcp_opts_parse(skb, &opts);
 	spin_lock_bh(&lxs->queue_lock);
 	if (!lxs->listening)
 		goto unlock;
@@ -425,7 +469,7 @@ static void xtcp_conn_request(struct sock *lsk, struct sk_buff *skb)
 		spin_unlock_bh(&lxs->queue_lock);
 		if (cookies == 1)
 			xtcp_syn_flood(lsk);
-		xtcp_send_cookie(lsk, skb);
+		xtcp_send_cookie(lsk, skb, &opts);
 		return;
 	}
 	if (lxs->syn_queue_len >= max) {
@@ -443,12 +487,8 @@ static void xtcp_conn_request(struct sock *lsk, struct sk_buff *skb)
 	rt = xtcp_request_local(lsk, skb, req, &fl4);
 	req->irs = cb->seq;
 	req->iss = xtcp_isn(req->laddr, req->raddr, req->lport, req->rport);
-	req->peer_mss = xtcp_parse_opts(skb, &wscale);
-	req->peer_wscale = wscale;
-	req->rcv_wscale = wscale >= 0 ? xtcp_wscale_for(lsk) : 0;
+	xtcp_request_syn_opts(lsk, req, &opts);
 	req->snd_wnd = cb->window;
-	xtcp_ts_request_init(req, net, skb);
-	req->sack_ok = xtcp_sack_syn_ok(net, skb);
 	req->queued = true;
 	list_add_tail(&req->node, &lxs->syn_queue);
 	hlist_add_head(&req->hnode, xtcp_syn_bucket(lxs, req->raddr, req->rport,
@@ -521,12 +561,14 @@ static void xtcp_child_discard(struct sock *sk)
 
 /*
  * Build the child of @lsk for the completed handshake @req, outside the
- * listener's queue_lock, not yet in any table. Returns it with a
- * reference for the caller besides its own, or NULL (no memory).
+ * listener's queue_lock, not yet in any table; @skb completed it, its
+ * options are @opts. Returns it with a reference for the caller besides
+ * its own, or NULL (no memory).
  */
 static struct sock *xtcp_create_child(struct sock *lsk,
 				      const struct xtcp_request *req,
-				      const struct sk_buff *skb)
+				      const struct sk_buff *skb,
+				      const struct xtcp_opts *opts)
 {
 	struct xtcp_sock *lxs = xtcp_sk(lsk), *xs;
 	struct sock *sk;
@@ -589,9 +631,15 @@ static struct sock *xtcp_create_child(struct sock *lsk,
 	xs->rcv_wnd = req->rcv_wnd;
 	xs->peer_mss = req->peer_mss;
 	xs->mss = min(req->mss, req->peer_mss);
-	xtcp_ts_child_init(sk, req->ts_ok, req->ts_recent, skb);
+	xtcp_ts_child_init(sk, req->ts_ok, req->ts_recent, skb, opts);
 	xs->sack_ok = req->sack_ok;
 	xtcp_init_transfer(sk);
+	/*
+	 * The third ACK's echo of our SYN-ACK: SRTT's first sample. Not a
+	 * cookie's, whose TSval was moved back to carry the options.
+	 */
+	if (!req->cookie)
+		xtcp_ts_rtt(sk, opts);
 	sock_hold(sk);
 	return sk;
 }
@@ -642,7 +690,8 @@ enum xtcp_child_verdict {
 
 /*
  * Make, hash and commit the child for @req (which the caller holds a
- * reference on, or a cookie's on the stack; queue_lock not held).
+ * reference on, or a cookie's on the stack; queue_lock not held), whose
+ * handshake @skb, with options @opts, completed.
  * Committed, it replaces @req on the listener's queues and *@childp is
  * it, with a reference for the caller; otherwise it is gone again and
  * *@childp is NULL.
@@ -650,6 +699,7 @@ enum xtcp_child_verdict {
 static enum xtcp_child_verdict xtcp_child_make(struct sock *lsk,
 					       struct xtcp_request *req,
 					       const struct sk_buff *skb,
+					       const struct xtcp_opts *opts,
 					       struct sock **childp)
 {
 	enum xtcp_child_verdict verdict = XTCP_CHILD_QUEUED;
@@ -657,7 +707,7 @@ static enum xtcp_child_verdict xtcp_child_make(struct sock *lsk,
 	struct sock *child;
 
 	*childp = NULL;
-	child = xtcp_create_child(lsk, req, skb);
+	child = xtcp_create_child(lsk, req, skb, opts);
 	if (!child)
 		return XTCP_CHILD_FAILED;
 
@@ -743,7 +793,8 @@ static bool xtcp_cookie_complete(struct sock *lsk, struct sk_buff *skb)
 	struct xtcp_request req = { .cookie = true, .listener = lsk };
 	struct net *net = sock_net(lsk);
 	enum xtcp_child_verdict verdict;
-	struct xtcp_cookie_opts opts;
+	struct xtcp_cookie_opts syn;
+	struct xtcp_opts opts;
 	struct sock *child;
 	struct rtable *rt;
 	struct flowi4 fl4;
@@ -754,17 +805,22 @@ static bool xtcp_cookie_complete(struct sock *lsk, struct sk_buff *skb)
 		ip_rt_put(rt);
 	req.irs = cb->seq - 1;
 	req.iss = cb->ack_seq - 1;
+	xtcp_opts_parse(skb, &opts);
 	if (!xtcp_cookie_check(req.laddr, req.raddr, req.lport, req.rport,
-			       req.irs, req.iss, &opts)) {
+			       req.irs, req.iss, &opts, &syn)) {
 		XTCP_INC_STATS(net, SYNCOOKIES_FAILED);
 		return false;
 	}
 	XTCP_INC_STATS(net, SYNCOOKIES_RECV);
-	req.peer_mss = opts.mss;
-	req.peer_wscale = opts.wscale;
-	req.rcv_wscale = opts.wscale >= 0 ? xtcp_wscale_for(lsk) : 0;
+	req.peer_mss = syn.mss;
+	req.peer_wscale = syn.wscale;
+	req.rcv_wscale = syn.wscale >= 0 ? xtcp_wscale_for(lsk) : 0;
+	req.sack_ok = syn.sack_ok;
+	/* The SYN's TSval is gone; the ACK's becomes TS.Recent. */
+	req.ts_ok = syn.ts;
+	req.ts_recent = opts.tsval;
 
-	verdict = xtcp_child_make(lsk, &req, skb, &child);
+	verdict = xtcp_child_make(lsk, &req, skb, &opts, &child);
 	if (verdict != XTCP_CHILD_QUEUED) {
 		xtcp_child_count_failure(net, verdict);
 		kfree_skb(skb);
@@ -812,6 +868,7 @@ static void xtcp_conn_complete(struct sock *lsk, struct sk_buff *skb)
 	struct net *net = sock_net(lsk);
 	enum xtcp_child_verdict verdict;
 	struct xtcp_request *req;
+	struct xtcp_opts opts;
 	struct sock *child;
 
 	spin_lock_bh(&lxs->queue_lock);
@@ -843,7 +900,8 @@ static void xtcp_conn_complete(struct sock *lsk, struct sk_buff *skb)
 	refcount_inc(&req->refcnt);	/* ours, while the child is built */
 	spin_unlock_bh(&lxs->queue_lock);
 
-	verdict = xtcp_child_make(lsk, req, skb, &child);
+	xtcp_opts_parse(skb, &opts);
+	verdict = xtcp_child_make(lsk, req, skb, &opts, &child);
 	if (verdict != XTCP_CHILD_QUEUED) {
 		/*
 		 * Failed or full: the request stays, and its SYN-ACK

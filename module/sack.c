@@ -73,12 +73,9 @@ void xtcp_sack_synack(struct sock *sk, const struct xtcp_opts *opts)
 }
 
 /* A SYN for a listener: take its offer if the namespace uses SACK. */
-bool xtcp_sack_syn_ok(struct net *net, const struct sk_buff *skb)
+bool xtcp_sack_syn_ok(struct net *net, const struct xtcp_opts *opts)
 {
-	struct xtcp_opts opts;
-
-	xtcp_opts_parse(skb, &opts);
-	return opts.sack_ok && xtcp_sack_enabled(net);
+	return opts->sack_ok && xtcp_sack_enabled(net);
 }
 
 /* The data path starts: an empty scoreboard. */

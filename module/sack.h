@@ -20,7 +20,7 @@ struct xtcp_sock;
 bool xtcp_sack_enabled(const struct net *net);
 void xtcp_sack_connect(struct sock *sk);
 void xtcp_sack_synack(struct sock *sk, const struct xtcp_opts *opts);
-bool xtcp_sack_syn_ok(struct net *net, const struct sk_buff *skb);
+bool xtcp_sack_syn_ok(struct net *net, const struct xtcp_opts *opts);
 void xtcp_sack_init(struct sock *sk);
 
 /* Receiver: what the out-of-order queue holds, and duplicates. */

@@ -571,8 +571,10 @@ static int xtcp_v4_connect(struct sock *sk, struct xtcp_sockaddr *uaddr,
 		err = xtcp_bind_port(sk, 0);
 		if (err)
 			goto failure;
+		err = xtcp_ehash_add_sk(sk);
+	} else {
+		err = xtcp_ehash_connect_bound(sk);
 	}
-	err = xtcp_ehash_add_sk(sk);
 	if (err)
 		goto failure;
 

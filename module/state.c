@@ -84,6 +84,8 @@ static void xtcp_rcv_syn_sent(struct sock *sk, struct sk_buff *skb)
 	xtcp_sack_synack(sk, &opts);
 
 	if (cb->flags & XTCP_FLAG_ACK) {
+		/* The SYN-ACK's echo of our SYN: SRTT's first sample. */
+		xtcp_ts_rtt(sk, &opts);
 		xs->snd_una = cb->ack_seq;
 		xtcp_set_state(sk, TCP_ESTABLISHED);
 		xtcp_init_transfer(sk);
@@ -130,14 +132,8 @@ static void xtcp_clean_acked(struct sock *sk, u32 ack,
 	if (n && !karn) {
 		xtcp_timer_rtt_sample(sk, (u32)div_u64(ktime_get_ns(),
 						       NSEC_PER_USEC) - sent);
-	} else if (karn && xs->ts_ok && opts->ts && opts->tsecr) {
-		u32 ms = xtcp_ts_clock() + xs->ts_off - opts->tsecr;
-
-		/* An echo from the future, or older than a minute: none. */
-		if (ms < XTCP_TS_RTT_MAX_MS) {
-			XTCP_INC_STATS(sock_net(sk), RTT_TS_SAMPLES);
-			xtcp_timer_rtt_sample(sk, ms * USEC_PER_MSEC);
-		}
+	} else if (karn) {
+		xtcp_ts_rtt(sk, opts);
 	}
 	xs->bytes_acked += ack - xs->snd_una;
 	xs->snd_una = ack;

@@ -224,9 +224,6 @@ void xtcp_input_unregister(void);
 int xtcp_backlog_rcv(struct sock *sk, struct sk_buff *skb);
 void xtcp_rcv_sk(struct sock *sk, struct sk_buff *skb);
 
-/* options.c (the rest in options.h) */
-u16 xtcp_parse_opts(const struct sk_buff *skb, int *wscale);
-
 /* state.c: the state machine of a full socket; @sk is locked. */
 void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb);
 void xtcp_ooo_purge(struct sock *sk);
@@ -236,16 +233,26 @@ u8 xtcp_wscale_for(const struct sock *sk);
 /* isn.c */
 u32 xtcp_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport);
 
-/* syncookie.c: what a verified SYN cookie carries. */
+/*
+ * syncookie.c: what a SYN cookie carries, from the SYN to the child.
+ * Without timestamps only the MSS; with them (ts) the window scale and
+ * SACK-permitted ride in the SYN-ACK's TSval.
+ */
 struct xtcp_cookie_opts {
 	u16	mss;		/* the peer's, rounded down to the table */
 	s8	wscale;		/* the peer's shift; -1: none */
+	bool	ts;		/* timestamps used */
+	bool	sack_ok;	/* the SYN offered SACK-permitted */
 };
 
+struct xtcp_opts;
+
 u32 xtcp_cookie_make(__be32 laddr, __be32 raddr, __be16 lport, __be16 rport,
-		     u32 irs, u16 peer_mss);
+		     u32 irs, const struct xtcp_cookie_opts *syn);
+u32 xtcp_cookie_tsval(u32 now, const struct xtcp_cookie_opts *syn);
 bool xtcp_cookie_check(__be32 laddr, __be32 raddr, __be16 lport,
 		       __be16 rport, u32 irs, u32 cookie,
+		       const struct xtcp_opts *ack,
 		       struct xtcp_cookie_opts *opts);
 
 #endif /* _XTCP_H */

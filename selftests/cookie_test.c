@@ -14,12 +14,22 @@
  * - syncookies 2: every SYN gets a cookie, no request entry is made.
  * Linux TCP, flooded the same way, is the control of the first two.
  *
+ * - syncookies 2, with timestamps on and off: a real client's cookie
+ *   child has timestamps and the window scale both ends agree on when
+ *   the client offered timestamps, and neither without; Linux TCP's
+ *   cookie child the same (tcpi_options, tcpi_snd/rcv_wscale on both
+ *   ends, tcpi_snd_mss).
+ *
  * Crafted handshakes (syncookies 2) check the cookie itself: the child's
  * MSS is the client's rounded down to the cookie's table, the SYN-ACK
- * offers no window scale, and an ACK whose cookie is wrong (forged, one
- * bit off, or for another ISN) makes no child: SyncookiesFailed +1 and
- * a RST; a cookie's child that fails (a "child" fault rule) is made by
- * the client's first data.
+ * to a SYN without timestamps offers no window scale, and an ACK whose
+ * cookie is wrong (forged, one bit off, or for another ISN) makes no
+ * child: SyncookiesFailed +1 and a RST; a cookie's child that fails (a
+ * "child" fault rule) is made by the client's first data. With
+ * timestamps the SYN-ACK's TSval carries the SYN's window scale and
+ * SACK-permitted in its low five bits (Documentation/protocol.md); an
+ * ACK that echoes other bits, or no timestamp, fails like a wrong
+ * cookie, and the right echo makes a child with the SYN's window scale.
  */
 #include <netinet/ip.h>
 #include <netinet/tcp.h>
@@ -252,11 +262,19 @@ TEST_F_TIMEOUT(cookie, overflow_sends_cookies, 240)
 		ASSERT_GE(afd, 0);
 		EXPECT_TRUE(move_data(f.cfd, afd));
 		if (!family) {
-			/* 1460 is in the cookie's table: nothing lost. */
+			struct xtcp_info ci;
+
+			/*
+			 * 1460 is in the cookie's table: nothing lost but
+			 * the timestamp option's 12 bytes, which carried the
+			 * window scale both ways.
+			 */
 			ASSERT_EQ(0, xtcp_get_info(afd, &info));
-			EXPECT_EQ(1460, info.xtcpi_mss);
-			EXPECT_EQ(0, info.xtcpi_snd_wscale);
-			EXPECT_EQ(0, info.xtcpi_rcv_wscale);
+			ASSERT_EQ(0, xtcp_get_info(f.cfd, &ci));
+			EXPECT_EQ(1448, info.xtcpi_mss);
+			EXPECT_TRUE(info.xtcpi_options & XTCPI_OPT_TIMESTAMPS);
+			EXPECT_EQ(ci.xtcpi_rcv_wscale, info.xtcpi_snd_wscale);
+			EXPECT_EQ(ci.xtcpi_snd_wscale, info.xtcpi_rcv_wscale);
 		}
 		close(afd);
 		close(f.cfd);
@@ -325,6 +343,99 @@ TEST_F_TIMEOUT(cookie, always, 240)
 	EXPECT_TRUE(move_data(f.cfd, afd));
 	close(afd);
 	close(f.cfd);
+}
+
+static int tcp_info(int fd, struct tcp_info *ti)
+{
+	socklen_t len = sizeof(*ti);
+
+	memset(ti, 0, sizeof(*ti));
+	return getsockopt(fd, IPPROTO_TCP, TCP_INFO, ti, &len);
+}
+
+/* Timestamps on or off in both namespaces, for xtcp and for Linux TCP. */
+static int set_timestamps(FIXTURE_DATA(cookie) *self, int on)
+{
+	int side;
+
+	if (xtcp_sysctl_set(&self->t, BOTH, "timestamps", on))
+		return -1;
+	for (side = CLI; side <= SRV; side++)
+		if (xtcp_topo_write(&self->t, side,
+				    "/proc/sys/net/ipv4/tcp_timestamps",
+				    on ? "1" : "0"))
+			return -1;
+	return 0;
+}
+
+/*
+ * syncookies 2, no flood: each connection's child comes from a cookie.
+ * With timestamps its window scale came back in TSecr: both ends agree
+ * on both shifts, and they are not 0 (the buffers' maxima ask for
+ * scaling); without them neither end scales. Linux TCP alike.
+ */
+TEST_F_TIMEOUT(cookie, options_with_timestamps, 120)
+{
+	int family, ts;
+
+	ASSERT_EQ(0, set_cookies(self, 2));
+	for (ts = 1; ts >= 0; ts--) {
+		ASSERT_EQ(0, set_timestamps(self, ts));
+		for (family = 0; family <= AF_INET; family += AF_INET) {
+			const char *who = family ? "TCP" : "xtcp";
+			long long recv0 = family ?
+				xtcp_tcpext(&self->t, SRV, "SyncookiesRecv") :
+				CNT("SyncookiesRecv"), recv;
+			int c, a, c_snd, c_rcv, s_snd, s_rcv;
+			struct tcp_info ci, si;
+
+			c = xtcp_connect(&self->t, family,
+					 family ? TCP_PORT : SRV_PORT, false);
+			ASSERT_GE(c, 0) TH_LOG("%s: %s", who, strerror(errno));
+			a = xtcp_accept_wait(family ? self->tlfd : self->lfd,
+					     10000);
+			ASSERT_GE(a, 0);
+			ASSERT_EQ(0, tcp_info(c, &ci));
+			ASSERT_EQ(0, tcp_info(a, &si));
+			recv = (family ?
+				xtcp_tcpext(&self->t, SRV, "SyncookiesRecv") :
+				CNT("SyncookiesRecv")) - recv0;
+			TH_LOG("%s timestamps=%d: cookies recv +%lld; client options %#x wscale snd %u rcv %u mss %u; child options %#x wscale snd %u rcv %u mss %u",
+			       who, ts, recv, ci.tcpi_options,
+			       ci.tcpi_snd_wscale, ci.tcpi_rcv_wscale,
+			       ci.tcpi_snd_mss, si.tcpi_options,
+			       si.tcpi_snd_wscale, si.tcpi_rcv_wscale,
+			       si.tcpi_snd_mss);
+			EXPECT_EQ(1, recv) TH_LOG("%s", who);
+			EXPECT_EQ(ts, !!(ci.tcpi_options & TCPI_OPT_TIMESTAMPS));
+			EXPECT_EQ(ts, !!(si.tcpi_options & TCPI_OPT_TIMESTAMPS));
+			EXPECT_EQ(ts, !!(ci.tcpi_options & TCPI_OPT_WSCALE));
+			EXPECT_EQ(ts, !!(si.tcpi_options & TCPI_OPT_WSCALE));
+			/* SACK-permitted rides in the TSval too, or nowhere. */
+			EXPECT_EQ(ts, !!(ci.tcpi_options & TCPI_OPT_SACK));
+			EXPECT_EQ(ts, !!(si.tcpi_options & TCPI_OPT_SACK));
+			/* Bit-fields: the harness's typeof() wants values. */
+			c_snd = ci.tcpi_snd_wscale;
+			c_rcv = ci.tcpi_rcv_wscale;
+			s_snd = si.tcpi_snd_wscale;
+			s_rcv = si.tcpi_rcv_wscale;
+			EXPECT_EQ(c_rcv, s_snd);
+			EXPECT_EQ(c_snd, s_rcv);
+			if (ts) {
+				EXPECT_LT(0, s_snd);
+				EXPECT_LT(0, s_rcv);
+			} else {
+				EXPECT_EQ(0, s_snd);
+				EXPECT_EQ(0, s_rcv);
+			}
+			/* veth's 1460, less the timestamp option's 12. */
+			EXPECT_EQ(ts ? 1448U : 1460U, si.tcpi_snd_mss);
+			EXPECT_EQ(ts ? 1448U : 1460U, ci.tcpi_snd_mss);
+			EXPECT_TRUE(move_data(c, a)) TH_LOG("%s", who);
+			close(a);
+			close(c);
+		}
+	}
 }
 
 /* A SYN from the client's address, port @port, ISN @isn, MSS option @mss. */
@@ -501,6 +612,146 @@ TEST_F_TIMEOUT(cookie, child_fail_then_data, 120)
 	EXPECT_EQ(1, CNT("ChildFails") - fails0);
 	EXPECT_EQ(2, CNT("SyncookiesRecv") - recv0);
 	close(afd);
+}
+
+/*
+ * A segment from the client's address and port @port to the listener,
+ * with @olen bytes of options @opt (a multiple of 4).
+ */
+static int send_opts(FIXTURE_DATA(cookie) *self, int port, uint32_t seq,
+		     uint32_t ack, uint8_t flags, const uint8_t *opt,
+		     size_t olen)
+{
+	uint8_t buf[sizeof(struct xseg) + 40];
+	struct xseg *h = (struct xseg *)buf;
+	size_t len = sizeof(*h) + olen;
+
+	xtcp_seg_build(&self->t, buf, CLI, SRV, port, SRV_PORT, seq, ack,
+		       flags, NULL, 0);
+	memcpy(buf + sizeof(*h), opt, olen);
+	h->doff = (len / 4) << 4;
+	h->check = 0;
+	h->check = xtcp_seg_csum(self->t.addr[CLI], self->t.addr[SRV],
+				 self->t.ipproto, buf, len);
+	return xtcp_raw_send(&self->t, self->sniff, SRV, buf, len);
+}
+
+/* NOP NOP TS: 12 bytes at @p. */
+static size_t put_ts(uint8_t *p, uint32_t tsval, uint32_t tsecr)
+{
+	p[0] = 1;
+	p[1] = 1;
+	p[2] = 8;
+	p[3] = 10;
+	tsval = htonl(tsval);
+	tsecr = htonl(tsecr);
+	memcpy(p + 4, &tsval, 4);
+	memcpy(p + 8, &tsecr, 4);
+	return 12;
+}
+
+/*
+ * A SYN with timestamps, a window scale (or none) and SACK-permitted (or
+ * not): the SYN-ACK's TSval carries them in its low five bits (wscale,
+ * 15 for none; 16 for SACK-permitted) and echoes the SYN's TSval; it
+ * offers a window scale only if the SYN did. On the first SYN, ACKs that
+ * echo another wscale, another SACK bit, or no timestamp at all count
+ * SyncookiesFailed and draw RST. The right echo makes the child with the
+ * SYN's shift, ours from the SYN-ACK, timestamps (TS.Recent the ACK's
+ * TSval) and 1460 - 12 bytes of MSS.
+ */
+TEST_F_TIMEOUT(cookie, ts_carries_options, 120)
+{
+	static const struct { int ws; bool sack; } syns[] = {
+		{ 5, true }, { -1, false }, { 14, false }, { 0, true },
+	};
+	unsigned int i;
+
+	ASSERT_EQ(0, set_cookies(self, 2));
+	for (i = 0; i < sizeof(syns) / sizeof(syns[0]); i++) {
+		int port = 43000 + i, ws = syns[i].ws, afd, our_ws = 0;
+		uint32_t isn = 5000000 * (i + 1), tsval = 0x7000000 + 1000 * i;
+		uint32_t sv = 0, se = 0, cookie;
+		uint8_t opt[40], sa[128];
+		struct xtcp_info info;
+		const uint8_t *o;
+		size_t n = 0;
+
+		opt[n++] = 2;
+		opt[n++] = 4;
+		opt[n++] = 1460 >> 8;
+		opt[n++] = 1460 & 0xff;
+		n += put_ts(opt + n, tsval, 0);
+		if (ws >= 0) {
+			opt[n++] = 1;
+			opt[n++] = 3;
+			opt[n++] = 3;
+			opt[n++] = ws;
+		}
+		if (syns[i].sack) {
+			opt[n++] = 1;
+			opt[n++] = 1;
+			opt[n++] = 4;
+			opt[n++] = 2;
+		}
+		ASSERT_EQ(0, send_opts(self, port, isn, 0, F_SYN, opt, n));
+		ASSERT_LT(0, xtcp_raw_wait_seg(self->sniff, SRV_PORT, port,
+					       F_SYN | F_ACK, 5000, sa,
+					       sizeof(sa)));
+		cookie = ntohl(((struct xseg *)sa)->seq);
+		ASSERT_TRUE(xtcp_seg_ts(sa, &sv, &se));
+		TH_LOG("SYN wscale %d sack %d -> SYN-ACK TSval %08x (low bits %#x), TSecr %08x, window scale option %s",
+		       ws, syns[i].sack, sv, sv & 31, se,
+		       xtcp_seg_opt(sa, 3, &o) ? "yes" : "no");
+		EXPECT_EQ(tsval, se);
+		EXPECT_EQ(ws >= 0 ? (uint32_t)ws : 15U, sv & 15);
+		EXPECT_EQ(syns[i].sack, !!(sv & 16));
+		EXPECT_EQ(ws >= 0, xtcp_seg_opt(sa, 3, &o));
+		if (ws >= 0 && xtcp_seg_opt(sa, 3, &o))
+			our_ws = o[2];
+
+		if (i == 0) {
+			static const uint32_t flip[] = { 0x0f, 0x10, 0 };
+			unsigned int k;
+
+			for (k = 0; k < 3; k++) {
+				long long fail0 = CNT("SyncookiesFailed");
+				struct xseg rst;
+				size_t m = 0;
+
+				if (flip[k])
+					m = put_ts(opt, tsval + 1,
+						   sv ^ flip[k]);
+				ASSERT_EQ(0, send_opts(self, port, isn + 1,
+						       cookie + 1, F_ACK,
+						       opt, m));
+				EXPECT_EQ(0, xtcp_raw_wait(self->sniff,
+						SRV_PORT, port, F_RST, 5000,
+						&rst));
+				EXPECT_TRUE(XTCP_WAIT_FOR(2000,
+					CNT("SyncookiesFailed") - fail0 == 1))
+					TH_LOG("echo %#x", flip[k]);
+			}
+			EXPECT_GT(0, xtcp_accept_wait(self->lfd, 300));
+		}
+
+		n = put_ts(opt, tsval + 1, sv);
+		ASSERT_EQ(0, send_opts(self, port, isn + 1, cookie + 1, F_ACK,
+				       opt, n));
+		afd = xtcp_accept_wait(self->lfd, 5000);
+		ASSERT_GE(afd, 0);
+		ASSERT_EQ(0, xtcp_get_info(afd, &info));
+		TH_LOG("child: options %#x, wscale snd %u rcv %u, mss %u, TS.Recent %08x",
+		       info.xtcpi_options, info.xtcpi_snd_wscale,
+		       info.xtcpi_rcv_wscale, info.xtcpi_mss,
+		       info.xtcpi_ts_recent);
+		EXPECT_TRUE(info.xtcpi_options & XTCPI_OPT_TIMESTAMPS);
+		EXPECT_EQ(ws >= 0 ? ws : 0, info.xtcpi_snd_wscale);
+		EXPECT_EQ(our_ws, info.xtcpi_rcv_wscale);
+		EXPECT_EQ(tsval + 1, info.xtcpi_ts_recent);
+		EXPECT_EQ(1448, info.xtcpi_mss);
+		close(afd);
+	}
 }
 
 TEST_HARNESS_MAIN

@@ -16,7 +16,23 @@
  * into the new incarnation's window, into the new connection
  * (PAWSEstabRejected), where it must not reach the application. The
  * same run with timestamps off is the control: the replay's data is
- * delivered, which is the hazard PAWS exists for.
+ * delivered, which is the hazard PAWS exists for. Linux TCP, run the same
+ * way, is the other control: its replay into the new connection is
+ * dropped with timestamps (TcpExt PAWSEstab moves) and delivered
+ * without.
+ *
+ * bound_port_tw: a client that bound its port and closed first holds the
+ * 4-tuple in TIME_WAIT; a new socket bound to the same port (both with
+ * SO_REUSEADDR) connecting to the same server takes the bucket over at
+ * once, with tw_reuse 0, if the connection used timestamps (TWReused +1),
+ * and gets EADDRNOTAVAIL without them: Linux TCP's rule for a bound port
+ * (TcpExt TWRecycled), run alike as the control.
+ *
+ * handshake_rtt: over a path with 50 ms of delay each way, both ends have
+ * an RTT estimate as soon as connect() and accept() return, from the
+ * SYN-ACK's and the third ACK's timestamps (RttTsSamples +1 each), as
+ * Linux TCP has, measured the same way (each after a first connection
+ * that resolved the neighbours, as ARP would add its own round trip).
  *
  * rtt_during_loss: the first data segment is lost; its retransmission's
  * ACK gives no RTT sample by sequence (Karn), but one by the echoed
@@ -50,7 +66,21 @@ FIXTURE(ts)
 	int nfds;
 	int raw;	/* in SRV: sees what the client sends */
 	int rawc;	/* in CLI: sends replays to the server */
+	int traw;	/* the same two for Linux TCP */
+	int trawc;
 };
+
+/* A raw IP socket of protocol @proto in @side's namespace; -1. */
+static int raw_socket(const struct xtcp_topo *t, int side, int proto)
+{
+	int fd;
+
+	if (xtcp_topo_enter(t, side))
+		return -1;
+	fd = socket(AF_INET, SOCK_RAW, proto);
+	xtcp_topo_leave(t);
+	return fd;
+}
 
 FIXTURE_SETUP(ts)
 {
@@ -60,6 +90,10 @@ FIXTURE_SETUP(ts)
 	ASSERT_GE(self->raw, 0) TH_LOG("raw socket: %s", strerror(errno));
 	self->rawc = xtcp_raw_socket(&self->t, CLI);
 	ASSERT_GE(self->rawc, 0) TH_LOG("raw socket: %s", strerror(errno));
+	self->traw = raw_socket(&self->t, SRV, IPPROTO_TCP);
+	ASSERT_GE(self->traw, 0) TH_LOG("raw socket: %s", strerror(errno));
+	self->trawc = raw_socket(&self->t, CLI, IPPROTO_TCP);
+	ASSERT_GE(self->trawc, 0) TH_LOG("raw socket: %s", strerror(errno));
 	ASSERT_EQ(0, xtcp_sysctl_set(&self->t, BOTH, "rto_min_ms", 100));
 	ASSERT_EQ(0, xtcp_sysctl_set(&self->t, BOTH, "rto_init_ms", 300));
 	ASSERT_EQ(0, xtcp_sysctl_set(&self->t, BOTH, "invalid_ratelimit_ms",
@@ -75,6 +109,8 @@ FIXTURE_TEARDOWN(ts)
 			close(self->fds[i]);
 	close(self->raw);
 	close(self->rawc);
+	close(self->traw);
+	close(self->trawc);
 	xtcp_topo_teardown(&self->t);
 }
 
@@ -169,33 +205,6 @@ static ssize_t capture(int raw, int sport, int dport, size_t minlen, int ms,
 	}
 }
 
-/* The timestamp option of a captured segment; false if it has none. */
-static bool seg_ts(const uint8_t *seg, uint32_t *tsval, uint32_t *tsecr)
-{
-	size_t len = (((const struct xseg *)seg)->doff >> 4) * 4;
-	size_t i = sizeof(struct xseg);
-
-	while (i < len) {
-		if (seg[i] == 0)
-			break;
-		if (seg[i] == 1) {
-			i++;
-			continue;
-		}
-		if (i + 1 >= len || seg[i + 1] < 2 || i + seg[i + 1] > len)
-			break;
-		if (seg[i] == TS_KIND && seg[i + 1] == TS_LEN) {
-			memcpy(tsval, seg + i + 2, 4);
-			memcpy(tsecr, seg + i + 6, 4);
-			*tsval = ntohl(*tsval);
-			*tsecr = ntohl(*tsecr);
-			return true;
-		}
-		i += seg[i + 1];
-	}
-	return false;
-}
-
 /* Forget what the raw socket has queued. */
 static void drain(int raw)
 {
@@ -219,24 +228,45 @@ static void abort_close(int fd)
  * the receiver (CHECKSUM_PARTIAL), so the wire holds only the
  * pseudo-header's sum.
  */
-static void seg_csum(const struct xtcp_topo *t, uint8_t *seg, size_t len)
+static void seg_csum(const struct xtcp_topo *t, int proto, uint8_t *seg,
+		     size_t len)
 {
 	struct xseg *h = (struct xseg *)seg;
 
 	h->check = 0;
-	h->check = xtcp_seg_csum(t->addr[CLI], t->addr[SRV], t->ipproto, seg,
-				 len);
+	h->check = xtcp_seg_csum(t->addr[CLI], t->addr[SRV], proto, seg, len);
 }
 
 /* New sequence and acknowledgment numbers, and the checksum again. */
-static void seg_renumber(const struct xtcp_topo *t, uint8_t *seg, size_t len,
-			 uint32_t seq, uint32_t ack)
+static void seg_renumber(const struct xtcp_topo *t, int proto, uint8_t *seg,
+			 size_t len, uint32_t seq, uint32_t ack)
 {
 	struct xseg *h = (struct xseg *)seg;
 
 	h->seq = htonl(seq);
 	h->ack = htonl(ack);
-	seg_csum(t, seg, len);
+	seg_csum(t, proto, seg, len);
+}
+
+/* Linux TCP's sockets in state @st (TCP_TIME_WAIT, ...) in @side's netns. */
+static long tcp_states(const struct xtcp_topo *t, int side, unsigned int st)
+{
+	char line[256];
+	unsigned int s;
+	long n = 0;
+	FILE *f;
+
+	if (xtcp_topo_enter(t, side))
+		return -1;
+	f = fopen("/proc/net/tcp", "r");
+	xtcp_topo_leave(t);
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%*s %*s %*s %x", &s) == 1 && s == st)
+			n++;
+	fclose(f);
+	return n;
 }
 
 static int tcp_info(int fd, struct tcp_info *ti)
@@ -311,7 +341,7 @@ TEST_F(ts, negotiated)
 				n = capture(self->raw, xtcp_local_port(c),
 					    port, 5, 5000, seg, sizeof(seg));
 				ASSERT_GT(n, 0);
-				EXPECT_EQ(on, seg_ts(seg, &tsval, &tsecr));
+				EXPECT_EQ(on, xtcp_seg_ts(seg, &tsval, &tsecr));
 				ASSERT_EQ(0, xtcp_get_info(s, &xi));
 				/* The last segment in order: the echo is it. */
 				if (on) {
@@ -340,31 +370,48 @@ TEST_F(ts, negotiated)
 	}
 }
 
+/* What one run of the PAWS case saw. */
+struct paws {
+	bool delivered;		/* the replay's data reached the application */
+	long long tw;		/* PAWS counter's delta, replay into TIME_WAIT */
+	long long est;		/* ... and into the new connection */
+};
+
 /*
- * One run of the PAWS case with timestamps @on: the replay's data was
- * delivered (*@delivered); the counters' deltas in *@tw and *@est.
+ * One run of the PAWS case for @family (0: xtcp, AF_INET: Linux TCP)
+ * with timestamps @on. xtcp counts PAWSTimewaitRejected and
+ * PAWSEstabRejected; TCP counts both replays in TcpExt PAWSEstab, so its
+ * @tw is that counter's move at the first replay.
  */
 static void paws_run(struct __test_metadata *_metadata,
-		     FIXTURE_DATA(ts) *self, int on, bool *delivered,
-		     long long *tw, long long *est)
+		     FIXTURE_DATA(ts) *self, int family, int on,
+		     struct paws *r)
 {
-	long long tw0, est0, ack0;
-	struct xtcp_info si;
-	uint8_t old[256];
+	int proto = family ? IPPROTO_TCP : self->t.ipproto;
+	int raw = family ? self->traw : self->raw;
+	int rawc = family ? self->trawc : self->rawc;
+	const char *tw_cnt = family ? "PAWSEstab" : "PAWSTimewaitRejected";
+	const char *est_cnt = family ? "PAWSEstab" : "PAWSEstabRejected";
+	long long tw0, est0, ack0 = 0;
+	uint8_t old[256], cur[256];
+	struct xseg *h;
 	char buf[16];
 	int lfd, c, s;
-	ssize_t n;
+	ssize_t n, m;
 
-	ASSERT_EQ(0, set_ts(&self->t, 0, on));
-	lfd = xtcp_listen(&self->t, 0, SRV_PORT, 8, true, NULL);
+#define PAWS_CNT(name) (family ? xtcp_tcpext(&self->t, SRV, name) : \
+				 CNT(SRV, name))
+
+	ASSERT_EQ(0, set_ts(&self->t, family, on));
+	lfd = xtcp_listen(&self->t, family, SRV_PORT, 8, true, NULL);
 	ASSERT_GE(lfd, 0);
-	drain(self->raw);
+	drain(raw);
 
 	/* The first incarnation: its data is captured on the way. */
-	c = conn(&self->t, 0, lfd, SRV_PORT, CLI_PORT, &s);
+	c = conn(&self->t, family, lfd, SRV_PORT, CLI_PORT, &s);
 	ASSERT_GE(c, 0) TH_LOG("connect: %s", strerror(errno));
 	ASSERT_TRUE(carry(c, s, "OLD!"));
-	n = capture(self->raw, CLI_PORT, SRV_PORT, 4, 5000, old, sizeof(old));
+	n = capture(raw, CLI_PORT, SRV_PORT, 4, 5000, old, sizeof(old));
 	ASSERT_GT(n, 0);
 
 	/*
@@ -376,66 +423,223 @@ static void paws_run(struct __test_metadata *_metadata,
 	close(s);
 	ASSERT_EQ(0, recv(c, buf, sizeof(buf), 0));
 	close(c);
-	ASSERT_TRUE(XTCP_WAIT_FOR(5000, xtcp_state_count(&self->t, SRV,
-						"TIME_WAIT", NULL) == 1));
-	ASSERT_TRUE(XTCP_WAIT_FOR(5000, xtcp_state_count(&self->t, CLI,
-						"LAST_ACK", NULL) == 0));
+	if (family) {
+		ASSERT_TRUE(XTCP_WAIT_FOR(5000, tcp_states(&self->t, SRV,
+						TCP_TIME_WAIT) == 1));
+		ASSERT_TRUE(XTCP_WAIT_FOR(5000, tcp_states(&self->t, CLI,
+						TCP_LAST_ACK) == 0));
+	} else {
+		ASSERT_TRUE(XTCP_WAIT_FOR(5000, xtcp_state_count(&self->t,
+						SRV, "TIME_WAIT", NULL) == 1));
+		ASSERT_TRUE(XTCP_WAIT_FOR(5000, xtcp_state_count(&self->t,
+						CLI, "LAST_ACK", NULL) == 0));
+	}
 
 	/* The old segment, as it was, into the bucket. */
-	tw0 = CNT(SRV, "PAWSTimewaitRejected");
-	ack0 = CNT(SRV, "OutSegs");
-	seg_csum(&self->t, old, n);
-	ASSERT_EQ(0, xtcp_raw_send(&self->t, self->rawc, SRV, old, n));
+	tw0 = PAWS_CNT(tw_cnt);
+	if (!family)
+		ack0 = CNT(SRV, "OutSegs");
+	drain(rawc);
+	seg_csum(&self->t, proto, old, n);
+	ASSERT_EQ(0, xtcp_raw_send(&self->t, rawc, SRV, old, n));
 	/* Answered either way: by PAWS, or as an old duplicate. */
-	XTCP_WAIT_FOR(3000, CNT(SRV, "PAWSTimewaitRejected") > tw0);
-	ASSERT_TRUE(XTCP_WAIT_FOR(3000, CNT(SRV, "OutSegs") > ack0));
-	*tw = CNT(SRV, "PAWSTimewaitRejected") - tw0;
+	XTCP_WAIT_FOR(3000, PAWS_CNT(tw_cnt) > tw0);
+	if (family)
+		xtcp_raw_wait(rawc, SRV_PORT, CLI_PORT, F_ACK, 3000, NULL);
+	else
+		ASSERT_TRUE(XTCP_WAIT_FOR(3000, CNT(SRV, "OutSegs") > ack0));
+	r->tw = PAWS_CNT(tw_cnt) - tw0;
 
 	/* The second incarnation takes the 4-tuple over. */
 	xtcp_sleep_ms(20);
-	c = conn(&self->t, 0, lfd, SRV_PORT, CLI_PORT, &s);
+	drain(raw);
+	c = conn(&self->t, family, lfd, SRV_PORT, CLI_PORT, &s);
 	ASSERT_GE(c, 0) TH_LOG("reconnect: %s", strerror(errno));
 	ASSERT_TRUE(carry(c, s, "new"));
-	ASSERT_EQ(0, xtcp_get_info(s, &si));
+	/* Its data segment: RCV.NXT follows it, and it acks SND.NXT. */
+	m = capture(raw, CLI_PORT, SRV_PORT, 3, 5000, cur, sizeof(cur));
+	ASSERT_GT(m, 0);
+	h = (struct xseg *)cur;
 
 	/* The old segment again, its numbers now in this window. */
-	est0 = CNT(SRV, "PAWSEstabRejected");
-	seg_renumber(&self->t, old, n, si.xtcpi_rcv_nxt, si.xtcpi_snd_nxt);
-	ASSERT_EQ(0, xtcp_raw_send(&self->t, self->rawc, SRV, old, n));
+	est0 = PAWS_CNT(est_cnt);
+	seg_renumber(&self->t, proto, old, n,
+		     ntohl(h->seq) + m - (h->doff >> 4) * 4, ntohl(h->ack));
+	ASSERT_EQ(0, xtcp_raw_send(&self->t, rawc, SRV, old, n));
 	{
 		struct pollfd p = { .fd = s, .events = POLLIN };
 
-		XTCP_WAIT_FOR(3000, CNT(SRV, "PAWSEstabRejected") > est0 ||
+		XTCP_WAIT_FOR(3000, PAWS_CNT(est_cnt) > est0 ||
 				    poll(&p, 1, 0) == 1);
 	}
 	xtcp_sleep_ms(100);
-	*est = CNT(SRV, "PAWSEstabRejected") - est0;
-	*delivered = recv(s, buf, sizeof(buf), MSG_DONTWAIT) == 4;
+	r->est = PAWS_CNT(est_cnt) - est0;
+	r->delivered = recv(s, buf, sizeof(buf), MSG_DONTWAIT) == 4;
 	/* The replay may have desynchronized them: leave nothing behind. */
 	abort_close(c);
 	abort_close(s);
 	close(lfd);
-	EXPECT_EQ(0, xtcp_state_count(&self->t, SRV, "TIME_WAIT", NULL));
+	if (!family)
+		EXPECT_EQ(0, xtcp_state_count(&self->t, SRV, "TIME_WAIT",
+					      NULL));
+#undef PAWS_CNT
 }
 
 TEST_F(ts, paws)
 {
-	long long tw, est;
-	bool delivered;
+	int family, on;
 
-	paws_run(_metadata, self, 0, &delivered, &tw, &est);
-	TH_LOG("timestamps=0: replay delivered %d, PAWS timewait %lld estab %lld",
-	       delivered, tw, est);
-	EXPECT_TRUE(delivered);
-	EXPECT_EQ(0, tw);
-	EXPECT_EQ(0, est);
+	ASSERT_EQ(0, xtcp_topo_write(&self->t, SRV,
+				     "/proc/sys/net/ipv4/tcp_invalid_ratelimit",
+				     "0"));
+	for (family = 0; family <= AF_INET; family += AF_INET) {
+		for (on = 0; on <= 1; on++) {
+			const char *who = family ? "tcp" : "xtcp";
+			struct paws r;
 
-	paws_run(_metadata, self, 1, &delivered, &tw, &est);
-	TH_LOG("timestamps=1: replay delivered %d, PAWS timewait %lld estab %lld",
-	       delivered, tw, est);
-	EXPECT_FALSE(delivered);
-	EXPECT_EQ(1, tw);
-	EXPECT_EQ(1, est);
+			paws_run(_metadata, self, family, on, &r);
+			TH_LOG("%s timestamps=%d: replay delivered %d, PAWS timewait %lld estab %lld",
+			       who, on, r.delivered, r.tw, r.est);
+			/* Without PAWS the old data gets in: the hazard. */
+			EXPECT_EQ(!on, r.delivered) TH_LOG("%s", who);
+			if (!on) {
+				EXPECT_EQ(0, r.tw) TH_LOG("%s", who);
+				EXPECT_EQ(0, r.est) TH_LOG("%s", who);
+			} else {
+				/* TCP's TIME_WAIT count is not asserted. */
+				if (!family)
+					EXPECT_EQ(1, r.tw);
+				EXPECT_EQ(1, r.est) TH_LOG("%s", who);
+			}
+		}
+	}
+}
+
+TEST_F(ts, bound_port_tw)
+{
+	int family, on, k = 0;
+
+	ASSERT_EQ(0, xtcp_sysctl_set(&self->t, CLI, "tw_reuse", 0));
+	ASSERT_EQ(0, xtcp_topo_write(&self->t, CLI,
+				     "/proc/sys/net/ipv4/tcp_tw_reuse", "0"));
+	for (family = 0; family <= AF_INET; family += AF_INET) {
+		for (on = 1; on >= 0; on--) {
+			const char *who = family ? "tcp" : "xtcp";
+			const char *cnt = family ? "TWRecycled" : "TWReused";
+			unsigned short port, cport = CLI_PORT + 1 + k++;
+			long long reused0;
+			long tw0;
+			int lfd, c, s, err;
+			char b;
+
+#define TW_CNT() (family ? xtcp_tcpext(&self->t, CLI, cnt) : CNT(CLI, cnt))
+#define TW_NOW() (family ? tcp_states(&self->t, CLI, TCP_TIME_WAIT) : \
+		  xtcp_state_count(&self->t, CLI, "TIME_WAIT", NULL))
+			ASSERT_EQ(0, set_ts(&self->t, family, on));
+			lfd = keep(self, xtcp_listen(&self->t, family, 0, 8,
+						     true, &port));
+			ASSERT_GE(lfd, 0);
+			tw0 = TW_NOW();
+			c = conn(&self->t, family, lfd, port, cport, &s);
+			ASSERT_GE(c, 0) TH_LOG("%s: %s", who, strerror(errno));
+			/* The client closes first: its TIME_WAIT. */
+			close(c);
+			ASSERT_EQ(0, recv(s, &b, 1, 0));
+			close(s);
+			ASSERT_TRUE(XTCP_WAIT_FOR(5000, TW_NOW() == tw0 + 1))
+				TH_LOG("%s", who);
+
+			reused0 = TW_CNT();
+			c = keep(self, conn(&self->t, family, lfd, port, cport,
+					    &s));
+			err = c < 0 ? errno : 0;
+			keep(self, s);
+			TH_LOG("%s timestamps=%d: connect from the bound port: %s, %s +%lld",
+			       who, on, err ? strerror(err) : "ok", cnt,
+			       TW_CNT() - reused0);
+			if (on) {
+				EXPECT_EQ(0, err) TH_LOG("%s", who);
+				EXPECT_EQ(1, TW_CNT() - reused0) TH_LOG("%s", who);
+			} else {
+				EXPECT_EQ(EADDRNOTAVAIL, err) TH_LOG("%s", who);
+				EXPECT_EQ(0, TW_CNT() - reused0) TH_LOG("%s", who);
+			}
+#undef TW_CNT
+#undef TW_NOW
+		}
+	}
+}
+
+/* xtcp connections on either side between FIN_WAIT_1 and LAST_ACK. */
+static long closing(const struct xtcp_topo *t)
+{
+	static const char * const st[] = {
+		"FIN_WAIT_1", "FIN_WAIT_2", "CLOSING", "CLOSE_WAIT", "LAST_ACK",
+	};
+	unsigned int i;
+	long n = 0;
+
+	for (i = 0; i < sizeof(st) / sizeof(st[0]); i++)
+		n += xtcp_state_count(t, BOTH, st[i], NULL);
+	return n;
+}
+
+/*
+ * The handshake's RTT: 50 ms of netem delay each way; right after
+ * connect() and accept(), both ends' smoothed RTT is about 100 ms (from
+ * 80 ms, a clock tick below, to 1 s, TCG's slowness), from one timestamp
+ * sample each. Linux TCP, which times the handshake too, is the control.
+ */
+TEST_F_TIMEOUT(ts, handshake_rtt, 120)
+{
+	int family;
+
+	ASSERT_EQ(0, xtcp_topo_netem(&self->t, "delay 50ms"));
+	for (family = 0; family <= AF_INET; family += AF_INET) {
+		const char *who = family ? "tcp" : "xtcp";
+		long long cs0, ss0;
+		struct tcp_info ci, si;
+		unsigned short port;
+		int lfd, c, s;
+
+		ASSERT_EQ(0, set_ts(&self->t, family, 1));
+		lfd = keep(self, xtcp_listen(&self->t, family, 0, 8, true,
+					     &port));
+		ASSERT_GE(lfd, 0);
+		/*
+		 * A SYN that waits for ARP was stamped before the wait: a
+		 * first connection resolves the neighbours, so that both
+		 * protocols time the path alone.
+		 */
+		c = conn(&self->t, family, lfd, port, 0, &s);
+		ASSERT_GE(c, 0) TH_LOG("%s connect: %s", who, strerror(errno));
+		close(s);
+		close(c);
+		/* ... and has closed before anything is counted. */
+		if (!family)
+			ASSERT_TRUE(XTCP_WAIT_FOR(5000, !closing(&self->t)));
+		cs0 = CNT(CLI, "RttTsSamples");
+		ss0 = CNT(SRV, "RttTsSamples");
+		c = keep(self, conn(&self->t, family, lfd, port, 0, &s));
+		ASSERT_GE(c, 0) TH_LOG("%s connect: %s", who, strerror(errno));
+		keep(self, s);
+		ASSERT_EQ(0, tcp_info(c, &ci));
+		ASSERT_EQ(0, tcp_info(s, &si));
+		TH_LOG("%s: srtt client %u us, server %u us", who, ci.tcpi_rtt,
+		       si.tcpi_rtt);
+		EXPECT_GE(ci.tcpi_rtt, 80000U) TH_LOG("%s", who);
+		EXPECT_LE(ci.tcpi_rtt, 1000000U) TH_LOG("%s", who);
+		EXPECT_GE(si.tcpi_rtt, 80000U) TH_LOG("%s", who);
+		EXPECT_LE(si.tcpi_rtt, 1000000U) TH_LOG("%s", who);
+		if (!family) {
+			struct xtcp_info xi;
+
+			ASSERT_EQ(0, xtcp_get_info(s, &xi));
+			EXPECT_EQ(si.tcpi_rtt, xi.xtcpi_rtt);
+			EXPECT_EQ(1, CNT(CLI, "RttTsSamples") - cs0);
+			EXPECT_EQ(1, CNT(SRV, "RttTsSamples") - ss0);
+		}
+	}
 }
 
 TEST_F(ts, rtt_during_loss)

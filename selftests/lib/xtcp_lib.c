@@ -302,6 +302,40 @@ long long xtcp_counter(const struct xtcp_topo *t, int side, const char *name)
 	return topo_read(t, side, read_counter, name, NULL, NULL);
 }
 
+/* "TcpExt:" @name of /proc/net/netstat: a names line, then a values line. */
+static long long read_tcpext(const char *name, const char *unused,
+			     long long *aux)
+{
+	char names[4096], vals[4096], *sn, *sv, *n, *v;
+	FILE *f = fopen("/proc/net/netstat", "r");
+	long long ret = -1;
+
+	(void)unused;
+	(void)aux;
+	if (!f)
+		return -1;
+	while (ret < 0 && fgets(names, sizeof(names), f) &&
+	       fgets(vals, sizeof(vals), f)) {
+		if (strncmp(names, "TcpExt:", 7))
+			continue;
+		strtok_r(names, " \n", &sn);
+		strtok_r(vals, " \n", &sv);
+		while ((n = strtok_r(NULL, " \n", &sn)) &&
+		       (v = strtok_r(NULL, " \n", &sv)))
+			if (!strcmp(n, name)) {
+				ret = atoll(v);
+				break;
+			}
+	}
+	fclose(f);
+	return ret;
+}
+
+long long xtcp_tcpext(const struct xtcp_topo *t, int side, const char *name)
+{
+	return topo_read(t, side, read_tcpext, name, NULL, NULL);
+}
+
 static long long read_state(const char *state, const char *unused,
 			    long long *entered)
 {
@@ -721,33 +755,85 @@ int xtcp_raw_send(const struct xtcp_topo *t, int rawfd, int to,
 		      sizeof(dst)) == (ssize_t)len ? 0 : -1;
 }
 
-int xtcp_raw_wait(int rawfd, int sport, int dport, uint8_t flags, int ms,
-		  struct xseg *out)
+ssize_t xtcp_raw_wait_seg(int rawfd, int sport, int dport, uint8_t flags,
+			  int ms, uint8_t *seg, size_t size)
 {
 	long long dl = xtcp_now_ms() + ms;
-	uint8_t buf[2048];
+	uint8_t buf[4096];
 
 	for (;;) {
 		struct pollfd p = { .fd = rawfd, .events = POLLIN };
 		const struct iphdr *ip = (const struct iphdr *)buf;
 		const struct xseg *h;
 		long long left = dl - xtcp_now_ms();
+		size_t hl, len;
 		ssize_t n;
 
 		if (left <= 0 || poll(&p, 1, left) != 1)
 			return -1;
 		n = recv(rawfd, buf, sizeof(buf), 0);
-		if (n < (ssize_t)sizeof(*ip) ||
-		    n < (ssize_t)(ip->ihl * 4 + sizeof(*h)))
+		if (n < (ssize_t)sizeof(*ip))
 			continue;
-		h = (const struct xseg *)(buf + ip->ihl * 4);
-		if (ntohs(h->sport) == sport && ntohs(h->dport) == dport &&
-		    (h->flags & flags) == flags) {
-			if (out)
-				memcpy(out, h, sizeof(*out));
-			return 0;
-		}
+		hl = ip->ihl * 4;
+		if (n < (ssize_t)(hl + sizeof(*h)))
+			continue;
+		h = (const struct xseg *)(buf + hl);
+		len = n - hl;
+		if (ntohs(h->sport) != sport || ntohs(h->dport) != dport ||
+		    (h->flags & flags) != flags)
+			continue;
+		if (len > size)
+			len = size;
+		memcpy(seg, h, len);
+		return len;
 	}
+}
+
+int xtcp_raw_wait(int rawfd, int sport, int dport, uint8_t flags, int ms,
+		  struct xseg *out)
+{
+	uint8_t seg[4096];
+
+	if (xtcp_raw_wait_seg(rawfd, sport, dport, flags, ms, seg,
+			      sizeof(seg)) < 0)
+		return -1;
+	if (out)
+		memcpy(out, seg, sizeof(*out));
+	return 0;
+}
+
+bool xtcp_seg_opt(const uint8_t *seg, int kind, const uint8_t **opt)
+{
+	size_t len = (((const struct xseg *)seg)->doff >> 4) * 4;
+	size_t i = sizeof(struct xseg);
+
+	while (i < len) {
+		if (seg[i] == 0)
+			break;
+		if (seg[i] == 1) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= len || seg[i + 1] < 2 || i + seg[i + 1] > len)
+			break;
+		if (seg[i] == kind) {
+			*opt = seg + i;
+			return true;
+		}
+		i += seg[i + 1];
+	}
+	return false;
+}
+
+bool xtcp_seg_ts(const uint8_t *seg, uint32_t *tsval, uint32_t *tsecr)
+{
+	const uint8_t *o;
+
+	if (!xtcp_seg_opt(seg, 8, &o) || o[1] != 10)
+		return false;
+	*tsval = (uint32_t)o[2] << 24 | o[3] << 16 | o[4] << 8 | o[5];
+	*tsecr = (uint32_t)o[6] << 24 | o[7] << 16 | o[8] << 8 | o[9];
+	return true;
 }
 
 long xtcp_syn_flood(const struct xtcp_topo *t, int raw, int proto,

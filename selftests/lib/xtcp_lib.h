@@ -139,6 +139,9 @@ long long xtcp_counter(const struct xtcp_topo *t, int side, const char *name);
 long xtcp_state_count(const struct xtcp_topo *t, int side, const char *state,
 		      long *entered);
 
+/* Linux TCP's "TcpExt" counter @name of /proc/net/netstat; -1 if missing. */
+long long xtcp_tcpext(const struct xtcp_topo *t, int side, const char *name);
+
 /* "FROM TO count" of /proc/net/xtcp/transitions (0 if never taken). */
 long xtcp_transition_count(const struct xtcp_topo *t, int side,
 			   const char *from, const char *to);
@@ -302,6 +305,17 @@ int xtcp_raw_send(const struct xtcp_topo *t, int rawfd, int to,
  */
 int xtcp_raw_wait(int rawfd, int sport, int dport, uint8_t flags, int ms,
 		  struct xseg *out);
+/* The same, the whole segment (options, payload) into @seg; its length. */
+ssize_t xtcp_raw_wait_seg(int rawfd, int sport, int dport, uint8_t flags,
+			  int ms, uint8_t *seg, size_t size);
+
+/*
+ * The option @kind in a segment's header (@seg, whole): *@opt points at
+ * its kind byte. xtcp_seg_ts() reads the timestamp option's TSval and
+ * TSecr (host order). Both false if the segment has none.
+ */
+bool xtcp_seg_opt(const uint8_t *seg, int kind, const uint8_t **opt);
+bool xtcp_seg_ts(const uint8_t *seg, uint32_t *tsval, uint32_t *tsecr);
 
 /*
  * A SYN flood: sends @n SYNs through @raw (a raw socket with IP_HDRINCL in
