@@ -154,7 +154,7 @@ modules-debug:
 	$(call kbuild,$(OUT_ROOT)/debug,$$(scripts/kernels debug kdir),modules)
 
 check-debug: deps
-	$(MAKE) modules-debug selftests
+	$(MAKE) modules-debug selftests preload
 	CHECK_KERNELS=debug CHECK_SHARDS=$${CHECK_SHARDS:-2} \
 	CHECK_TIMEOUT=$${CHECK_TIMEOUT:-3600} scripts/check
 

@@ -4,15 +4,23 @@
  * the main timer, whose timer_kind says what it is doing (retransmission,
  * zero-window probe, FIN_WAIT_2, keepalive), and the delayed-ACK timer.
  *
- * Reference rule: an armed timer holds one socket reference. Arming takes
- * one unless it cancelled a pending expiry (whose reference it inherits);
- * the callback drops its own at the end. Stopping drops the reference only
- * if it cancelled a pending expiry; a callback already running notices by
- * itself, because it re-checks under the socket lock:
+ * Reference rule: a pending expiry holds one socket reference, recorded by
+ * the timer's ref bit (XTCP_F_TIMER_REF, XTCP_F_DELACK_REF), so that
+ * however often a timer is re-armed before it fires, one expiry owns
+ * exactly one reference. The bit and the reference change only under the
+ * socket lock (the owner, or the spinlock when nobody owns the socket), so
+ * they are serialized with every arm and stop:
+ *  - arming takes the reference if the bit was clear;
+ *  - stopping drops it if it removed a queued expiry;
+ *  - a handled expiry drops it unless the handler queued the timer again,
+ *    in which case the new expiry inherits it.
+ * hrtimer_try_to_cancel() alone cannot tell: it answers -1 for a callback
+ * that is running even when the timer has been queued again meanwhile.
+ * A callback re-checks under the socket lock, so a stale run is harmless:
  *  - timer_kind NONE: stopped meanwhile;
  *  - the timer queued again: re-armed meanwhile, this run is stale.
- * A callback that finds the socket owned by user context leaves the work
- * to release_sock() (proto->release_cb), keeping a reference for it.
+ * A callback that finds the socket owned by user context leaves the work,
+ * and the reference, to release_sock() (proto->release_cb).
  */
 
 #include <linux/hrtimer.h>
@@ -64,13 +72,33 @@ u32 xtcp_rto_backoff_us(const struct net *net, u32 base_us, u8 backoff)
 	return min((u64)base_us << min_t(u8, backoff, XTCP_BACKOFF_MAX), max);
 }
 
+/* Remove a queued expiry of @timer and the reference it held. */
+static void xtcp_timer_cancel(struct sock *sk, struct hrtimer *timer,
+			      int ref_bit)
+{
+	if (hrtimer_try_to_cancel(timer) == 1 &&
+	    test_and_clear_bit(ref_bit, &xtcp_sk(sk)->flags))
+		__sock_put(sk);
+}
+
+/*
+ * An expiry of @timer was handled: its reference goes unless the handler
+ * queued the timer again. True if the caller must drop it.
+ */
+static bool xtcp_timer_unref(struct sock *sk, struct hrtimer *timer,
+			     int ref_bit)
+{
+	return !hrtimer_is_queued(timer) &&
+	       test_and_clear_bit(ref_bit, &xtcp_sk(sk)->flags);
+}
+
 static void xtcp_timer_arm(struct sock *sk, u8 kind, u64 us)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	xs->timer_kind = kind;
 	xs->timer_expires = ktime_add_us(ktime_get(), us);
-	if (hrtimer_try_to_cancel(&xs->timer) != 1)
+	if (!test_and_set_bit(XTCP_F_TIMER_REF, &xs->flags))
 		sock_hold(sk);
 	hrtimer_start(&xs->timer, xs->timer_expires, HRTIMER_MODE_ABS_SOFT);
 }
@@ -80,8 +108,7 @@ static void xtcp_timer_stop_main(struct sock *sk)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	xs->timer_kind = XTCP_TIMER_NONE;
-	if (hrtimer_try_to_cancel(&xs->timer) == 1)
-		__sock_put(sk);
+	xtcp_timer_cancel(sk, &xs->timer, XTCP_F_TIMER_REF);
 }
 
 /* Both timers; the socket is leaving the tables. */
@@ -355,22 +382,27 @@ static void xtcp_timer_handler(struct sock *sk)
 }
 
 /*
- * A socket timer fired (its reference is ours to drop): run @handler now,
- * or, while the owner holds the socket, leave it to release_sock() by
- * setting @defer_bit (which takes a reference of its own).
+ * A socket timer fired; its pending reference keeps the socket alive. Run
+ * @handler now, or, while the owner holds the socket, leave it (and the
+ * reference) to release_sock() by setting @defer_bit.
  */
-static enum hrtimer_restart xtcp_timer_fire(struct sock *sk, int defer_bit,
+static enum hrtimer_restart xtcp_timer_fire(struct sock *sk,
+					    struct hrtimer *timer,
+					    int ref_bit, int defer_bit,
 					    void (*handler)(struct sock *sk))
 {
+	bool put = false;
+
 	bh_lock_sock(sk);
 	if (sock_owned_by_user(sk)) {
-		if (!test_and_set_bit(defer_bit, &xtcp_sk(sk)->flags))
-			sock_hold(sk);
+		set_bit(defer_bit, &xtcp_sk(sk)->flags);
 	} else {
 		handler(sk);
+		put = xtcp_timer_unref(sk, timer, ref_bit);
 	}
 	bh_unlock_sock(sk);
-	sock_put(sk);
+	if (put)
+		sock_put(sk);
 	return HRTIMER_NORESTART;
 }
 
@@ -378,8 +410,8 @@ static enum hrtimer_restart xtcp_timer_fn(struct hrtimer *timer)
 {
 	struct xtcp_sock *xs = container_of(timer, struct xtcp_sock, timer);
 
-	return xtcp_timer_fire(&xs->inet.sk, XTCP_F_TIMER_DEFERRED,
-			       xtcp_timer_handler);
+	return xtcp_timer_fire(&xs->inet.sk, timer, XTCP_F_TIMER_REF,
+			       XTCP_F_TIMER_DEFERRED, xtcp_timer_handler);
 }
 
 /* The delayed ACK is due, unless an ACK went out or it was re-armed. */
@@ -402,8 +434,8 @@ static enum hrtimer_restart xtcp_delack_fn(struct hrtimer *timer)
 	struct xtcp_sock *xs = container_of(timer, struct xtcp_sock,
 					    delack_timer);
 
-	return xtcp_timer_fire(&xs->inet.sk, XTCP_F_DELACK_DEFERRED,
-			       xtcp_delack_handler);
+	return xtcp_timer_fire(&xs->inet.sk, timer, XTCP_F_DELACK_REF,
+			       XTCP_F_DELACK_DEFERRED, xtcp_delack_handler);
 }
 
 /* From release_sock(), with the socket's spinlock held. */
@@ -411,14 +443,16 @@ void xtcp_timer_release_cb(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
+	/* release_sock()'s caller still holds a reference: __sock_put(). */
 	if (test_and_clear_bit(XTCP_F_TIMER_DEFERRED, &xs->flags)) {
 		xtcp_timer_handler(sk);
-		/* release_sock()'s caller still holds a reference. */
-		__sock_put(sk);
+		if (xtcp_timer_unref(sk, &xs->timer, XTCP_F_TIMER_REF))
+			__sock_put(sk);
 	}
 	if (test_and_clear_bit(XTCP_F_DELACK_DEFERRED, &xs->flags)) {
 		xtcp_delack_handler(sk);
-		__sock_put(sk);
+		if (xtcp_timer_unref(sk, &xs->delack_timer, XTCP_F_DELACK_REF))
+			__sock_put(sk);
 	}
 }
 
@@ -565,7 +599,7 @@ void xtcp_timer_delack(struct sock *sk)
 	if (xs->ack_pending)
 		return;
 	xs->ack_pending = 1;
-	if (hrtimer_try_to_cancel(&xs->delack_timer) != 1)
+	if (!test_and_set_bit(XTCP_F_DELACK_REF, &xs->flags))
 		sock_hold(sk);
 	hrtimer_start(&xs->delack_timer, ms_to_ktime(ms),
 		      HRTIMER_MODE_REL_SOFT);
@@ -579,8 +613,7 @@ void xtcp_timer_ack_sent(struct sock *sk)
 	if (!xs->ack_pending)
 		return;
 	xs->ack_pending = 0;
-	if (hrtimer_try_to_cancel(&xs->delack_timer) == 1)
-		__sock_put(sk);
+	xtcp_timer_cancel(sk, &xs->delack_timer, XTCP_F_DELACK_REF);
 }
 
 /* An orphan in FIN_WAIT_2 waits XTCP_LINGER2 or fin_timeout_ms. */

@@ -33,6 +33,8 @@ enum xtcp_timer_kind {
 enum {
 	XTCP_F_TIMER_DEFERRED,	/* the timer fired while user context owned us */
 	XTCP_F_DELACK_DEFERRED,	/* the delayed ACK timer did, likewise */
+	XTCP_F_TIMER_REF,	/* a pending main timer expiry holds a ref */
+	XTCP_F_DELACK_REF,	/* a pending delayed ACK expiry holds one */
 	XTCP_F_DESTROYED,	/* xtcp_destroy_sock() ran */
 	XTCP_F_ORPHAN,		/* counted in the orphan count */
 	XTCP_F_MTU_DEFERRED,	/* an ICMP lowered mtu_info while user owned us */

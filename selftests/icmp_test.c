@@ -24,6 +24,8 @@
  *    byte-exact with DF set and no fragment made at the router
  *    (IpFragCreates, IpFragOKs +0), IcmpPmtuUpdates moved, MSS and IP_MTU
  *    follow the path; with IP_PMTUDISC_DONT the router fragments instead;
+ *    repeated transfers that each rediscover the path leave no socket
+ *    behind (sockstat's alloc returns to where it was, as TCP's does);
  *  - ICMP errors forged on the router quoting a sequence number outside
  *    SND.UNA..SND.NXT are ignored (IcmpOutOfWindow), the same in window
  *    are believed; soft errors leave the connection up, are reported
@@ -629,6 +631,46 @@ TEST_F_TIMEOUT(icmp, pmtu_bulk, 120)
 	EXPECT_EQ(FAR_MTU, mtu);
 	EXPECT_GE(FAR_MTU - HDRS, mss);
 	EXPECT_EQ(0, ip_snmp(self->rns, &self->t, "FragCreates") - frag0);
+}
+
+/*
+ * Transfers that each rediscover the path MTU (the route's learned MTU is
+ * flushed before each) re-arm the retransmission timer from the ICMP
+ * handler, from ACKs and from the timer's own callback, on two CPUs: a
+ * timer reference taken twice for one expiry would leave a socket that is
+ * in no table and never freed. Once every connection is closed, sockstat's
+ * alloc (every full socket on the machine) must come back to where it
+ * was, for xtcp as for TCP (the control, same transfers).
+ */
+TEST_F_TIMEOUT(icmp, pmtu_leak, 300)
+{
+	static const int family[] = { 0, AF_INET };
+	int f, i, mss, mtu;
+
+	for (f = 0; f < 2; f++) {
+		long long alloc0 = xtcp_sockstat(&self->t, CLI, family[f],
+						 "alloc");
+		long long upd0 = xtcp_counter(&self->t, CLI, "IcmpPmtuUpdates");
+		long long alloc;
+
+		ASSERT_LE(0, alloc0);
+		for (i = 0; i < 6; i++) {
+			ASSERT_EQ(0, xtcp_sh("ip -n %s route flush cache",
+					     self->t.name[CLI]));
+			ASSERT_EQ(0, bulk(_metadata, &self->t, family[f], -1,
+					  1 << 20, &mss, &mtu));
+			EXPECT_EQ(FAR_MTU, mtu);
+		}
+		if (!family[f])
+			EXPECT_LE(6, xtcp_counter(&self->t, CLI,
+						  "IcmpPmtuUpdates") - upd0);
+		XTCP_WAIT_FOR(30000, (alloc = xtcp_sockstat(&self->t, CLI,
+							    family[f],
+							    "alloc")) <= alloc0);
+		TH_LOG("%s: alloc %lld before, %lld after", fam_name(family[f]),
+		       alloc0, alloc);
+		EXPECT_LE(alloc, alloc0);
+	}
 }
 
 /*

@@ -490,25 +490,6 @@ static int protocols(const struct xtcp_topo *t, long *sockets, long *pages)
 	return ret;
 }
 
-/* /proc/net/xtcp/sockstat's field @key. */
-static long sockstat(const struct xtcp_topo *t, const char *key)
-{
-	char line[256], *p;
-	long v = -1;
-	FILE *f;
-
-	if (xtcp_topo_enter(t, CLI))
-		return -1;
-	f = fopen("/proc/net/xtcp/sockstat", "r");
-	xtcp_topo_leave(t);
-	if (!f)
-		return -1;
-	if (fgets(line, sizeof(line), f) && (p = strstr(line, key)))
-		v = atol(p + strlen(key));
-	fclose(f);
-	return v;
-}
-
 #define NCONN	24
 
 struct conns {
@@ -615,7 +596,8 @@ TEST_F_TIMEOUT(acct, cgroup_charged, 300)
 			       sockets, pages);
 			EXPECT_GE(sockets, 2 * NCONN + 1);
 			EXPECT_GE(pages * 4096, held / 2);
-			EXPECT_GE(sockstat(&self->t, "alloc "), 2 * NCONN + 1);
+			EXPECT_GE(xtcp_sockstat(&self->t, CLI, 0, "alloc"),
+				  2 * NCONN + 1);
 		}
 		unfill(&k);
 		/* Closed: the charge goes back. */
@@ -648,14 +630,14 @@ TEST_F_TIMEOUT(acct, mem_limit_refuses, 300)
 
 	free_held = fill(_metadata, &self->t, 0, &k);
 	unfill(&k);
-	XTCP_WAIT_FOR(10000, sockstat(&self->t, "inuse ") == 0);
+	XTCP_WAIT_FOR(10000, xtcp_sockstat(&self->t, CLI, 0, "inuse") == 0);
 
 	ASSERT_EQ(0, put("/proc/sys/net/xtcp/mem", "64 96 128"));
 	drop0 = xtcp_counter(&self->t, CLI, "RcvQDrop");
 	press0 = xtcp_counter(&self->t, CLI, "MemoryPressures");
 	held = fill(_metadata, &self->t, 0, &k);
 	TH_LOG("clients hold %lld without a limit, %lld with 128 pages; mem %ld pages; RcvQDrop +%lld, MemoryPressures +%lld",
-	       free_held, held, sockstat(&self->t, "mem "),
+	       free_held, held, xtcp_sockstat(&self->t, CLI, 0, "mem"),
 	       xtcp_counter(&self->t, CLI, "RcvQDrop") - drop0,
 	       xtcp_counter(&self->t, CLI, "MemoryPressures") - press0);
 	EXPECT_GT(free_held, 4 << 20);
@@ -663,7 +645,8 @@ TEST_F_TIMEOUT(acct, mem_limit_refuses, 300)
 	EXPECT_LT(held, free_held / 2);
 	EXPECT_GT(xtcp_counter(&self->t, CLI, "RcvQDrop"), drop0);
 	EXPECT_GT(xtcp_counter(&self->t, CLI, "MemoryPressures"), press0);
-	EXPECT_LE(sockstat(&self->t, "mem "), 128 + ncpu * 256 + 64);
+	EXPECT_LE(xtcp_sockstat(&self->t, CLI, 0, "mem"),
+		  128 + ncpu * 256 + 64);
 	unfill(&k);
 }
 
@@ -693,10 +676,10 @@ TEST_F_TIMEOUT(acct, zero_window_orphan_dies, 120)
 				  xtcp_counter(t, SRV, "ZeroWindowProbes") > 0));
 	probes0 = xtcp_counter(t, SRV, "ZeroWindowProbes");
 	aborts0 = xtcp_counter(t, SRV, "OrphanAborts");
-	orphans0 = sockstat(t, "orphan ");
+	orphans0 = xtcp_sockstat(t, CLI, 0, "orphan");
 	close(s);
 	EXPECT_EQ(1, xtcp_state_count(t, SRV, "FIN_WAIT_1", NULL));
-	EXPECT_EQ(orphans0 + 1, sockstat(t, "orphan "));
+	EXPECT_EQ(orphans0 + 1, xtcp_sockstat(t, CLI, 0, "orphan"));
 	ASSERT_TRUE(XTCP_WAIT_FOR(60000,
 				  xtcp_state_count(t, SRV, "FIN_WAIT_1", NULL) == 0));
 	TH_LOG("ZeroWindowProbes +%lld after close, OrphanAborts +%lld",
@@ -704,7 +687,7 @@ TEST_F_TIMEOUT(acct, zero_window_orphan_dies, 120)
 	       xtcp_counter(t, SRV, "OrphanAborts") - aborts0);
 	EXPECT_EQ(1, xtcp_counter(t, SRV, "OrphanAborts") - aborts0);
 	EXPECT_LE(xtcp_counter(t, SRV, "ZeroWindowProbes"), probes0 + 3);
-	EXPECT_EQ(orphans0, sockstat(t, "orphan "));
+	EXPECT_EQ(orphans0, xtcp_sockstat(t, CLI, 0, "orphan"));
 	/* The peer answered all along: it is still there, window shut. */
 	EXPECT_EQ(XTCP_ESTABLISHED, xtcp_sock_state(c));
 	close(c);

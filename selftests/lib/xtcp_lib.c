@@ -336,6 +336,44 @@ long long xtcp_tcpext(const struct xtcp_topo *t, int side, const char *name)
 	return topo_read(t, side, read_tcpext, name, NULL, NULL);
 }
 
+/*
+ * Field @key of the sockstat line @line ("XTCP:" of /proc/net/xtcp/sockstat,
+ * "TCP:" of /proc/net/sockstat): "inuse", "orphan", "tw", "alloc", "mem".
+ */
+static long long read_sockstat(const char *line, const char *key,
+			       long long *unused)
+{
+	const char *path = strcmp(line, "TCP:") ? "/proc/net/xtcp/sockstat" :
+						  "/proc/net/sockstat";
+	char buf[512], *s, *k, *v;
+	long long ret = -1;
+	FILE *f = fopen(path, "r");
+
+	(void)unused;
+	if (!f)
+		return -1;
+	while (ret < 0 && fgets(buf, sizeof(buf), f)) {
+		if (strncmp(buf, line, strlen(line)))
+			continue;
+		strtok_r(buf, " \n", &s);
+		while ((k = strtok_r(NULL, " \n", &s)) &&
+		       (v = strtok_r(NULL, " \n", &s)))
+			if (!strcmp(k, key)) {
+				ret = atoll(v);
+				break;
+			}
+	}
+	fclose(f);
+	return ret;
+}
+
+long long xtcp_sockstat(const struct xtcp_topo *t, int side, int family,
+			const char *key)
+{
+	return topo_read(t, side, read_sockstat, family ? "TCP:" : "XTCP:",
+			 key, NULL);
+}
+
 static long long read_state(const char *state, const char *unused,
 			    long long *entered)
 {

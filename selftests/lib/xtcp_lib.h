@@ -139,6 +139,14 @@ long long xtcp_counter(const struct xtcp_topo *t, int side, const char *name);
 long xtcp_state_count(const struct xtcp_topo *t, int side, const char *state,
 		      long *entered);
 
+/*
+ * Field @key ("inuse", "orphan", "tw", "alloc", "mem") of xtcp's sockstat
+ * line (@family 0) or TCP's (AF_INET, /proc/net/sockstat); -1 if missing.
+ * "alloc", "orphan" and "mem" count the whole machine, as on TCP.
+ */
+long long xtcp_sockstat(const struct xtcp_topo *t, int side, int family,
+			const char *key);
+
 /* Linux TCP's "TcpExt" counter @name of /proc/net/netstat; -1 if missing. */
 long long xtcp_tcpext(const struct xtcp_topo *t, int side, const char *name);
 
