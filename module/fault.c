@@ -49,9 +49,11 @@
  * network namespaces and may write there; the rules only ever touch that
  * namespace's segments. The static
  * branch, though, is global, and switching it patches kernel text on every
- * CPU: it is a deferred key, switched off only XTCP_FAULT_HOOK_DELAY after
- * the last rule anywhere went, so an add/delete loop patches text at most
- * about twice per delay, not twice per loop. FaultHookOn counts, in the
+ * CPU: it is switched off by a delayed work XTCP_FAULT_HOOK_DELAY after the
+ * last rule anywhere went, so an add/delete loop patches text at most about
+ * twice per delay, not twice per loop. The module defers by itself rather
+ * than with a deferred static key, whose rate limit exists only in kernels
+ * built with CONFIG_JUMP_LABEL (the debug kernel is not). FaultHookOn counts, in the
  * namespace whose rule did it, each time the branch is switched on.
  */
 
@@ -59,7 +61,7 @@
 #include <linux/capability.h>
 #include <linux/ctype.h>
 #include <linux/fs.h>
-#include <linux/jump_label_ratelimit.h>
+#include <linux/jump_label.h>
 #include <linux/kernel.h>
 #include <linux/limits.h>
 #include <linux/mutex.h>
@@ -69,6 +71,7 @@
 #include <linux/seq_file_net.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/workqueue.h>
 
 #include "fault.h"
 #include "mib.h"
@@ -162,9 +165,20 @@ struct xtcp_faults {
 
 #define XTCP_FAULT_HOOK_DELAY	HZ
 
-DEFINE_STATIC_KEY_DEFERRED_FALSE(xtcp_fault_active, XTCP_FAULT_HOOK_DELAY);
-/* Orders the "was it off?" check with the increment, across namespaces. */
+DEFINE_STATIC_KEY_FALSE(xtcp_fault_active);
+/* Serializes xtcp_fault_rules with switching the key, across namespaces. */
 static DEFINE_MUTEX(xtcp_fault_hook_lock);
+static unsigned int xtcp_fault_rules;	/* in every namespace */
+
+static void xtcp_fault_hook_off(struct work_struct *work)
+{
+	mutex_lock(&xtcp_fault_hook_lock);
+	if (!xtcp_fault_rules)
+		static_branch_disable(&xtcp_fault_active);
+	mutex_unlock(&xtcp_fault_hook_lock);
+}
+
+static DECLARE_DELAYED_WORK(xtcp_fault_hook_work, xtcp_fault_hook_off);
 
 static enum xtcp_fault_kind xtcp_fault_classify(u8 flags,
 						unsigned int payload_len)
@@ -353,15 +367,21 @@ static void xtcp_fault_unlink(struct xtcp_faults *f,
 	list_del_rcu(&r->list);
 	WRITE_ONCE(f->nr_rules, f->nr_rules - 1);
 	kfree_rcu(r, rcu);
-	static_branch_slow_dec_deferred(&xtcp_fault_active);
+	mutex_lock(&xtcp_fault_hook_lock);
+	if (!--xtcp_fault_rules)
+		schedule_delayed_work(&xtcp_fault_hook_work,
+				      XTCP_FAULT_HOOK_DELAY);
+	mutex_unlock(&xtcp_fault_hook_lock);
 }
 
 static void xtcp_fault_hook_get(struct net *net)
 {
 	mutex_lock(&xtcp_fault_hook_lock);
-	if (!static_key_enabled(&xtcp_fault_active.key))
+	if (!static_key_enabled(&xtcp_fault_active)) {
 		XTCP_INC_STATS(net, FAULT_HOOK_ON);
-	static_branch_deferred_inc(&xtcp_fault_active);
+		static_branch_enable(&xtcp_fault_active);
+	}
+	xtcp_fault_rules++;
 	mutex_unlock(&xtcp_fault_hook_lock);
 }
 
@@ -608,5 +628,6 @@ void xtcp_fault_net_exit(struct net *net)
 /* Module unload, after every namespace: no switch-off may still be due. */
 void xtcp_fault_exit(void)
 {
-	static_key_deferred_flush(&xtcp_fault_active);
+	cancel_delayed_work_sync(&xtcp_fault_hook_work);
+	static_branch_disable(&xtcp_fault_active);
 }

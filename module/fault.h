@@ -7,7 +7,7 @@
 #ifndef _XTCP_FAULT_H
 #define _XTCP_FAULT_H
 
-#include <linux/jump_label_ratelimit.h>
+#include <linux/jump_label.h>
 #include <linux/types.h>
 
 struct net;
@@ -21,9 +21,9 @@ enum xtcp_fault_dir {
 
 /*
  * Enabled while at least one rule exists in any network namespace, and for
- * up to a second after the last one went (a deferred key: see fault.c).
+ * up to a second after the last one went (see fault.c).
  */
-extern struct static_key_false_deferred xtcp_fault_active;
+DECLARE_STATIC_KEY_FALSE(xtcp_fault_active);
 
 /* Beside the header's flag bits: the segment carries a SACK option. */
 #define XTCP_FAULT_F_SACK	0x100
@@ -59,7 +59,7 @@ static inline bool xtcp_fault_should_drop(struct net *net,
 					  unsigned int payload_len,
 					  __be16 sport, __be16 dport)
 {
-	if (!static_branch_unlikely(&xtcp_fault_active.key))
+	if (!static_branch_unlikely(&xtcp_fault_active))
 		return false;
 	return __xtcp_fault_should_drop(net, dir, flags, payload_len,
 					sport, dport);
@@ -74,7 +74,7 @@ static inline bool xtcp_fault_should_drop_th(struct net *net,
 					     const struct xtcphdr *th,
 					     unsigned int payload_len)
 {
-	if (!static_branch_unlikely(&xtcp_fault_active.key))
+	if (!static_branch_unlikely(&xtcp_fault_active))
 		return false;
 	return __xtcp_fault_should_drop_th(net, dir, th, payload_len);
 }
@@ -83,7 +83,7 @@ static inline bool xtcp_fault_should_drop_th(struct net *net,
 int xtcp_fault_net_init(struct net *net, struct proc_dir_entry *dir);
 /* Removes the file and frees every rule; safe if init failed or never ran. */
 void xtcp_fault_net_exit(struct net *net);
-/* Module unload, after the namespaces: waits for a deferred switch-off. */
+/* Module unload, after the namespaces: the hook goes off for good. */
 void xtcp_fault_exit(void);
 
 #endif /* _XTCP_FAULT_H */
