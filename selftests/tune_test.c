@@ -255,7 +255,7 @@ out_l:
  * never beyond the sysctls' maxima; xtcp's window then goes beyond what
  * the initial receive buffer could have announced.
  */
-TEST_F(tune, bulk_grows_both_buffers)
+TEST_F_TIMEOUT(tune, bulk_grows_both_buffers, 300)
 {
 	int f, rmem[3], wmem[3];
 
@@ -284,7 +284,7 @@ TEST_F(tune, bulk_grows_both_buffers)
 }
 
 /* SO_RCVBUF and SO_SNDBUF set before the connection fix the buffers. */
-TEST_F(tune, setsockopt_locks_the_buffers)
+TEST_F_TIMEOUT(tune, setsockopt_locks_the_buffers, 300)
 {
 	int f;
 
