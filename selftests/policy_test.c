@@ -202,7 +202,7 @@ static long proc_uid(const struct xtcp_topo *t, int side, const char *file,
  * as TCP's; accept() makes the acceptor (fsuid ACCEPT_UID) its owner, as
  * on TCP. Before accept() xtcp's child is owned by the listener's owner
  * (/proc/net/xtcp/sockets shows sk_uid; /proc/net/tcp shows the owner of
- * the socket file, root until accept()). xtcp's child keeps the priority
+ * the socket file, root until accept(), up to 6.x, and sk_uid on 7.x). xtcp's child keeps the priority
  * too; TCP's is reset to 0 (sk_clone_lock()), a difference the test
  * records.
  */
@@ -211,7 +211,7 @@ TEST_F(dev, child_inherits)
 	int fams[2] = { 0, AF_INET }, i;
 
 	for (i = 0; i < 2; i++) {
-		int lfd, cfd, afd, val, one = 1, prio = PRIO, mark = MARK;
+		int lfd, cfd, afd, val, uid, one = 1, prio = PRIO, mark = MARK;
 		const char *proc = fams[i] ? "/proc/net/tcp" :
 				   "/proc/net/xtcp/sockets";
 		struct sockaddr_in a = xtcp_addr(&self->t, SRV, fams[i],
@@ -241,8 +241,13 @@ TEST_F(dev, child_inherits)
 		ASSERT_GE(cfd, 0) TH_LOG("connect: %s", strerror(-cfd));
 		p = (struct pollfd){ .fd = lfd, .events = POLLIN };
 		ASSERT_EQ(1, poll(&p, 1, 10000));
-		EXPECT_EQ(fams[i] ? 0 : OWNER_UID,
-			  proc_uid(&self->t, SRV, proc, SRV_PORT, 1));
+		uid = proc_uid(&self->t, SRV, proc, SRV_PORT, 1);
+		/* sk_uid (xtcp; TCP on 7.x) or the file's owner (TCP to 6.x) */
+		if (fams[i] && uid != OWNER_UID) {
+			EXPECT_EQ(0, uid);
+		} else {
+			EXPECT_EQ(OWNER_UID, uid);
+		}
 
 		setfsuid(ACCEPT_UID);
 		afd = accept(lfd, NULL, NULL);
@@ -667,6 +672,7 @@ static void spray(struct __test_metadata *_metadata,
 
 #define BURSTS		8
 #define BUDGET_LIMIT	100
+#define SPRAY_MAX_MS	500
 
 /*
  * With the per-socket limit off, bursts of 4 x limit SYNs at one
@@ -697,11 +703,20 @@ TEST_F_TIMEOUT(dev, challenge_budget_random, 120)
 		ASSERT_GE(raw, 0);
 
 		for (b = 0; b < BURSTS; b++) {
-			long long c0 = srv_challenges(&self->t, fams[i]);
+			long long c0 = srv_challenges(&self->t, fams[i]), t0;
 
 			xtcp_sleep_ms(1100);
+			t0 = xtcp_now_ms();
 			spray(_metadata, &pt, raw, cport, 4 * BUDGET_LIMIT, 0,
 			      F_SYN);
+			/*
+			 * A burst must fit in one budget second to be
+			 * answered from one; under KASAN in TCG it spans
+			 * several (seen on the debug lane, TCP alike).
+			 */
+			if (xtcp_now_ms() - t0 > SPRAY_MAX_MS)
+				SKIP(return, "a burst of %d took %lld ms",
+				     4 * BUDGET_LIMIT, xtcp_now_ms() - t0);
 			xtcp_sleep_ms(300);
 			c[b] = srv_challenges(&self->t, fams[i]) - c0;
 			EXPECT_GE(c[b], BUDGET_LIMIT / 2);
