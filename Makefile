@@ -147,7 +147,7 @@ deps:
 
 check: deps
 	$(MAKE) $(addprefix modules-,$(SERIES)) selftests preload
-	scripts/check
+	CHECK_WIRE=$${CHECK_WIRE:-1} scripts/check
 
 modules-debug:
 	scripts/debug-kernel
