@@ -11,9 +11,10 @@
  * still in a device queue, a copy instead, so two transmissions never
  * share a header. Retransmissions are never larger than one MSS: a large
  * skb is cut at MSS boundaries first, and all sent ones once SACK blocks
- * arrive, so the scoreboard works on segments as before. The checksum is left to the device (CHECKSUM_PARTIAL)
- * only if the route's device can checksum any protocol (NETIF_F_HW_CSUM);
- * otherwise it is computed here.
+ * arrive, so the scoreboard works on segments as before. The checksum is
+ * left to the device (CHECKSUM_PARTIAL) only if the route's device can
+ * checksum any protocol (NETIF_F_HW_CSUM), or for a GSO skb, whose
+ * segments xtcp_gso_segment() completes; otherwise it is computed here.
  * Each segment passes the fault hook just before IP; a dropped segment is
  * treated exactly like one lost on the wire.
  */
@@ -533,18 +534,29 @@ static bool xtcp_send_new(struct sock *sk, struct sk_buff *skb)
 }
 
 /*
- * Transmit a queued segment again, counting it: at most one MSS of it,
- * the rest cut off into the next skb (the callers read cb->end_seq after
- * this call). If it cannot be cut it does not go: the RTO repairs that.
+ * Transmit a queued segment again, counting it: at most one MSS of it.
+ * A large skb the peer acknowledged in part first loses that part (cut
+ * off, freed by the next ACK), then the rest is cut after one MSS.
+ * Returns the skb that went, whose cb->seq and end_seq the callers read,
+ * or NULL if memory for a cut ran out (nothing went: the RTO repairs it).
  */
-static void xtcp_resend(struct sock *sk, struct sk_buff *skb)
+static struct sk_buff *xtcp_resend(struct sock *sk, struct sk_buff *skb)
 {
-	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct net *net = sock_net(sk);
+	struct xtcp_skb_cb *cb;
+	u32 acked = 0;
 
+	if (xtcp_after(xs->snd_una, XTCP_SKB_CB(skb)->seq))
+		acked = xs->snd_una - XTCP_SKB_CB(skb)->seq;
+	if (skb->len > xs->mss && acked && acked < skb->len) {
+		if (xtcp_fragment(sk, skb, acked))
+			return NULL;
+		skb = skb->next;
+	}
 	if (skb->len > xs->mss && xtcp_fragment(sk, skb, xs->mss))
-		return;
+		return NULL;
+	cb = XTCP_SKB_CB(skb);
 	cb->retrans = 1;
 	cb->tx_us = xtcp_now_us();
 	xtcp_transmit(sk, cb->seq, XTCP_FLAG_ACK | cb->flags, skb);
@@ -554,6 +566,7 @@ static void xtcp_resend(struct sock *sk, struct sk_buff *skb)
 		XTCP_INC_STATS(net, FIN_RETRANS);
 	else
 		XTCP_INC_STATS(net, DATA_RETRANS);
+	return skb;
 }
 
 /*
@@ -616,9 +629,10 @@ static void xtcp_retransmit_lost(struct sock *sk)
 	       xtcp_before(xs->rtx_seq, xs->snd_nxt) &&
 	       xtcp_in_flight(xs) < xs->cwnd) {
 		skb = xtcp_find_seq(sk, xs->rtx_seq);
+		if (skb)
+			skb = xtcp_resend(sk, skb);
 		if (!skb)
 			break;
-		xtcp_resend(sk, skb);
 		xs->rtx_seq = XTCP_SKB_CB(skb)->end_seq;
 	}
 }
@@ -652,7 +666,10 @@ void xtcp_sack_retransmit(struct sock *sk, bool force)
 		if (!force && xtcp_in_flight(xs) >= xs->cwnd)
 			break;
 		force = false;
-		xtcp_resend(sk, skb);
+		skb = xtcp_resend(sk, skb);
+		if (!skb)
+			break;
+		cb = XTCP_SKB_CB(skb);
 		cb->rtx_sack = 1;
 		xs->retrans_out += cb->end_seq - cb->seq;
 		xs->sack_retrans++;
@@ -781,8 +798,8 @@ bool xtcp_retransmit_head(struct sock *sk)
 	skb = skb_peek(&sk->sk_write_queue);
 	if (!skb || skb == xs->send_head)
 		return false;
-	xtcp_resend(sk, skb);
-	if (xtcp_before(xs->rtx_seq, XTCP_SKB_CB(skb)->end_seq))
+	skb = xtcp_resend(sk, skb);
+	if (skb && xtcp_before(xs->rtx_seq, XTCP_SKB_CB(skb)->end_seq))
 		xs->rtx_seq = XTCP_SKB_CB(skb)->end_seq;
 	return true;
 }
@@ -1045,12 +1062,13 @@ static struct sk_buff *xtcp_gso_segment(struct sk_buff *skb,
 					  seg->head;
 			seg->csum_offset = offsetof(struct xtcphdr, check);
 		} else {
+			__wsum sum;
+
 			th->check = 0;
+			sum = skb_checksum(seg, skb_transport_offset(seg),
+					   l4len, 0);
 			th->check = csum_tcpudp_magic(saddr, daddr, l4len,
-						      xtcp_ipproto,
-						      skb_checksum(seg,
-						      skb_transport_offset(seg),
-						      l4len, 0));
+						      xtcp_ipproto, sum);
 			seg->ip_summed = CHECKSUM_NONE;
 		}
 	}
