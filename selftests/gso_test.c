@@ -8,7 +8,7 @@
  *     InGsoSkbs on the receiver (it took skbs longer than one MSS), and
  *     InSegs counts wire segments (at least one per MSS); Linux TCP moves
  *     the same bytes in the same topology as the control;
- *   - sysctl_off: gso=0 in the sender's namespace: no GSO skb either end;
+ *   - sysctl_off (2 MiB, as the next two): gso=0 in the sender's namespace: no GSO skb either end;
  *   - fault_here: a fault rule (one that never fires) in the sender's
  *     namespace: no GSO skb, so every rule sees wire segments;
  *   - fault_elsewhere: the same rule in another namespace (the test's
@@ -29,6 +29,7 @@
 
 #define XFER		(8 << 20)
 #define SW_XFER		(1 << 20)
+#define SMALL_XFER	(2 << 20)	/* the switches: enough for many skbs */
 
 FIXTURE(gso)
 {
@@ -131,7 +132,7 @@ static int transfer(const struct xtcp_topo *t, int family, size_t len,
 	return 0;
 }
 
-TEST_F(gso, bulk)
+TEST_F_TIMEOUT(gso, bulk, 240)
 {
 	long long gso0 = xtcp_counter(&self->t, CLI, "GsoSkbs");
 	long long in0 = xtcp_counter(&self->t, SRV, "InGsoSkbs");
@@ -151,30 +152,30 @@ TEST_F(gso, bulk)
 	EXPECT_EQ(0, transfer(&self->t, AF_INET, XFER, NULL));
 }
 
-TEST_F(gso, sysctl_off)
+TEST_F_TIMEOUT(gso, sysctl_off, 120)
 {
 	long long gso0, in0;
 
 	ASSERT_EQ(0, xtcp_sysctl_set(&self->t, CLI, "gso", 0));
 	gso0 = xtcp_counter(&self->t, CLI, "GsoSkbs");
 	in0 = xtcp_counter(&self->t, SRV, "InGsoSkbs");
-	ASSERT_EQ(0, transfer(&self->t, 0, XFER, NULL));
+	ASSERT_EQ(0, transfer(&self->t, 0, SMALL_XFER, NULL));
 	EXPECT_EQ(gso0, xtcp_counter(&self->t, CLI, "GsoSkbs"));
 	EXPECT_EQ(in0, xtcp_counter(&self->t, SRV, "InGsoSkbs"));
 }
 
-TEST_F(gso, fault_here)
+TEST_F_TIMEOUT(gso, fault_here, 120)
 {
 	long long gso0;
 
 	/* Port 1 is never used here: the rule exists and never fires. */
 	ASSERT_EQ(0, xtcp_fault_add(&self->t, CLI, "out rst port=1"));
 	gso0 = xtcp_counter(&self->t, CLI, "GsoSkbs");
-	ASSERT_EQ(0, transfer(&self->t, 0, XFER, NULL));
+	ASSERT_EQ(0, transfer(&self->t, 0, SMALL_XFER, NULL));
 	EXPECT_EQ(gso0, xtcp_counter(&self->t, CLI, "GsoSkbs"));
 }
 
-TEST_F(gso, fault_elsewhere)
+TEST_F_TIMEOUT(gso, fault_elsewhere, 120)
 {
 	long long gso0;
 
@@ -182,7 +183,7 @@ TEST_F(gso, fault_elsewhere)
 	ASSERT_EQ(0, xtcp_sh("echo 'out rst port=1' > /proc/net/xtcp/faults"));
 	self->home_rule = true;
 	gso0 = xtcp_counter(&self->t, CLI, "GsoSkbs");
-	ASSERT_EQ(0, transfer(&self->t, 0, XFER, NULL));
+	ASSERT_EQ(0, transfer(&self->t, 0, SMALL_XFER, NULL));
 	EXPECT_GT(xtcp_counter(&self->t, CLI, "GsoSkbs"), gso0);
 }
 
@@ -220,7 +221,7 @@ static long capture_max(int fd, int ipproto, long *count)
 	return max;
 }
 
-TEST_F(gso, sw_segment)
+TEST_F_TIMEOUT(gso, sw_segment, 120)
 {
 	const char *dev = variant->veth ? "v0" : "lo";
 	struct sockaddr_ll ll = {
