@@ -235,6 +235,18 @@ static bool xtcp_fault_fire(struct xtcp_fault_rule *r)
 	return drop;
 }
 
+bool xtcp_fault_net_active(struct net *net)
+{
+	struct xtcp_faults *f;
+	bool active;
+
+	rcu_read_lock();
+	f = READ_ONCE(xtcp_pernet(net)->faults);
+	active = f && READ_ONCE(f->nr_rules);
+	rcu_read_unlock();
+	return active;
+}
+
 bool __xtcp_fault_should_drop(struct net *net, enum xtcp_fault_dir dir,
 			      u16 flags, unsigned int payload_len,
 			      __be16 sport, __be16 dport)

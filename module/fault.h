@@ -79,6 +79,13 @@ static inline bool xtcp_fault_should_drop_th(struct net *net,
 	return __xtcp_fault_should_drop_th(net, dir, th, payload_len);
 }
 
+/*
+ * Does @net have a fault rule now? Unlike the static key this is per
+ * namespace: output.c sends skbs of many segments only while its own
+ * namespace has none, so every rule sees each wire segment.
+ */
+bool xtcp_fault_net_active(struct net *net);
+
 /* Creates "faults" in @dir (/proc/net/xtcp) and xtcp_pernet(net)->faults. */
 int xtcp_fault_net_init(struct net *net, struct proc_dir_entry *dir);
 /* Removes the file and frees every rule; safe if init failed or never ran. */

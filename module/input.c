@@ -126,7 +126,16 @@ static int xtcp_v4_rcv(struct sk_buff *skb)
 	struct xtcp_ehnode *n;
 	struct sock *sk;
 
-	XTCP_INC_STATS(net, IN_SEGS);
+	/*
+	 * An skb of many segments (a GSO skb over loopback or veth, never
+	 * cut) counts as the segments it stands for, and once in InGsoSkbs.
+	 */
+	if (skb_is_gso(skb) && skb_shinfo(skb)->gso_segs > 1) {
+		XTCP_ADD_STATS(net, IN_SEGS, skb_shinfo(skb)->gso_segs);
+		XTCP_INC_STATS(net, IN_GSO_SKBS);
+	} else {
+		XTCP_INC_STATS(net, IN_SEGS);
+	}
 
 	if (skb->pkt_type != PACKET_HOST || !xtcp_validate(net, skb))
 		goto drop;

@@ -146,14 +146,20 @@ static int __init xtcp_init(void)
 	if (err)
 		goto err_sysctl;
 
-	err = xtcp_socket_register();
+	err = xtcp_offload_register();
 	if (err)
 		goto err_input;
+
+	err = xtcp_socket_register();
+	if (err)
+		goto err_offload;
 
 	pr_info("loaded: family %d, IP protocol %d\n", xtcp_family,
 		xtcp_ipproto);
 	return 0;
 
+err_offload:
+	xtcp_offload_unregister();
 err_input:
 	xtcp_input_unregister();
 err_sysctl:
@@ -171,6 +177,11 @@ err_hash:
 static void __exit xtcp_exit(void)
 {
 	xtcp_socket_unregister();
+	/*
+	 * A GSO skb not yet cut is owned by its socket (skb_set_owner_w()),
+	 * and the socket holds the module until it is freed: none is left.
+	 */
+	xtcp_offload_unregister();
 	xtcp_input_unregister();
 	xtcp_sysctl_exit();
 	unregister_pernet_subsys(&xtcp_net_ops);

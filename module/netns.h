@@ -25,6 +25,7 @@ struct xtcp_sysctl {
 	int rfc1337;
 	int timestamps;		/* offer and accept RFC 7323 timestamps */
 	int sack;		/* offer and accept SACK (RFC 2018) */
+	int gso;		/* send skbs of many segments (output.c) */
 	/*
 	 * "tw_reuse": connect() takes over TIME_WAIT (0, 1, 2 loopback).
 	 * Not named so: <net/inet_timewait_sock.h> defines tw_reuse.

@@ -2,19 +2,27 @@
 /*
  * Segment building and transmission.
  *
- * The write queue holds linear skbs of at most one MSS, with headroom for
- * the headers. A transmission hands IP a clone whose header goes into
+ * The write queue holds skbs whose payload sits in page fragments, with
+ * headroom for the headers: one MSS each, or up to XTCP_GSO_MAX bytes of
+ * whole segments while xtcp_gso_ok() allows; such a large skb leaves as
+ * one GSO skb that the stack cuts into segments (xtcp_gso_segment(),
+ * below). A transmission hands IP a clone whose header goes into
  * that headroom (no payload copy); if an earlier clone of the same skb is
  * still in a device queue, a copy instead, so two transmissions never
- * share a header. The checksum is left to the device (CHECKSUM_PARTIAL)
- * only if the route's device can checksum any protocol (NETIF_F_HW_CSUM);
- * otherwise it is computed here.
+ * share a header. Retransmissions are never larger than one MSS: a large
+ * skb is cut at MSS boundaries first, and all sent ones once SACK blocks
+ * arrive, so the scoreboard works on segments as before. The checksum is
+ * left to the device (CHECKSUM_PARTIAL) only if the route's device can
+ * checksum any protocol (NETIF_F_HW_CSUM), or for a GSO skb, whose
+ * segments xtcp_gso_segment() completes; otherwise it is computed here.
  * Each segment passes the fault hook just before IP; a dropped segment is
  * treated exactly like one lost on the wire.
  */
 
+#include <linux/sctp.h>
 #include <linux/skbuff.h>
 #include <net/inet_common.h>
+#include <net/protocol.h>
 #include <net/ip.h>
 #include <net/route.h>
 #include <net/sock.h>
@@ -75,9 +83,10 @@ static struct xtcphdr *xtcp_build_hdr(struct sk_buff *skb, __be16 sport,
 static void xtcp_csum(struct sk_buff *skb, struct xtcphdr *th, __be32 saddr,
 		      __be32 daddr)
 {
+	/* @th is at skb->data; the payload may be in page fragments. */
 	th->check = 0;
 	th->check = csum_tcpudp_magic(saddr, daddr, skb->len, xtcp_ipproto,
-				      csum_partial(th, skb->len, 0));
+				      skb_checksum(skb, 0, skb->len, 0));
 	skb->ip_summed = CHECKSUM_NONE;
 	trace_xtcp_segment_out(th, saddr, daddr, skb->len - xtcp_hdr_doff(th));
 }
@@ -114,11 +123,67 @@ static bool xtcp_dev_csum(struct sock *sk)
 	return hw;
 }
 
-/* Count the segment and ask the fault rules; true: hand it to IP. */
-static bool xtcp_out_ok(struct net *net, const struct xtcphdr *th,
-			unsigned int payload)
+/*
+ * May @sk queue and send skbs of many segments? The namespace's gso
+ * sysctl says so, no fault rule exists in the namespace (a rule must see
+ * every wire segment), and the route is known and adds no transform
+ * header (IPsec: software segmentation would happen before it).
+ */
+bool xtcp_gso_ok(struct sock *sk)
 {
-	XTCP_INC_STATS(net, OUT_SEGS);
+	struct net *net = sock_net(sk);
+	const struct dst_entry *dst;
+	bool ok;
+
+	if (!READ_ONCE(xtcp_pernet(net)->sysctl.gso) ||
+	    xtcp_fault_net_active(net))
+		return false;
+	rcu_read_lock();
+	dst = __sk_dst_get(sk);
+	ok = dst && dst->dev && !dst->header_len;
+	rcu_read_unlock();
+	return ok;
+}
+
+/*
+ * Mark the clone or copy @skb of a queued skb, @hlen bytes of header then
+ * @len of payload, as one GSO skb of @mss-byte segments, or as a plain
+ * segment if it holds no more than one.
+ *
+ * The type is SKB_GSO_SCTP: only software devices (loopback, veth,
+ * bridges, tunnels over them) advertise NETIF_F_GSO_SCTP, part of
+ * NETIF_F_GSO_SOFTWARE, so a hardware NIC never receives such an skb
+ * whole; validate_xmit_skb() cuts it first through xtcp_gso_segment().
+ * A TCP type would let a TSO NIC treat our header as TCP's.
+ *
+ * The core computes a GSO skb's wire size for the MTU check
+ * (skb_gso_validate_network_len()) as the IP header, an SCTP common
+ * header (12 bytes) and gso_size. Our header with its options is larger,
+ * so gso_size carries the difference: @mss + @hlen - 12. Every segment
+ * then checks as exactly the size it will have on the wire, and
+ * xtcp_gso_segment() takes the 12 and the header back off.
+ */
+static void xtcp_set_gso(struct sk_buff *skb, unsigned int hlen,
+			 unsigned int len, unsigned int mss)
+{
+	struct skb_shared_info *shinfo = skb_shinfo(skb);
+
+	if (len <= mss) {
+		shinfo->gso_size = 0;
+		shinfo->gso_segs = 0;
+		shinfo->gso_type = 0;
+		return;
+	}
+	shinfo->gso_type = SKB_GSO_SCTP;
+	shinfo->gso_size = mss + hlen - sizeof(struct sctphdr);
+	shinfo->gso_segs = DIV_ROUND_UP(len, mss);
+}
+
+/* Count the wire segments and ask the fault rules; true: hand it to IP. */
+static bool xtcp_out_ok(struct net *net, const struct xtcphdr *th,
+			unsigned int payload, unsigned int segs)
+{
+	XTCP_ADD_STATS(net, OUT_SEGS, segs);
 	if (th->flags & XTCP_FLAG_RST)
 		XTCP_INC_STATS(net, OUT_RSTS);
 	return !xtcp_fault_should_drop_th(net, XTCP_FAULT_OUT, th, payload);
@@ -178,7 +243,7 @@ u16 xtcp_select_window(struct sock *sk)
 static void xtcp_transmit(struct sock *sk, u32 seq, u8 flags,
 			  struct sk_buff *data)
 {
-	unsigned int len = data ? data->len : 0;
+	unsigned int len = data ? data->len : 0, segs = 1;
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct inet_sock *inet = inet_sk(sk);
 	struct xtcp_opts opts = { .wscale = -1 };
@@ -218,20 +283,31 @@ static void xtcp_transmit(struct sock *sk, u32 seq, u8 flags,
 			    xs->rcv_nxt, flags, wnd, &opts);
 	if (flags & XTCP_FLAG_ACK)
 		xtcp_timer_ack_sent(sk);
-	/* No route yet (a first SYN): software, whatever the device. */
-	if (xtcp_dev_csum(sk))
+	if (len) {
+		xtcp_set_gso(skb, xtcp_hdr_doff(th), len, xs->mss);
+		if (skb_is_gso(skb))
+			segs = skb_shinfo(skb)->gso_segs;
+	}
+	/*
+	 * No route yet (a first SYN): software, whatever the device. A GSO
+	 * skb is always CHECKSUM_PARTIAL, as the core requires;
+	 * xtcp_gso_segment() completes it for a device that cannot.
+	 */
+	if (segs > 1 || xtcp_dev_csum(sk))
 		xtcp_csum_partial(skb, th, inet->inet_saddr, inet->inet_daddr);
 	else
 		xtcp_csum(skb, th, inet->inet_saddr, inet->inet_daddr);
 
-	if (!xtcp_out_ok(sock_net(sk), th, len)) {
+	if (!xtcp_out_ok(sock_net(sk), th, len, segs)) {
 		kfree_skb(skb);
 		return;
 	}
+	if (segs > 1)
+		XTCP_INC_STATS(sock_net(sk), GSO_SKBS);
 	skb_set_owner_w(skb, sk);
-	xs->segs_out++;
+	xs->segs_out += segs;
 	if (len) {
-		xs->data_segs_out++;
+		xs->data_segs_out += segs;
 		xs->bytes_sent += len;
 		if (xtcp_before(seq, xs->snd_nxt))
 			xs->bytes_retrans += len;
@@ -370,12 +446,83 @@ static u32 xtcp_now_us(void)
 	return (u32)div_u64(ktime_get_ns(), NSEC_PER_USEC);
 }
 
-/* Transmit a queued segment for the first time. */
-static void xtcp_send_new(struct sock *sk, struct sk_buff *skb)
+/*
+ * Cut the queued @skb after @len bytes; the rest becomes the next skb and
+ * inherits the end, the flags (FIN) and the scoreboard marks, so a cut
+ * can be made in a sent skb too. Page fragments move without a copy
+ * (skb_split()); a linear tail is copied. A clone still in a device
+ * queue shares the skb's head: it is made private first. Their memory
+ * stays charged as before: the moved fragments' share of truesize moves
+ * with them, and only the new skb's own allocation is charged anew.
+ */
+static int xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len)
+{
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	unsigned int nlen = skb_headlen(skb) > len ? skb_headlen(skb) - len : 0;
+	unsigned int old = skb->truesize, moved;
+	struct sk_buff *buff;
+	int delta;
+
+	if (!len || len >= skb->len)
+		return -EINVAL;
+	if (skb_unclone(skb, GFP_ATOMIC))
+		return -ENOMEM;
+	/* Unsharing may have resized the head; account the difference. */
+	delta = (int)skb->truesize - (int)old;
+	if (delta) {
+		sk_wmem_queued_add(sk, delta);
+		sk_mem_charge(sk, delta);
+	}
+	buff = alloc_skb(XTCP_SKB_HEADROOM + nlen, GFP_ATOMIC);
+	if (!buff)
+		return -ENOMEM;
+	skb_reserve(buff, XTCP_SKB_HEADROOM);
+	skb_split(skb, buff, len);
+	moved = buff->data_len;
+	skb->truesize -= moved;
+	buff->truesize += moved;
+
+	*XTCP_SKB_CB(buff) = *cb;
+	XTCP_SKB_CB(buff)->seq = cb->seq + len;
+	cb->end_seq = cb->seq + len;
+	cb->flags = 0;
+	__skb_queue_after(&sk->sk_write_queue, skb, buff);
+	sk_wmem_queued_add(sk, buff->truesize - moved);
+	sk_wmem_schedule(sk, buff->truesize - moved);	/* forced, as TCP's split */
+	sk_mem_charge(sk, buff->truesize - moved);
+	return 0;
+}
+
+/*
+ * Cut the sent skbs larger than one MSS at MSS boundaries, so that the
+ * SACK scoreboard (whole skbs SACKed, lost, resent) sees segments, as it
+ * did before skbs grew. Cheap once done: those skbs are one MSS then.
+ * False if memory ran out (the caller goes on with what was cut).
+ */
+bool xtcp_split_sent(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb;
+
+	skb_queue_walk(&sk->sk_write_queue, skb) {
+		if (skb == xs->send_head)
+			break;
+		if (skb->len > xs->mss && xtcp_fragment(sk, skb, xs->mss))
+			return false;
+	}
+	return true;
+}
+
+/* Transmit a queued segment for the first time; false if it could not go. */
+static bool xtcp_send_new(struct sock *sk, struct sk_buff *skb)
 {
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
+	/* Queued large while GSO was allowed, and it no longer is. */
+	if (skb->len > xs->mss && !xtcp_gso_ok(sk) &&
+	    xtcp_fragment(sk, skb, xs->mss))
+		return false;
 	cb->tx_us = xtcp_now_us();
 	xtcp_transmit(sk, cb->seq, XTCP_FLAG_ACK | cb->flags, skb);
 	if (xtcp_after(cb->end_seq, xs->snd_nxt))
@@ -383,15 +530,33 @@ static void xtcp_send_new(struct sock *sk, struct sk_buff *skb)
 	xs->send_head = skb_queue_is_last(&sk->sk_write_queue, skb) ?
 			NULL : skb->next;
 	xtcp_timer_data_sent(sk);
+	return true;
 }
 
-/* Transmit a queued segment again, counting it. */
-static void xtcp_resend(struct sock *sk, struct sk_buff *skb)
+/*
+ * Transmit a queued segment again, counting it: at most one MSS of it.
+ * A large skb the peer acknowledged in part first loses that part (cut
+ * off, freed by the next ACK), then the rest is cut after one MSS.
+ * Returns the skb that went, whose cb->seq and end_seq the callers read,
+ * or NULL if memory for a cut ran out (nothing went: the RTO repairs it).
+ */
+static struct sk_buff *xtcp_resend(struct sock *sk, struct sk_buff *skb)
 {
-	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct net *net = sock_net(sk);
+	struct xtcp_skb_cb *cb;
+	u32 acked = 0;
 
+	if (xtcp_after(xs->snd_una, XTCP_SKB_CB(skb)->seq))
+		acked = xs->snd_una - XTCP_SKB_CB(skb)->seq;
+	if (skb->len > xs->mss && acked && acked < skb->len) {
+		if (xtcp_fragment(sk, skb, acked))
+			return NULL;
+		skb = skb->next;
+	}
+	if (skb->len > xs->mss && xtcp_fragment(sk, skb, xs->mss))
+		return NULL;
+	cb = XTCP_SKB_CB(skb);
 	cb->retrans = 1;
 	cb->tx_us = xtcp_now_us();
 	xtcp_transmit(sk, cb->seq, XTCP_FLAG_ACK | cb->flags, skb);
@@ -401,37 +566,7 @@ static void xtcp_resend(struct sock *sk, struct sk_buff *skb)
 		XTCP_INC_STATS(net, FIN_RETRANS);
 	else
 		XTCP_INC_STATS(net, DATA_RETRANS);
-}
-
-/*
- * Cut the unsent @skb after @len bytes; the rest becomes the next skb.
- * Queued skbs are linear (sendmsg builds them), so one copy does it.
- */
-static int xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len)
-{
-	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
-	unsigned int rest = skb->len - len;
-	struct sk_buff *buff;
-
-	buff = alloc_skb(XTCP_SKB_HEADROOM + rest, GFP_ATOMIC);
-	if (!buff)
-		return -ENOMEM;
-	skb_reserve(buff, XTCP_SKB_HEADROOM);
-	if (skb_copy_bits(skb, len, skb_put(buff, rest), rest)) {
-		kfree_skb(buff);
-		return -EFAULT;
-	}
-	XTCP_SKB_CB(buff)->seq = cb->seq + len;
-	XTCP_SKB_CB(buff)->end_seq = cb->end_seq;
-	XTCP_SKB_CB(buff)->flags = cb->flags;
-	cb->end_seq = cb->seq + len;
-	cb->flags = 0;
-	skb_trim(skb, len);
-	__skb_queue_after(&sk->sk_write_queue, skb, buff);
-	sk_wmem_queued_add(sk, buff->truesize);
-	sk_wmem_schedule(sk, buff->truesize);	/* forced, as TCP's split */
-	sk_mem_charge(sk, buff->truesize);
-	return 0;
+	return skb;
 }
 
 /*
@@ -460,9 +595,6 @@ void xtcp_mtu_resegment(struct sock *sk)
 				resend_end = cb->end_seq;
 			if (xtcp_fragment(sk, skb, xs->mss))
 				return;	/* the RTO repairs what is left */
-			XTCP_SKB_CB(skb->next)->tx_us = cb->tx_us;
-			XTCP_SKB_CB(skb->next)->retrans = cb->retrans;
-			XTCP_SKB_CB(skb->next)->sacked = cb->sacked;
 		}
 		next = skb_queue_is_last(&sk->sk_write_queue, skb) ?
 		       NULL : skb->next;
@@ -497,9 +629,10 @@ static void xtcp_retransmit_lost(struct sock *sk)
 	       xtcp_before(xs->rtx_seq, xs->snd_nxt) &&
 	       xtcp_in_flight(xs) < xs->cwnd) {
 		skb = xtcp_find_seq(sk, xs->rtx_seq);
+		if (skb)
+			skb = xtcp_resend(sk, skb);
 		if (!skb)
 			break;
-		xtcp_resend(sk, skb);
 		xs->rtx_seq = XTCP_SKB_CB(skb)->end_seq;
 	}
 }
@@ -533,7 +666,10 @@ void xtcp_sack_retransmit(struct sock *sk, bool force)
 		if (!force && xtcp_in_flight(xs) >= xs->cwnd)
 			break;
 		force = false;
-		xtcp_resend(sk, skb);
+		skb = xtcp_resend(sk, skb);
+		if (!skb)
+			break;
+		cb = XTCP_SKB_CB(skb);
 		cb->rtx_sack = 1;
 		xs->retrans_out += cb->end_seq - cb->seq;
 		xs->sack_retrans++;
@@ -604,7 +740,20 @@ void __xtcp_push(struct sock *sk, enum xtcp_push how)
 		u32 wnd_end = xs->snd_una + xs->snd_wnd;
 
 		if (skb->len) {
-			if (xtcp_in_flight(xs) >= xs->cwnd)
+			u32 flight = xtcp_in_flight(xs);
+
+			if (flight >= xs->cwnd)
+				break;
+			/*
+			 * A large skb takes what cwnd has room for, in whole
+			 * segments, at least one (a segment may overshoot cwnd
+			 * as it always could).
+			 */
+			if (skb->len > xs->mss && skb->len > xs->cwnd - flight &&
+			    xtcp_fragment(sk, skb,
+					  max_t(u32, xs->mss,
+						rounddown(xs->cwnd - flight,
+							  xs->mss))) == -ENOMEM)
 				break;
 			if (xtcp_after(cb->end_seq, wnd_end) &&
 			    !xtcp_split_to_window(sk, skb,
@@ -618,7 +767,8 @@ void __xtcp_push(struct sock *sk, enum xtcp_push how)
 			    !xtcp_partial_ok(xs, how))
 				break;
 		}
-		xtcp_send_new(sk, skb);
+		if (!xtcp_send_new(sk, skb))
+			break;
 	}
 	if (rwnd_limited) {
 		xtcp_chrono_start(sk, XTCP_CHRONO_RWND);
@@ -648,8 +798,8 @@ bool xtcp_retransmit_head(struct sock *sk)
 	skb = skb_peek(&sk->sk_write_queue);
 	if (!skb || skb == xs->send_head)
 		return false;
-	xtcp_resend(sk, skb);
-	if (xtcp_before(xs->rtx_seq, XTCP_SKB_CB(skb)->end_seq))
+	skb = xtcp_resend(sk, skb);
+	if (skb && xtcp_before(xs->rtx_seq, XTCP_SKB_CB(skb)->end_seq))
 		xs->rtx_seq = XTCP_SKB_CB(skb)->end_seq;
 	return true;
 }
@@ -756,7 +906,7 @@ void xtcp_ctl_xmit(struct net *net, const struct xtcp_ctl_seg *seg,
 	th = xtcp_build_hdr(skb, seg->sport, seg->dport, seg->seq, seg->ack,
 			    seg->flags, seg->window, &opts);
 	xtcp_csum(skb, th, fl4->saddr, fl4->daddr);
-	if (!xtcp_out_ok(net, th, 0)) {
+	if (!xtcp_out_ok(net, th, 0, 1)) {
 		kfree_skb(skb);
 		goto put;
 	}
@@ -845,4 +995,103 @@ void xtcp_send_reset_reply(struct net *net, const struct sock *sk,
 		seg.flags = XTCP_FLAG_RST | XTCP_FLAG_ACK;
 	}
 	xtcp_ctl_send(net, &seg);
+}
+
+/* ---- the GSO offload: large skbs cut into wire segments ---- */
+
+/*
+ * Cut a GSO skb of ours (xtcp_set_gso()) into its segments where the
+ * device cannot take it whole: validate_xmit_skb() for a device without
+ * NETIF_F_GSO_SCTP (every hardware NIC), ip_finish_output_gso() when a
+ * segment would exceed the MTU. inet_gso_segment() has pulled the IP
+ * header and fixes each segment's IP header after us. skb_segment()
+ * copies our header to each segment; here each gets its sequence number,
+ * FIN and PSH stay on the last only, and the checksum is left partial
+ * for a device that checksums any protocol (NETIF_F_HW_CSUM), else
+ * computed: NETIF_F_IP_CSUM covers only TCP and UDP.
+ */
+static struct sk_buff *xtcp_gso_segment(struct sk_buff *skb,
+					netdev_features_t features)
+{
+	struct skb_shared_info *shinfo = skb_shinfo(skb);
+	unsigned int doff, mss, gso_size = shinfo->gso_size;
+	__be32 saddr, daddr;
+	struct sk_buff *segs, *seg;
+	struct xtcphdr *th;
+	u8 last_flags;
+	u32 seq;
+
+	if (!(shinfo->gso_type & SKB_GSO_SCTP) ||
+	    !pskb_may_pull(skb, XTCP_HDR_LEN))
+		return ERR_PTR(-EINVAL);
+	th = xtcp_hdr(skb);
+	doff = xtcp_hdr_doff(th);
+	if (doff < XTCP_HDR_LEN || !pskb_may_pull(skb, doff) ||
+	    gso_size + sizeof(struct sctphdr) <= doff)
+		return ERR_PTR(-EINVAL);
+	th = xtcp_hdr(skb);
+	mss = gso_size + sizeof(struct sctphdr) - doff;
+	if (skb->len - doff <= mss)
+		return ERR_PTR(-EINVAL);
+	saddr = ip_hdr(skb)->saddr;
+	daddr = ip_hdr(skb)->daddr;
+	seq = ntohl(th->seq);
+	last_flags = th->flags;
+
+	__skb_pull(skb, doff);
+	shinfo->gso_size = mss;		/* skb_segment() cuts at gso_size */
+	segs = skb_segment(skb, features);
+	shinfo->gso_size = gso_size;
+	if (IS_ERR_OR_NULL(segs))
+		return segs ? : ERR_PTR(-EINVAL);
+
+	for (seg = segs; seg; seg = seg->next) {
+		unsigned int l4len = seg->len - skb_transport_offset(seg);
+
+		th = xtcp_hdr(seg);
+		th->seq = htonl(seq);
+		th->flags = seg->next ?
+			    last_flags & ~(XTCP_FLAG_FIN | XTCP_FLAG_PSH) :
+			    last_flags;
+		seq += l4len - doff;
+		if (features & NETIF_F_HW_CSUM) {
+			th->check = ~csum_tcpudp_magic(saddr, daddr, l4len,
+						       xtcp_ipproto, 0);
+			seg->ip_summed = CHECKSUM_PARTIAL;
+			seg->csum_start = skb_transport_header(seg) -
+					  seg->head;
+			seg->csum_offset = offsetof(struct xtcphdr, check);
+		} else {
+			__wsum sum;
+
+			th->check = 0;
+			sum = skb_checksum(seg, skb_transport_offset(seg),
+					   l4len, 0);
+			th->check = csum_tcpudp_magic(saddr, daddr, l4len,
+						      xtcp_ipproto, sum);
+			seg->ip_summed = CHECKSUM_NONE;
+		}
+	}
+	return segs;
+}
+
+static const struct net_offload xtcp_offload = {
+	.callbacks = {
+		.gso_segment = xtcp_gso_segment,
+	},
+};
+
+int xtcp_offload_register(void)
+{
+	if (inet_add_offload(&xtcp_offload, xtcp_ipproto)) {
+		pr_err("IP protocol %d already has an offload\n", xtcp_ipproto);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+void xtcp_offload_unregister(void)
+{
+	/* inet_del_offload() waits (synchronize_net()) for running users. */
+	inet_del_offload(&xtcp_offload, xtcp_ipproto);
 }

@@ -858,6 +858,9 @@ static bool xtcp_ack(struct sock *sk, const struct sk_buff *skb,
 	 * either nothing else in it (RFC 5681 2) or newly SACKed data
 	 * (RFC 6675 2).
 	 */
+	/* The scoreboard works on segments: cut large sent skbs first. */
+	if (xs->sack_ok && opts->nr_sacks)
+		xtcp_split_sent(sk);
 	sacked = xtcp_sack_tag(sk, cb->ack_seq, opts);
 	dup = cb->ack_seq == xs->snd_una && xs->snd_una != xs->snd_nxt &&
 	      (sacked || (!skb->len && !(cb->flags & XTCP_FLAG_FIN) &&
@@ -948,10 +951,14 @@ drop:
 void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 segs = 1;
 
-	xs->segs_in++;
+	/* A GSO skb from loopback or veth counts as its wire segments. */
+	if (skb_is_gso(skb))
+		segs = max_t(u32, skb_shinfo(skb)->gso_segs, 1);
+	xs->segs_in += segs;
 	if (skb->len) {
-		xs->data_segs_in++;
+		xs->data_segs_in += segs;
 		xs->last_data_recv = jiffies;
 	}
 	switch (sk->sk_state) {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The byte stream's two system calls. sendmsg() cuts the user's bytes into
- * linear skbs of at most one MSS on the write queue (output.c sends them as
+ * The byte stream's two system calls. sendmsg() copies the user's bytes
+ * into page fragments of skbs of one MSS, or of many while output.c may
+ * send them as GSO skbs, on the write queue (output.c sends them as
  * the windows allow); recvmsg() copies from the receive queue, which the
  * state machine fills in order, and opens the window again when reading
  * made room. Errnos, MSG_* flags and wake-ups are TCP's (tcp_sendmsg(),
@@ -18,49 +19,28 @@
 #include "xtcp.h"
 
 /*
- * Append from @msg to the unsent tail skb while it is shorter than the MSS
- * and unshared, so that small writes coalesce (Nagle). Returns the bytes
- * taken (0: no room there) or -EFAULT.
+ * Payload one queued skb may hold: one MSS, or as many whole segments as
+ * fit XTCP_GSO_MAX while large skbs are allowed (output.c sends them as
+ * GSO skbs).
  */
-static int xtcp_append_tail(struct sock *sk, struct msghdr *msg)
+static u32 xtcp_size_goal(struct sock *sk)
 {
-	struct sk_buff *skb = skb_peek_tail(&sk->sk_write_queue);
-	struct xtcp_sock *xs = xtcp_sk(sk);
-	size_t copy;
+	u32 mss = xtcp_sk(sk)->mss;
 
-	if (!skb || !xs->send_head || XTCP_SKB_CB(skb)->flags ||
-	    skb->len >= xs->mss || !skb_tailroom(skb) || skb_cloned(skb))
-		return 0;
-	copy = min3(msg_data_left(msg), (size_t)skb_tailroom(skb),
-		    (size_t)(xs->mss - skb->len));
-	if (memcpy_from_msg(skb_put(skb, copy), msg, copy)) {
-		skb_trim(skb, skb->len - copy);
-		return -EFAULT;
-	}
-	XTCP_SKB_CB(skb)->end_seq += copy;
-	xs->write_seq += copy;
-	return copy;
+	if (2 * mss > XTCP_GSO_MAX || !xtcp_gso_ok(sk))
+		return mss;
+	return rounddown(XTCP_GSO_MAX, mss);
 }
 
-/*
- * Queue a new skb with up to one MSS from @msg. It has room for at least
- * XTCP_COALESCE_MAX bytes, so that later small writes fill it. Returns the
- * bytes taken, -ENOMEM (wait for memory) or -EFAULT.
- */
-static int xtcp_append_new(struct sock *sk, struct msghdr *msg)
+/* Queue a new empty skb at the tail; NULL: wait for memory. */
+static struct sk_buff *xtcp_new_tail(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb;
-	size_t copy, room;
 
-	copy = min_t(size_t, msg_data_left(msg), xs->mss);
-	/* Corked writes fill whole segments; others leave room to coalesce. */
-	room = (xs->cork || (msg->msg_flags & MSG_MORE)) ? xs->mss :
-	       min_t(u32, xs->mss, XTCP_COALESCE_MAX);
-	skb = alloc_skb(XTCP_SKB_HEADROOM + max_t(size_t, copy, room),
-			sk->sk_allocation);
+	skb = alloc_skb(XTCP_SKB_HEADROOM, sk->sk_allocation);
 	if (!skb)
-		return -ENOMEM;
+		return NULL;
 	/*
 	 * Charged to the protocol and the memory cgroup; over their limits
 	 * the writer waits (an empty queue always takes one skb, as TCP's).
@@ -68,24 +48,94 @@ static int xtcp_append_new(struct sock *sk, struct msghdr *msg)
 	if (!sk_wmem_schedule(sk, skb->truesize) &&
 	    !skb_queue_empty(&sk->sk_write_queue)) {
 		kfree_skb(skb);
-		return -ENOMEM;
+		return NULL;
 	}
 	skb_reserve(skb, XTCP_SKB_HEADROOM);
-	if (memcpy_from_msg(skb_put(skb, copy), msg, copy)) {
-		kfree_skb(skb);
-		return -EFAULT;
-	}
 	XTCP_SKB_CB(skb)->seq = xs->write_seq;
-	XTCP_SKB_CB(skb)->end_seq = xs->write_seq + copy;
+	XTCP_SKB_CB(skb)->end_seq = xs->write_seq;
 	XTCP_SKB_CB(skb)->flags = 0;
-	xs->write_seq += copy;
 	__skb_queue_tail(&sk->sk_write_queue, skb);
 	xtcp_chrono_start(sk, XTCP_CHRONO_BUSY);
 	sk_wmem_queued_add(sk, skb->truesize);
 	sk_mem_charge(sk, skb->truesize);
 	if (!xs->send_head)
 		xs->send_head = skb;
+	return skb;
+}
+
+/* Take back the empty skb xtcp_new_tail() queued when nothing went in. */
+static void xtcp_drop_tail(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	__skb_unlink(skb, &sk->sk_write_queue);
+	if (xs->send_head == skb)
+		xs->send_head = NULL;
+	sk_wmem_queued_add(sk, -skb->truesize);
+	sk_mem_uncharge(sk, skb->truesize);
+	kfree_skb(skb);
+}
+
+/*
+ * Copy from @msg into the page fragment of the task (sk_page_frag()) and
+ * attach it to the unsent tail skb, or to a new one when the tail is sent,
+ * holds a FIN, reached @goal bytes or has no fragment slot left. Small
+ * writes so coalesce into one segment (Nagle). Returns the bytes taken,
+ * -ENOMEM (wait for memory) or -EFAULT.
+ */
+static int xtcp_append(struct sock *sk, struct msghdr *msg, u32 goal)
+{
+	struct sk_buff *skb = skb_peek_tail(&sk->sk_write_queue);
+	struct page_frag *pfrag = sk_page_frag(sk);
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	bool fresh = false, merge;
+	int copy, i;
+
+	if (!skb || !xs->send_head || XTCP_SKB_CB(skb)->flags ||
+	    skb->len >= goal || skb_cloned(skb) ||
+	    (skb_shinfo(skb)->nr_frags >= MAX_SKB_FRAGS)) {
+		skb = xtcp_new_tail(sk);
+		if (!skb)
+			return -ENOMEM;
+		fresh = true;
+	}
+	if (!sk_page_frag_refill(sk, pfrag))
+		goto nomem;
+	i = skb_shinfo(skb)->nr_frags;
+	merge = skb_can_coalesce(skb, i, pfrag->page, pfrag->offset);
+	if (!merge && i >= MAX_SKB_FRAGS)
+		goto nomem;	/* cannot happen: a full skb is never the tail */
+	copy = min3(msg_data_left(msg), (size_t)(goal - skb->len),
+		    (size_t)(pfrag->size - pfrag->offset));
+	if (!sk_wmem_schedule(sk, copy) &&
+	    !(fresh && skb_queue_is_first(&sk->sk_write_queue, skb)))
+		goto nomem;
+	if (!copy_from_iter_full(page_address(pfrag->page) + pfrag->offset,
+				 copy, &msg->msg_iter)) {
+		if (fresh)
+			xtcp_drop_tail(sk, skb);
+		return -EFAULT;
+	}
+	if (merge) {
+		skb_frag_size_add(&skb_shinfo(skb)->frags[i - 1], copy);
+	} else {
+		skb_fill_page_desc(skb, i, pfrag->page, pfrag->offset, copy);
+		get_page(pfrag->page);
+	}
+	pfrag->offset += copy;
+	skb->len += copy;
+	skb->data_len += copy;
+	skb->truesize += copy;
+	sk_wmem_queued_add(sk, copy);
+	sk_mem_charge(sk, copy);
+	XTCP_SKB_CB(skb)->end_seq += copy;
+	xs->write_seq += copy;
 	return copy;
+
+nomem:
+	if (fresh)
+		xtcp_drop_tail(sk, skb);
+	return -ENOMEM;
 }
 
 int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
@@ -95,6 +145,7 @@ int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 	size_t copied = 0;
 	long timeo;
 	int err, n;
+	u32 goal;
 
 	if (flags & MSG_OOB)
 		return -EOPNOTSUPP;
@@ -107,12 +158,13 @@ int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 			goto do_error;
 	}
 
+	goal = xtcp_size_goal(sk);
 	while (msg_data_left(msg)) {
 		err = -EPIPE;
 		if (sk->sk_err || (sk->sk_shutdown & SEND_SHUTDOWN))
 			goto do_error;
 		if (sk_stream_memory_free(sk)) {
-			n = xtcp_append_tail(sk, msg) ? : xtcp_append_new(sk, msg);
+			n = xtcp_append(sk, msg, goal);
 			if (n > 0) {
 				copied += n;
 				continue;

@@ -18,7 +18,10 @@
  *     kprobe), ran for fewer than a tenth of the segments sent: xtcp did
  *     the work. Before the fix it ran for every one.
  * With the feature on (the default) the same transfer must still use the
- * offload: data segments leave CHECKSUM_PARTIAL.
+ * offload: data segments leave CHECKSUM_PARTIAL. Then they may leave as
+ * GSO skbs (gso_test), captured whole: each counts as the wire segments
+ * it stands for. With the checksum feature off the stack cuts them first
+ * (xtcp's offload), and each segment's checksum is checked.
  */
 #include <net/if.h>
 #include <linux/if_ether.h>
@@ -212,6 +215,7 @@ static void capture_read(int fd, int ipproto, struct capture *c)
 		struct cmsghdr *cm;
 		ssize_t n;
 		size_t len;
+		long w;
 
 		n = recvmsg(fd, &m, MSG_DONTWAIT);
 		if (n < 0)
@@ -225,12 +229,24 @@ static void capture_read(int fd, int ipproto, struct capture *c)
 			if (cm->cmsg_level == SOL_PACKET &&
 			    cm->cmsg_type == PACKET_AUXDATA)
 				aux = (const void *)CMSG_DATA(cm);
-		c->segs++;
+		/*
+		 * A GSO skb (gso_test) leaves the veth whole: count the
+		 * wire segments it stands for, of at most the MTU (1500).
+		 */
+		len = ntohs(ip->tot_len) - ip->ihl * 4;
+		w = 1;
+		if (ntohs(ip->tot_len) > 1500 &&
+		    n >= ETH_HLEN + ip->ihl * 4 + 13) {
+			size_t doff = (frame[ETH_HLEN + ip->ihl * 4 + 12] >> 4) * 4;
+			size_t per = 1500 - ip->ihl * 4 - doff;
+
+			w = (len - doff + per - 1) / per;
+		}
+		c->segs += w;
 		if (aux && (aux->tp_status & TP_STATUS_CSUMNOTREADY)) {
-			c->partial++;
+			c->partial += w;
 			continue;
 		}
-		len = ntohs(ip->tot_len) - ip->ihl * 4;
 		if ((ssize_t)(ETH_HLEN + ip->ihl * 4 + len) > n) {
 			c->bad++;
 			continue;
