@@ -31,7 +31,8 @@ static long refcnt(void)
 
 /*
  * The baseline: earlier tests' orphans may still be retransmitting their
- * FINs (each holds a reference); give them up to 2 minutes to finish.
+ * FINs (each holds a reference); xtcp_topo_teardown() left them one more
+ * retry, which comes within rto_max_ms (120 s): give them up to 2 minutes.
  */
 static long settled_refcnt(void)
 {

@@ -175,6 +175,14 @@ void xtcp_topo_teardown(struct xtcp_topo *t)
 {
 	int i;
 
+	/*
+	 * An orphan still closing towards a namespace that goes now would
+	 * retransmit its FIN for minutes (orphan_retries 8, backoff to
+	 * rto_max_ms) and keep the module in use for later tests; with one
+	 * retry it gives up at its next timeout.
+	 */
+	if (t->ns[CLI] >= 0)
+		xtcp_sysctl_set(t, BOTH, "orphan_retries", 1);
 	if (t->home >= 0)
 		setns(t->home, CLONE_NEWNET);
 	t->live = XTCP_HOME;
