@@ -132,12 +132,20 @@ static inline void xtcp_set_recverr(struct sock *sk, bool on)
  * Graft an accepted @child onto @newsock. Since __inet_accept() is
  * exported and charges the child to the acceptor's memory cgroup
  * (mem_cgroup_sk_alloc() and __sk_charge(), added together), xtcp
- * accepts through it, as inet_accept() does for TCP. Before, no exported
- * function associates a socket made in softirq with a memory cgroup
- * (mem_cgroup_sk_alloc() and mem_cgroup_charge_skmem() are not
- * exported): the child stays uncharged to any cgroup
- * (Documentation/robustness.md). Called with @child locked.
+ * accepts through it, as inet_accept() does for TCP. Before, neither
+ * mem_cgroup_sk_alloc() nor mem_cgroup_charge_skmem() is exported:
+ * xtcp_memcg_accept() (socket.c) associates and charges the child from
+ * exported pieces (Documentation/robustness.md). Called with @child
+ * locked.
  */
+#ifndef XTCP_HAVE_SK_CHARGE
+#ifdef CONFIG_MEMCG
+void xtcp_memcg_accept(struct sock *child);
+#else
+static inline void xtcp_memcg_accept(struct sock *child) {}
+#endif
+#endif
+
 static inline void xtcp_accept_graft(struct socket *sock,
 				     struct socket *newsock,
 				     struct sock *child)
@@ -145,6 +153,7 @@ static inline void xtcp_accept_graft(struct socket *sock,
 #ifdef XTCP_HAVE_SK_CHARGE
 	__inet_accept(sock, newsock, child);
 #else
+	xtcp_memcg_accept(child);
 	sock_graft(child, newsock);
 	newsock->state = SS_CONNECTED;
 #endif

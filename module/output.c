@@ -4,7 +4,7 @@
  *
  * The write queue holds skbs whose payload sits in page fragments, with
  * headroom for the headers: one MSS each, or up to XTCP_GSO_MAX bytes of
- * whole segments while xtcp_gso_ok() allows; such a large skb leaves as
+ * whole segments as xtcp_gso_goal() allows; such a large skb leaves as
  * one GSO skb that the stack cuts into segments (xtcp_gso_segment(),
  * below). A transmission hands IP a clone whose header goes into
  * that headroom (no payload copy); if an earlier clone of the same skb is
@@ -124,25 +124,35 @@ static bool xtcp_dev_csum(struct sock *sk)
 }
 
 /*
- * May @sk queue and send skbs of many segments? The namespace's gso
- * sysctl says so, no fault rule exists in the namespace (a rule must see
- * every wire segment), and the route is known and adds no transform
- * header (IPsec: software segmentation would happen before it).
+ * The payload one skb of @sk may carry: one MSS, or as many whole
+ * segments as the route's device takes in one GSO skb. Many segments
+ * only while the namespace's gso sysctl says so, no fault rule exists in
+ * the namespace (a rule must see every wire segment), and the route is
+ * known and adds no transform header (IPsec: software segmentation would
+ * happen before it). The device's gso_max_segs and gso_max_size bound
+ * the count, as they bound TCP's skbs (`ip link set DEV gso_max_segs 1`
+ * makes both send one segment per skb); XTCP_GSO_MAX bounds the bytes.
  */
-bool xtcp_gso_ok(struct sock *sk)
+u32 xtcp_gso_goal(struct sock *sk)
 {
 	struct net *net = sock_net(sk);
 	const struct dst_entry *dst;
-	bool ok;
+	u32 mss = xtcp_sk(sk)->mss;
+	u32 segs = 1, size;
 
 	if (!READ_ONCE(xtcp_pernet(net)->sysctl.gso) ||
 	    xtcp_fault_net_active(net))
-		return false;
+		return mss;
 	rcu_read_lock();
 	dst = __sk_dst_get(sk);
-	ok = dst && dst->dev && !dst->header_len;
+	if (dst && dst->dev && !dst->header_len) {
+		size = min_t(u32, XTCP_GSO_MAX,
+			     READ_ONCE(dst->dev->gso_max_size));
+		segs = min_t(u32, size / mss,
+			     READ_ONCE(dst->dev->gso_max_segs));
+	}
 	rcu_read_unlock();
-	return ok;
+	return mss * max_t(u32, segs, 1);
 }
 
 /*
@@ -519,10 +529,13 @@ static bool xtcp_send_new(struct sock *sk, struct sk_buff *skb)
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	/* Queued large while GSO was allowed, and it no longer is. */
-	if (skb->len > xs->mss && !xtcp_gso_ok(sk) &&
-	    xtcp_fragment(sk, skb, xs->mss))
-		return false;
+	/* Queued larger than the route now takes in one skb. */
+	if (skb->len > xs->mss) {
+		u32 goal = xtcp_gso_goal(sk);
+
+		if (skb->len > goal && xtcp_fragment(sk, skb, goal))
+			return false;
+	}
 	cb->tx_us = xtcp_now_us();
 	xtcp_transmit(sk, cb->seq, XTCP_FLAG_ACK | cb->flags, skb);
 	if (xtcp_after(cb->end_seq, xs->snd_nxt))

@@ -98,7 +98,7 @@ bool xtcp_probe_window(struct sock *sk);
 void xtcp_queue_fin(struct sock *sk);
 u16 xtcp_mss_for_mtu(unsigned int mtu);
 void xtcp_mtu_resegment(struct sock *sk);
-bool xtcp_gso_ok(struct sock *sk);
+u32 xtcp_gso_goal(struct sock *sk);
 bool xtcp_split_sent(struct sock *sk);
 /* Largest payload of one queued skb: an IP packet of at most 64 KiB. */
 #define XTCP_GSO_MAX	(65535 - 60 - XTCP_MAX_HDR_LEN)

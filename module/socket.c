@@ -16,6 +16,7 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/memcontrol.h>
 #include <linux/module.h>
 #include <linux/net.h>
 #include <linux/percpu_counter.h>
@@ -51,6 +52,62 @@ static DEFINE_PER_CPU(int, xtcp_memory_per_cpu_fw_alloc);
 static struct percpu_counter xtcp_sockets_allocated;
 static unsigned long xtcp_memory_pressure;	/* jiffies it began; 0: none */
 static DEFINE_PER_CPU(unsigned int, xtcp_orphan_count);
+#if !defined(XTCP_HAVE_SK_CHARGE) && defined(CONFIG_MEMCG)
+/*
+ * Associate an accepted @child, made in softirq where no memory cgroup
+ * is associated, with the acceptor's (cgroup v2, not the root), and
+ * charge that cgroup the pages the child already holds, as TCP's
+ * accept() does. These kernels export no way to charge a memory cgroup
+ * alone, so the charge goes through __sk_mem_schedule(), which charges
+ * the cgroup and xtcp's total together and grants as much forward
+ * allocation; both of those are taken back at once, leaving the
+ * cgroup's charge. The request is of the send kind and larger than the
+ * send buffer (sk_sndbuf is 0 for the call, and locked so that the core
+ * does not raise it), which the core never refuses: over the cgroup's
+ * limit it charges with __GFP_NOFAIL, as TCP's accept() does. From here on every uncharge of the child's
+ * memory uncharges the cgroup too, which is why what it holds now must
+ * be charged first. Process context, @child owned by us, so neither the
+ * receive path nor a timer changes its memory meanwhile.
+ */
+void xtcp_memcg_accept(struct sock *child)
+{
+	struct mem_cgroup *memcg;
+	int pages, sndbuf, locks;
+
+	if (!mem_cgroup_sockets_enabled || child->sk_memcg || !in_task() ||
+	    !cgroup_subsys_on_dfl(memory_cgrp_subsys))
+		return;
+	rcu_read_lock();
+	memcg = mem_cgroup_from_task(current);
+	if (memcg && (!memcg->css.parent || !css_tryget(&memcg->css)))
+		memcg = NULL;
+	rcu_read_unlock();
+	if (!memcg)
+		return;
+
+	pages = sk_mem_pages(child->sk_forward_alloc +
+			     atomic_read(&child->sk_rmem_alloc) +
+			     child->sk_wmem_queued);
+	child->sk_memcg = memcg;
+	if (!pages)
+		return;
+	sndbuf = child->sk_sndbuf;
+	locks = child->sk_userlocks;
+	child->sk_userlocks |= SOCK_SNDBUF_LOCK;
+	WRITE_ONCE(child->sk_sndbuf, 0);
+	if (__sk_mem_schedule(child, pages << PAGE_SHIFT, SK_MEM_SEND)) {
+		sk_forward_alloc_add(child, -(pages << PAGE_SHIFT));
+		atomic_long_sub(pages, &xtcp_memory_allocated);
+	} else {
+		/* Not reached (see above); if it were, stay uncharged. */
+		child->sk_memcg = NULL;
+		css_put(&memcg->css);
+	}
+	child->sk_userlocks = locks;
+	WRITE_ONCE(child->sk_sndbuf, sndbuf);
+}
+#endif
+
 /*
  * Only the first of each is read, by the core under memory pressure: the
  * buffer every socket keeps (tcp_rmem[0], tcp_wmem[0]). The core reads

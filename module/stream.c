@@ -18,20 +18,6 @@
 #include "tune.h"
 #include "xtcp.h"
 
-/*
- * Payload one queued skb may hold: one MSS, or as many whole segments as
- * fit XTCP_GSO_MAX while large skbs are allowed (output.c sends them as
- * GSO skbs).
- */
-static u32 xtcp_size_goal(struct sock *sk)
-{
-	u32 mss = xtcp_sk(sk)->mss;
-
-	if (2 * mss > XTCP_GSO_MAX || !xtcp_gso_ok(sk))
-		return mss;
-	return rounddown(XTCP_GSO_MAX, mss);
-}
-
 /* Queue a new empty skb at the tail; NULL: wait for memory. */
 static struct sk_buff *xtcp_new_tail(struct sock *sk)
 {
@@ -158,7 +144,7 @@ int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 			goto do_error;
 	}
 
-	goal = xtcp_size_goal(sk);
+	goal = xtcp_gso_goal(sk);
 	while (msg_data_left(msg)) {
 		err = -EPIPE;
 		if (sk->sk_err || (sk->sk_shutdown & SEND_SHUTDOWN))

@@ -13,6 +13,8 @@
  *     namespace: no GSO skb, so every rule sees wire segments;
  *   - fault_elsewhere: the same rule in another namespace (the test's
  *     own): GSO skbs still;
+ *   - dev_max_segs: the sending device's gso_max_segs (3) bounds every
+ *     packet leaving it, for xtcp as for TCP;
  *   - sw_segment: the sending device's GSO off (ethtool): the stack cuts
  *     in software through the offload; every xtcp packet captured
  *     leaving the device (a packet socket) is at most one MSS of payload
@@ -22,6 +24,7 @@
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <netinet/ip.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 
 #include "kselftest_harness.h"
@@ -92,7 +95,7 @@ static void *send_all(void *arg)
 /*
  * Send @len bytes from the client to the server of a new connection of
  * @family (0: xtcp, AF_INET: TCP) and check every byte; 0 on success.
- * *@mss: the client's MSS (xtcp only).
+ * *@mss: the client's MSS.
  */
 static int transfer(const struct xtcp_topo *t, int family, size_t len,
 		    unsigned int *mss)
@@ -106,7 +109,12 @@ static int transfer(const struct xtcp_topo *t, int family, size_t len,
 
 	if (xtcp_pair(t, family, &c, &s, &l))
 		return -1;
-	if (mss) {
+	if (mss && family == AF_INET) {
+		socklen_t ml = sizeof(*mss);
+
+		if (getsockopt(c, IPPROTO_TCP, TCP_MAXSEG, mss, &ml))
+			*mss = 0;
+	} else if (mss) {
 		struct xtcp_info info;
 
 		*mss = xtcp_get_info(c, &info) ? 0 : info.xtcpi_mss;
@@ -221,17 +229,35 @@ static long capture_max(int fd, int ipproto, long *count)
 	return max;
 }
 
-TEST_F_TIMEOUT(gso, sw_segment, 120)
+/* A packet socket on the client's device @dev; the fd (ASSERTs). */
+static int open_capture(struct __test_metadata *_metadata,
+			const struct xtcp_topo *t, const char *dev)
 {
-	const char *dev = variant->veth ? "v0" : "lo";
 	struct sockaddr_ll ll = {
 		.sll_family = AF_PACKET,
 		.sll_protocol = htons(ETH_P_ALL),
 	};
+	int pkt, big = 64 << 20;
+
+	ASSERT_EQ(0, xtcp_topo_enter(t, CLI));
+	pkt = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+	ll.sll_ifindex = if_nametoindex(dev);
+	xtcp_topo_leave(t);
+	ASSERT_GE(pkt, 0);
+	ASSERT_GT(ll.sll_ifindex, 0);
+	ASSERT_EQ(0, setsockopt(pkt, SOL_SOCKET, SO_RCVBUFFORCE, &big,
+				sizeof(big)));
+	ASSERT_EQ(0, bind(pkt, (struct sockaddr *)&ll, sizeof(ll)));
+	return pkt;
+}
+
+TEST_F_TIMEOUT(gso, sw_segment, 120)
+{
+	const char *dev = variant->veth ? "v0" : "lo";
 	long long gso0, in0;
 	unsigned int mss = 0;
-	int pkt, big = 64 << 20;
 	long max, count;
+	int pkt;
 
 	/* tx-sctp-segmentation is the feature our GSO type needs. */
 	ASSERT_EQ(0, xtcp_sh("ip netns exec %s ethtool -K %s tx-sctp-segmentation off",
@@ -240,15 +266,7 @@ TEST_F_TIMEOUT(gso, sw_segment, 120)
 		self->t.name[CLI], dev);
 	ASSERT_EQ(0, xtcp_sh("ip netns exec %s ethtool -k %s | grep -q 'tx-sctp-segmentation: off'",
 			     self->t.name[CLI], dev));
-	ASSERT_EQ(0, xtcp_topo_enter(&self->t, CLI));
-	pkt = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
-	ll.sll_ifindex = if_nametoindex(dev);
-	xtcp_topo_leave(&self->t);
-	ASSERT_GE(pkt, 0);
-	ASSERT_GT(ll.sll_ifindex, 0);
-	ASSERT_EQ(0, setsockopt(pkt, SOL_SOCKET, SO_RCVBUFFORCE, &big,
-				sizeof(big)));
-	ASSERT_EQ(0, bind(pkt, (struct sockaddr *)&ll, sizeof(ll)));
+	pkt = open_capture(_metadata, &self->t, dev);
 
 	gso0 = xtcp_counter(&self->t, CLI, "GsoSkbs");
 	in0 = xtcp_counter(&self->t, SRV, "InGsoSkbs");
@@ -263,6 +281,46 @@ TEST_F_TIMEOUT(gso, sw_segment, 120)
 	EXPECT_LE(max, (long)(mss + 20 + 60));
 	TH_LOG("%s: %ld packets captured, longest %ld, mss %u", dev, count,
 	       max, mss);
+}
+
+/*
+ * The sending device's gso_max_segs bounds xtcp's skbs as it bounds
+ * TCP's: at 3, every xtcp packet leaving the device carries at most three
+ * segments and some carry more than one (GsoSkbs moves); Linux TCP, the
+ * control, the same (over loopback its MSS fills 64 KiB alone, so only
+ * the bound applies to it there).
+ */
+TEST_F_TIMEOUT(gso, dev_max_segs, 120)
+{
+	static const int families[] = { 0, AF_INET };
+	const char *dev = variant->veth ? "v0" : "lo";
+
+	ASSERT_EQ(0, xtcp_sh("ip -n %s link set dev %s gso_max_segs 3",
+			     self->t.name[CLI], dev));
+	for (int f = 0; f < 2; f++) {
+		int family = families[f];
+		long long gso0 = xtcp_counter(&self->t, CLI, "GsoSkbs");
+		unsigned int mss = 0;
+		long max, count;
+		int pkt;
+
+		pkt = open_capture(_metadata, &self->t, dev);
+		ASSERT_EQ(0, transfer(&self->t, family, SMALL_XFER, &mss));
+		max = capture_max(pkt, family ? IPPROTO_TCP : self->t.ipproto,
+				  &count);
+		close(pkt);
+		TH_LOG("%s over %s, gso_max_segs 3: %ld packets, longest %ld, mss %u",
+		       family ? "tcp" : "xtcp", dev, count, max, mss);
+		ASSERT_GT(mss, 0);
+		/* IP header, transport header with every option. */
+		EXPECT_LE(max, (long)(3 * mss + 20 + 60));
+		if (!family) {
+			EXPECT_GT(max, (long)(mss + 20 + 60));
+			EXPECT_GT(xtcp_counter(&self->t, CLI, "GsoSkbs"), gso0);
+		} else if (variant->veth) {
+			EXPECT_GT(max, (long)(mss + 20 + 60));
+		}
+	}
 }
 
 TEST_HARNESS_MAIN
