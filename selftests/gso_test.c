@@ -305,7 +305,7 @@ TEST_F_TIMEOUT(gso, dev_max_segs, 120)
 		int pkt;
 
 		pkt = open_capture(_metadata, &self->t, dev);
-		ASSERT_EQ(0, transfer(&self->t, family, SMALL_XFER, &mss));
+		ASSERT_EQ(0, transfer(&self->t, family, SW_XFER, &mss));
 		max = capture_max(pkt, family ? IPPROTO_TCP : self->t.ipproto,
 				  &count);
 		close(pkt);
