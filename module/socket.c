@@ -64,10 +64,11 @@ static DEFINE_PER_CPU(unsigned int, xtcp_orphan_count);
  * cgroup's charge. The request is of the send kind and larger than the
  * send buffer (sk_sndbuf is 0 for the call, and locked so that the core
  * does not raise it), which the core never refuses: over the cgroup's
- * limit it charges with __GFP_NOFAIL, as TCP's accept() does. From here on every uncharge of the child's
- * memory uncharges the cgroup too, which is why what it holds now must
- * be charged first. Process context, @child owned by us, so neither the
- * receive path nor a timer changes its memory meanwhile.
+ * limit it charges with __GFP_NOFAIL, as TCP's accept() does. From
+ * here on every uncharge of the child's memory uncharges the cgroup
+ * too, which is why what it holds now must be charged first. Process
+ * context, @child owned by us, so neither the receive path nor a timer
+ * changes its memory meanwhile.
  */
 void xtcp_memcg_accept(struct sock *child)
 {
