@@ -496,6 +496,31 @@ struct conns {
 	int l, c[NCONN], s[NCONN];
 };
 
+/* Send from each of the @n non-blocking sockets @fd until it would block. */
+static long long pump(const int *fd, int n)
+{
+	static char buf[65536];
+	long long sent = 0;
+	ssize_t r;
+
+	for (int i = 0; i < n; i++)
+		while ((r = send(fd[i], buf, sizeof(buf), MSG_NOSIGNAL)) > 0)
+			sent += r;
+	return sent;
+}
+
+/* The receive memory the @n sockets @fd hold (SO_MEMINFO), summed. */
+static long long rmem_held(const int *fd, int n)
+{
+	uint32_t rmem, rcvbuf;
+	long long held = 0;
+
+	for (int i = 0; i < n; i++)
+		if (!meminfo(fd[i], &rmem, &rcvbuf))
+			held += rmem;
+	return held;
+}
+
 /*
  * NCONN connections of @family; each server end writes (non-blocking) up
  * to 1 MiB its client never reads. Returns the bytes the clients hold
@@ -504,9 +529,7 @@ struct conns {
 static long long fill(struct __test_metadata *_metadata,
 		      const struct xtcp_topo *t, int family, struct conns *k)
 {
-	static char buf[65536];
 	long long held = 0, prev = -1;
-	uint32_t rmem, rcvbuf;
 	unsigned short port;
 	int i, big = 1 << 20;
 
@@ -523,14 +546,9 @@ static long long fill(struct __test_metadata *_metadata,
 	/* Write until every transfer stalls and the clients hold steady. */
 	for (int round = 0; round < 50 && held != prev; round++) {
 		prev = held;
-		for (i = 0; i < NCONN; i++)
-			while (send(k->s[i], buf, sizeof(buf), MSG_NOSIGNAL) > 0)
-				;
+		pump(k->s, NCONN);
 		xtcp_sleep_ms(200);
-		held = 0;
-		for (i = 0; i < NCONN; i++)
-			if (!meminfo(k->c[i], &rmem, &rcvbuf))
-				held += rmem;
+		held = rmem_held(k->c, NCONN);
 	}
 	return held;
 }
@@ -648,7 +666,6 @@ TEST_F_TIMEOUT(acct, cgroup_charged, 300)
 TEST_F_TIMEOUT(acct, accepted_charged, 300)
 {
 	static const int families[] = { 0, AF_INET };
-	static char buf[65536];
 	char stat[256], cur[256];
 	int big = 1 << 20;
 
@@ -659,7 +676,6 @@ TEST_F_TIMEOUT(acct, accepted_charged, 300)
 	for (int f = 0; f < 2; f++) {
 		int family = families[f];
 		long long sock0, sock1 = 0, held = 0, prev = -1;
-		uint32_t rmem, rcvbuf;
 		unsigned short port;
 		struct conns k;
 		int i;
@@ -677,16 +693,7 @@ TEST_F_TIMEOUT(acct, accepted_charged, 300)
 		}
 		/* Fill the unaccepted children's windows until they stall. */
 		for (int round = 0; round < 50; round++) {
-			long long sent = 0;
-
-			for (i = 0; i < NCONN; i++) {
-				ssize_t n;
-
-				while ((n = send(k.c[i], buf, sizeof(buf),
-						 MSG_NOSIGNAL)) > 0)
-					sent += n;
-			}
-			if (!sent && round > 2)
+			if (!pump(k.c, NCONN) && round > 2)
 				break;
 			xtcp_sleep_ms(200);
 		}
@@ -700,10 +707,7 @@ TEST_F_TIMEOUT(acct, accepted_charged, 300)
 		for (int round = 0; round < 20 && held != prev; round++) {
 			prev = held;
 			xtcp_sleep_ms(200);
-			held = 0;
-			for (i = 0; i < NCONN; i++)
-				if (!meminfo(k.s[i], &rmem, &rcvbuf))
-					held += rmem;
+			held = rmem_held(k.s, NCONN);
 		}
 		XTCP_WAIT_FOR(5000, (sock1 = keyed(stat, "sock")) - sock0 >=
 				    held / 2);
