@@ -80,6 +80,9 @@ listening() {	# PORT: a TCP or an xtcp listener on PORT in the server namespace
 			/proc/net/xtcp/sockets
 }
 # A server in the background; stop_all ends it with its section.
+# Servers get two minutes to listen (wait_for returns as soon as they do):
+# the debug lane's first python3 start, reading its modules over 9p under
+# KASAN in TCG, once took longer than 30 s.
 bg() { "$@" & pids+=($!); }
 
 mkdir -p "$tmp/www"
@@ -94,7 +97,7 @@ http_fetch() {	# PORT WRAP...: fetch big with curl and wget, compare
 	local port=$1; shift
 	local w=("$@")
 	bg inS "${w[@]}" python3 -m http.server -b $SA -d "$tmp/www" $port >"$tmp/http.log" 2>&1
-	wait_for 30 listening $port || { echo "http.server did not start"; cat "$tmp/http.log"; return 1; }
+	wait_for 120 listening $port || { echo "http.server did not start"; cat "$tmp/http.log"; return 1; }
 	inC "${w[@]}" curl -4 -sS -o "$tmp/got.curl" http://$SA:$port/big || return 1
 	[ "$(sha256sum <"$tmp/got.curl")" = "$bigsum" ] || { echo "curl: bytes differ"; return 1; }
 	inC "${w[@]}" wget -4 -q -O "$tmp/got.wget" http://$SA:$port/big || return 1
@@ -114,7 +117,7 @@ if part iperf; then
 iperf() {	# WRAP ARGS...: one iperf3 test, JSON checked
 	local wrap=$1; shift
 	bg inS $wrap iperf3 -4 -s -B $SA -1 -J >"$tmp/iperf-s.json" 2>&1
-	wait_for 30 listening 5201 || { cat "$tmp/iperf-s.json"; return 1; }
+	wait_for 120 listening 5201 || { cat "$tmp/iperf-s.json"; return 1; }
 	inC timeout 60 $wrap iperf3 -4 -c $SA -t 1 -J "$@" >"$tmp/iperf-c.json" 2>&1
 	stop_all
 	python3 - "$tmp/iperf-c.json" "$*" <<'PY'
@@ -173,7 +176,7 @@ nginx_fetch() {	# WRAP
 	local urls=() i n
 	sed -i "s/listen [0-9.:]*;/listen $SA:$2;/" "$tmp/nginx.conf"
 	bg inS $1 nginx -c "$tmp/nginx.conf" -e "$tmp/error.log"
-	wait_for 30 listening $2 || { cat "$tmp/error.log"; return 1; }
+	wait_for 120 listening $2 || { cat "$tmp/error.log"; return 1; }
 	for i in $(seq 1 50); do urls+=(http://$SA:$2/f$i -o "$tmp/n$i"); done
 	n=$(inC $1 curl -4 -sS -w '%{num_connects}\n' "${urls[@]}" | awk '{ s += $1 } END { print s }')
 	echo "connections for 50 files: $n"
@@ -198,7 +201,7 @@ fi
 if part nc; then
 nc_half_close() {
 	bg inS "$run" sh -c "nc -l -s $SA -p 7000 >'$tmp/nc.out'; echo done >'$tmp/nc.done'"
-	wait_for 30 listening 7000 || return 1
+	wait_for 120 listening 7000 || return 1
 	inC "$run" nc -N $SA 7000 <"$tmp/www/big" || return 1
 	wait_for 60 test -f "$tmp/nc.done" || return 1
 	[ "$(sha256sum <"$tmp/nc.out")" = "$bigsum" ] || return 1
@@ -212,7 +215,7 @@ socat_relay() {
 	# sink on 7002; a relay on 7001 forwards to it; the client sends to 7001.
 	bg inS "$run" sh -c "socat -u TCP4-LISTEN:7002,bind=$SA OPEN:'$tmp/socat.out',creat,trunc; echo done >'$tmp/socat.done'"
 	bg inS "$run" socat TCP4-LISTEN:7001,bind=$SA TCP4:$SA:7002
-	wait_for 30 listening 7001 && wait_for 30 listening 7002 || return 1
+	wait_for 120 listening 7001 && wait_for 120 listening 7002 || return 1
 	inC "$run" socat -u OPEN:"$tmp/www/big" TCP4:$SA:7001 || return 1
 	wait_for 60 test -f "$tmp/socat.done" || return 1
 	[ "$(sha256sum <"$tmp/socat.out")" = "$bigsum" ] || return 1
@@ -229,7 +232,7 @@ ports_choose() {
 	local log=$tmp/ports.log
 	bg inS python3 -m http.server -b $SA -d "$tmp/www" 8001 >/dev/null 2>&1
 	bg inS "$run" python3 -m http.server -b $SA -d "$tmp/www" 8002 >/dev/null 2>&1
-	wait_for 30 listening 8001 && wait_for 30 listening 8002 || return 1
+	wait_for 120 listening 8001 && wait_for 120 listening 8002 || return 1
 	inC "$run" -d -p 8002,9000-9010 curl -4 -sS -o /dev/null http://$SA:8001/f1 \
 		-o /dev/null http://$SA:8002/f1 2>"$log" || { cat "$log"; return 1; }
 	cat "$log"
