@@ -11,7 +11,8 @@
  * says instead: recovery also starts when SACK shows SND.UNA lost, cwnd
  * is not inflated by duplicate ACKs but compared with the pipe (sack.c),
  * and output.c resends the holes the scoreboard deems lost, not just the
- * first one per partial ACK.
+ * first one per partial ACK; after a timeout too, where what the peer
+ * SACKed is not resent.
  */
 
 #include <net/sock.h>
@@ -37,17 +38,18 @@ static void xtcp_newreno_init(struct sock *sk)
 }
 
 /*
- * Bytes in the network: after a timeout, only what was resent since;
- * with SACK, RFC 6675's pipe.
+ * Bytes in the network: with SACK, RFC 6675's pipe (after a timeout the
+ * scoreboard deems all that was outstanding lost); without, after a
+ * timeout only what was resent since.
  */
 static u32 xtcp_newreno_in_flight(const struct xtcp_sock *xs)
 {
+	if (xs->sack_ok)
+		return xtcp_sack_pipe(xs);
 	if (xs->ca_state == XTCP_CA_LOSS &&
 	    xtcp_before(xs->rtx_seq, xs->snd_nxt))
 		return xtcp_after(xs->rtx_seq, xs->snd_una) ?
 		       xs->rtx_seq - xs->snd_una : 0;
-	if (xs->sack_ok)
-		return xtcp_sack_pipe(xs);
 	return xs->snd_nxt - xs->snd_una;
 }
 
@@ -175,14 +177,17 @@ static void xtcp_newreno_dupack(struct sock *sk)
 
 /*
  * Halve ssthresh (once per loss episode), one segment of cwnd; everything
- * unacknowledged is deemed lost.
+ * unacknowledged is deemed lost. With SACK the flight halved is all that
+ * is outstanding (RFC 5681 FlightSize), SACKed or not.
  */
 static void xtcp_newreno_loss(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 flight = xs->sack_ok ? xs->snd_nxt - xs->snd_una :
+		     xtcp_in_flight(xs);
 
 	if (xs->ca_state != XTCP_CA_LOSS || !xs->retransmits)
-		xs->ssthresh = max(xtcp_in_flight(xs) / 2, 2U * xs->mss);
+		xs->ssthresh = max(flight / 2, 2U * xs->mss);
 	xs->cwnd = xs->mss;
 	xs->cwnd_acked = 0;
 	xs->ca_state = XTCP_CA_LOSS;
@@ -257,8 +262,9 @@ void xtcp_cong_rto(struct sock *sk)
 
 	xs->rto_count++;
 	XTCP_INC_STATS(sock_net(sk), RTO_TIMEOUTS);
-	xtcp_sack_reset(sk);
+	xtcp_sack_rto(sk);
 	xs->ca_ops->loss(sk);
+	xtcp_sack_update(sk);
 }
 
 u32 xtcp_in_flight(const struct xtcp_sock *xs)

@@ -25,6 +25,8 @@ struct xtcp_sysctl {
 	int rfc1337;
 	int timestamps;		/* offer and accept RFC 7323 timestamps */
 	int sack;		/* offer and accept SACK (RFC 2018) */
+	int rack;		/* RACK loss detection with SACK (RFC 8985) */
+	int tlp;		/* tail loss probes with SACK (RFC 8985 7) */
 	int gso;		/* send skbs of many segments (output.c) */
 	/*
 	 * "tw_reuse": connect() takes over TIME_WAIT (0, 1, 2 loopback).

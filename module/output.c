@@ -451,11 +451,6 @@ void xtcp_init_transfer(struct sock *sk)
 	xtcp_buf_init_transfer(sk);
 }
 
-static u32 xtcp_now_us(void)
-{
-	return (u32)div_u64(ktime_get_ns(), NSEC_PER_USEC);
-}
-
 /*
  * Cut the queued @skb after @len bytes; the rest becomes the next skb and
  * inherits the end, the flags (FIN) and the scoreboard marks, so a cut
@@ -651,13 +646,17 @@ static void xtcp_retransmit_lost(struct sock *sk)
 }
 
 /*
- * SACK loss recovery (RFC 6675 5, NextSeg()): resend, as long as the
- * pipe leaves room in cwnd, the holes below the highest SACKed byte that
- * are neither SACKed nor resent in this recovery, oldest first: those
- * the scoreboard deems lost (rule 1), and, when there is no new data to
- * send instead (rule 2), the others too (rule 3). Lost segments come
- * first (IsLost only grows downwards), so one walk takes them in order.
- * @force: the first hole goes whatever the pipe (the fast retransmit).
+ * SACK loss recovery (RFC 6675 5, NextSeg()), in Recovery and after a
+ * timeout: resend, as long as the pipe leaves room in cwnd, the holes
+ * that are neither SACKed nor resent in this episode, oldest first: those
+ * the scoreboard deems lost (rule 1; above the highest SACKed byte only
+ * RACK or the timeout deem any), and, when there is no new data to send
+ * instead (rule 2), the others below the highest SACKed byte too (rule
+ * 3). The walk stops at the first hole not lost: IsLost grows downwards,
+ * and RACK's verdicts follow send times, which rise with sequence except
+ * for what was resent, and that is skipped.
+ * @force: the first hole goes whatever the pipe (the fast retransmit,
+ * the timeout's first resend).
  */
 void xtcp_sack_retransmit(struct sock *sk, bool force)
 {
@@ -670,7 +669,8 @@ void xtcp_sack_retransmit(struct sock *sk, bool force)
 
 		if (skb == xs->send_head)
 			break;
-		if (!force && !xtcp_before(cb->seq, xs->high_sacked))
+		if (!force && !cb->lost &&
+		    !xtcp_before(cb->seq, xs->high_sacked))
 			break;
 		if (cb->sacked || cb->rtx_sack)
 			continue;
@@ -743,10 +743,11 @@ void __xtcp_push(struct sock *sk, enum xtcp_push how)
 	if ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV | TCPF_CLOSE))
 		return;
 
-	if (xs->ca_state == XTCP_CA_LOSS)
-		xtcp_retransmit_lost(sk);
-	else if (xs->ca_state == XTCP_CA_RECOVERY && xs->sack_ok)
+	if (xs->sack_ok && (xs->ca_state == XTCP_CA_RECOVERY ||
+			    xs->ca_state == XTCP_CA_LOSS))
 		xtcp_sack_retransmit(sk, false);
+	else if (xs->ca_state == XTCP_CA_LOSS)
+		xtcp_retransmit_lost(sk);
 
 	while ((skb = xs->send_head)) {
 		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
@@ -815,6 +816,38 @@ bool xtcp_retransmit_head(struct sock *sk)
 	if (skb && xtcp_before(xs->rtx_seq, XTCP_SKB_CB(skb)->end_seq))
 		xs->rtx_seq = XTCP_SKB_CB(skb)->end_seq;
 	return true;
+}
+
+/*
+ * The loss probe timer fired (RFC 8985 7.3): one segment goes, so that
+ * its ACK, with SACK, tells what happened to a tail no later segment
+ * would report. New data if the peer's window takes a segment of it,
+ * else the last segment sent again. False if nothing could go.
+ */
+bool xtcp_send_loss_probe(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb = xs->send_head;
+	struct sk_buff_head *q = &sk->sk_write_queue;
+
+	if (skb) {
+		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+		u32 len = min_t(u32, skb->len, xs->mss);
+
+		if (!xtcp_after(cb->seq + len, xs->snd_una + xs->snd_wnd) &&
+		    (skb->len <= len || !xtcp_fragment(sk, skb, len)))
+			return xtcp_send_new(sk, skb);
+	}
+	skb = skb ? skb->prev : q->prev;
+	if (skb == (struct sk_buff *)q)
+		return false;
+	/* Only the last segment of a large skb. */
+	if (skb->len > xs->mss) {
+		if (xtcp_fragment(sk, skb, rounddown(skb->len - 1, xs->mss)))
+			return false;
+		skb = skb->next;
+	}
+	return !!xtcp_resend(sk, skb);
 }
 
 /*

@@ -94,6 +94,7 @@ static inline void xtcp_push_force(struct sock *sk)
 
 bool xtcp_retransmit_head(struct sock *sk);
 void xtcp_sack_retransmit(struct sock *sk, bool force);
+bool xtcp_send_loss_probe(struct sock *sk);
 bool xtcp_probe_window(struct sock *sk);
 void xtcp_queue_fin(struct sock *sk);
 u16 xtcp_mss_for_mtu(unsigned int mtu);

@@ -101,6 +101,8 @@ static void xtcp_sock_row(struct seq_file *seq, struct sock *sk, int row)
 		[XTCP_TIMER_FIN_WAIT2]	= XTCP_PROC_TIMER_FIN_WAIT2,
 		/* As /proc/net/tcp: 2 is TCP's sk_timer, keepalive included. */
 		[XTCP_TIMER_KEEPALIVE]	= XTCP_PROC_TIMER_FIN_WAIT2,
+		/* As TCP's loss probe: shown as the retransmission timer. */
+		[XTCP_TIMER_TLP]	= XTCP_PROC_TIMER_RETRANS,
 	};
 	const struct xtcp_sock *xs = xtcp_sk(sk);
 	u8 kind = READ_ONCE(xs->timer_kind);

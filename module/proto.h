@@ -8,6 +8,8 @@
 #ifndef _XTCP_PROTO_H
 #define _XTCP_PROTO_H
 
+#include <linux/ktime.h>
+#include <linux/math64.h>
 #include <linux/skbuff.h>
 #include <linux/types.h>
 #include <net/ip.h>
@@ -84,6 +86,9 @@ struct xtcphdr {
 
 /* Retransmission (RFC 6298). */
 #define XTCP_RTO_GRANULARITY_US	1000	/* G: the floor of 4 x RTTVAR */
+/* RFC 8985 7.2: the loss probe timeout's floor, and WCDelAckT. */
+#define XTCP_TLP_MIN_US		10000
+#define XTCP_TLP_DELACK_US	200000
 #define XTCP_BACKOFF_MAX	16	/* doublings of the RTO, sockets and requests */
 /* Data and FIN give up after this many retransmissions (TCP's retries2). */
 #define XTCP_DATA_RETRIES	15
@@ -155,6 +160,12 @@ struct xtcp_skb_cb {
 };
 
 #define XTCP_SKB_CB(skb)	((struct xtcp_skb_cb *)&((skb)->cb[0]))
+
+/* The clock of send times (xtcp_skb_cb.tx_us): us, wrapping. */
+static inline u32 xtcp_now_us(void)
+{
+	return (u32)div_u64(ktime_get_ns(), NSEC_PER_USEC);
+}
 
 /* Sequence-space comparisons, modulo 2^32. */
 static inline bool xtcp_before(u32 a, u32 b)

@@ -23,11 +23,22 @@
  * skb entirely inside a valid block is marked SACKed; partial coverage
  * marks nothing, so nothing is ever split. After the marks, one walk
  * from the highest sent skb down recomputes the bytes SACKed, deemed
- * lost (IsLost: more than DupThresh - 1 segments' bytes, or DupThresh
- * skbs, SACKed above) and resent, which give the pipe of RFC 6675 4:
- * outstanding - SACKed - lost + resent. A retransmission timeout clears
- * every mark (RFC 2018 8: the receiver may renege) and recovery goes
- * back to go-back-N.
+ * lost and resent, which give the pipe of RFC 6675 4: outstanding -
+ * SACKed - lost + resent. An skb is deemed lost if
+ *  - more than DupThresh - 1 segments' bytes, or DupThresh skbs, are
+ *    SACKed above it (RFC 6675 IsLost);
+ *  - RACK (RFC 8985 6.2, the "rack" sysctl): something sent after it
+ *    by more than a quarter of the lowest RTT has arrived (SACKed or
+ *    acknowledged). Send times, not sequence, order the skbs, so a
+ *    retransmission that was lost again is found this way, and a tail
+ *    whose probe arrived (timer.c's loss probe) needs no DupThresh;
+ *  - a retransmission timeout happened and it was sent before it.
+ * A timeout keeps the SACK marks (RFC 6675 5.1 allows it where reneging
+ * is detected; Linux does the same): what the receiver holds is not
+ * sent again. Reneging (RFC 2018 8) shows when the cumulative ACK stops
+ * at the start of a SACKed skb, or when a timeout finds one there; a
+ * second timeout in a row also clears every mark, so that a receiver
+ * that dropped what it SACKed is never waited for.
  */
 
 #include <linux/skbuff.h>
@@ -88,6 +99,7 @@ void xtcp_sack_init(struct sock *sk)
 	xs->retrans_out = 0;
 	xs->high_sacked = xs->snd_una;
 	xs->dsack_pending = 0;
+	xs->rack_ok = 0;
 }
 
 /* ---- receiver ---- */
@@ -243,6 +255,7 @@ static bool xtcp_sack_mark(struct sock *sk, const struct xtcp_sack_block *b)
 			continue;
 		cb->sacked = 1;
 		xs->sacked_out += cb->end_seq - cb->seq;
+		xtcp_rack_delivered(sk, cb);
 		newly = true;
 	}
 	return newly;
@@ -251,8 +264,7 @@ static bool xtcp_sack_mark(struct sock *sk, const struct xtcp_sack_block *b)
 /*
  * The SACK blocks of an ACK of @ack, before SND.UNA moves: count, check
  * and mark. Returns true if anything was SACKed that was not before (the
- * ACK then counts as a duplicate, RFC 6675 2). Nothing is marked after a
- * timeout: go-back-N resends everything anyway.
+ * ACK then counts as a duplicate, RFC 6675 2).
  */
 bool xtcp_sack_tag(struct sock *sk, u32 ack, const struct xtcp_opts *opts)
 {
@@ -278,16 +290,44 @@ bool xtcp_sack_tag(struct sock *sk, u32 ack, const struct xtcp_opts *opts)
 			continue;
 		}
 		XTCP_INC_STATS(net, SACK_BLOCKS_RECV);
-		if (xs->ca_state != XTCP_CA_LOSS)
-			newly |= xtcp_sack_mark(sk, b);
+		newly |= xtcp_sack_mark(sk, b);
 	}
 	return newly;
 }
 
 /*
- * Recompute the scoreboard's sums and IsLost marks from the skbs, the
+ * @cb's skb arrived (SACKed, or acknowledged by the ACK being processed):
+ * RACK remembers the latest send time among what arrived. A resent skb
+ * that arrives sooner than the lowest RTT after its last send was the
+ * earlier copy arriving (RFC 8985 6.2 step 2): its time says nothing.
+ */
+void xtcp_rack_delivered(struct sock *sk, const struct xtcp_skb_cb *cb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (!xs->sack_ok)
+		return;
+	if (cb->retrans &&
+	    (s32)(xtcp_now_us() - cb->tx_us) < (s32)xs->min_rtt_us)
+		return;
+	if (!xs->rack_ok || (s32)(cb->tx_us - xs->rack_tx_us) > 0) {
+		xs->rack_tx_us = cb->tx_us;
+		xs->rack_ok = 1;
+	}
+}
+
+/* RACK's verdict on an skb not SACKed: sent well before what arrived. */
+static bool xtcp_rack_lost(const struct xtcp_sock *xs,
+			   const struct xtcp_skb_cb *cb, bool rack)
+{
+	return rack && xs->rack_ok &&
+	       (s32)(xs->rack_tx_us - cb->tx_us) > (s32)(xs->min_rtt_us / 4);
+}
+
+/*
+ * Recompute the scoreboard's sums and lost marks from the skbs, the
  * highest sent first; after the marks and after SND.UNA moved. Cheap
- * when nothing is SACKed: it returns at once.
+ * when nothing is SACKed, resent or lost: it returns at once.
  */
 void xtcp_sack_update(struct sock *sk)
 {
@@ -295,10 +335,13 @@ void xtcp_sack_update(struct sock *sk)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 thresh = (XTCP_DUPACK_THRESHOLD - 1) * xs->mss;
 	u32 sacked = 0, lost = 0, rtx = 0, nsacked = 0, high = xs->snd_una;
+	bool loss = xs->ca_state == XTCP_CA_LOSS;
+	struct net *net = sock_net(sk);
+	bool rack = READ_ONCE(xtcp_pernet(net)->sysctl.rack);
 	struct sk_buff *skb;
 
 	if (!xs->sack_ok ||
-	    (!xs->sacked_out && !xs->retrans_out && !xs->lost_out))
+	    (!xs->sacked_out && !xs->retrans_out && !xs->lost_out && !loss))
 		return;
 	skb = xs->send_head ? xs->send_head->prev : q->prev;
 	for (; skb != (struct sk_buff *)q; skb = skb->prev) {
@@ -307,6 +350,7 @@ void xtcp_sack_update(struct sock *sk)
 			    cb->seq;
 		u32 len = xtcp_after(cb->end_seq, start) ?
 			  cb->end_seq - start : 0;
+		bool was = cb->lost, dup;
 
 		if (cb->sacked) {
 			if (!nsacked++)
@@ -314,7 +358,19 @@ void xtcp_sack_update(struct sock *sk)
 			sacked += len;
 			continue;
 		}
-		cb->lost = nsacked >= XTCP_DUPACK_THRESHOLD || sacked > thresh;
+		dup = nsacked >= XTCP_DUPACK_THRESHOLD || sacked > thresh ||
+		      (loss && xtcp_before(cb->seq, xs->recover));
+		cb->lost = dup;
+		if (xtcp_rack_lost(xs, cb, rack)) {
+			cb->lost = 1;
+			/* Resent, and that copy is lost too: resend again. */
+			if (cb->rtx_sack) {
+				cb->rtx_sack = 0;
+				XTCP_INC_STATS(net, LOST_RETRANSMIT);
+			} else if (!was && !dup) {
+				XTCP_INC_STATS(net, RACK_LOST);
+			}
+		}
 		if (cb->lost)
 			lost += len;
 		if (cb->rtx_sack)
@@ -326,29 +382,64 @@ void xtcp_sack_update(struct sock *sk)
 	xs->high_sacked = high;
 }
 
-/* A retransmission timeout: forget every mark (RFC 2018 8, RFC 6675 5.1). */
-void xtcp_sack_reset(struct sock *sk)
+/* Forget every SACK mark: the receiver may have dropped what it held. */
+static void xtcp_sack_clear(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb;
+
+	skb_queue_walk(&sk->sk_write_queue, skb) {
+		if (skb == xs->send_head)
+			break;
+		XTCP_SKB_CB(skb)->sacked = 0;
+	}
+	xs->sacked_out = 0;
+	xs->high_sacked = xs->snd_una;
+}
+
+/* Has the receiver dropped what it SACKed? The next byte it wants is. */
+static bool xtcp_sack_reneged(const struct sock *sk)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
+
+	return skb && skb != xs->send_head && XTCP_SKB_CB(skb)->sacked;
+}
+
+/*
+ * SND.UNA moved: if it stopped at an skb marked SACKed, the receiver
+ * reneged (RFC 2018 8): clear the marks, the holes are found again.
+ */
+void xtcp_sack_check_reneging(struct sock *sk)
+{
+	if (!xtcp_sk(sk)->sack_ok || !xtcp_sack_reneged(sk))
+		return;
+	XTCP_INC_STATS(sock_net(sk), SACK_RENEGING);
+	xtcp_sack_clear(sk);
+}
+
+/*
+ * A retransmission timeout, before congestion control enters Loss: a
+ * new episode (nothing counts as resent), SACK marks kept unless the
+ * receiver reneged or this is the second timeout in a row.
+ */
+void xtcp_sack_rto(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb;
 
 	if (!xs->sack_ok)
 		return;
-	if (xs->sacked_out)
+	if (xs->sacked_out && (xs->retransmits || xtcp_sack_reneged(sk))) {
 		XTCP_INC_STATS(sock_net(sk), SACK_RTO_RESETS);
+		xtcp_sack_clear(sk);
+	}
 	skb_queue_walk(&sk->sk_write_queue, skb) {
-		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
-
 		if (skb == xs->send_head)
 			break;
-		cb->sacked = 0;
-		cb->lost = 0;
-		cb->rtx_sack = 0;
+		XTCP_SKB_CB(skb)->rtx_sack = 0;
 	}
-	xs->sacked_out = 0;
-	xs->lost_out = 0;
 	xs->retrans_out = 0;
-	xs->high_sacked = xs->snd_una;
 }
 
 /*

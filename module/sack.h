@@ -14,6 +14,7 @@ struct net;
 struct sk_buff;
 struct sock;
 struct xtcp_opts;
+struct xtcp_skb_cb;
 struct xtcp_sock;
 
 /* Negotiation: SYN, SYN-ACK, a listener's SYN. */
@@ -31,7 +32,9 @@ void xtcp_sack_out(struct sock *sk, struct xtcp_opts *opts);
 /* Sender: the scoreboard. */
 bool xtcp_sack_tag(struct sock *sk, u32 ack, const struct xtcp_opts *opts);
 void xtcp_sack_update(struct sock *sk);
-void xtcp_sack_reset(struct sock *sk);
+void xtcp_rack_delivered(struct sock *sk, const struct xtcp_skb_cb *cb);
+void xtcp_sack_check_reneging(struct sock *sk);
+void xtcp_sack_rto(struct sock *sk);
 void xtcp_sack_recovery_start(struct sock *sk);
 bool xtcp_sack_head_lost(const struct sock *sk);
 u32 xtcp_sack_pipe(const struct xtcp_sock *xs);

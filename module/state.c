@@ -124,17 +124,16 @@ static void xtcp_clean_acked(struct sock *sk, u32 ack,
 			karn = true;
 		else if (!n++)
 			sent = XTCP_SKB_CB(skb)->tx_us;
+		xtcp_rack_delivered(sk, XTCP_SKB_CB(skb));
 		__skb_unlink(skb, &sk->sk_write_queue);
 		sk_wmem_queued_add(sk, -skb->truesize);
 		sk_mem_uncharge(sk, skb->truesize);
 		consume_skb(skb);
 	}
-	if (n && !karn) {
-		xtcp_timer_rtt_sample(sk, (u32)div_u64(ktime_get_ns(),
-						       NSEC_PER_USEC) - sent);
-	} else if (karn) {
+	if (n && !karn)
+		xtcp_timer_rtt_sample(sk, xtcp_now_us() - sent);
+	else if (karn)
 		xtcp_ts_rtt(sk, opts);
-	}
 	xs->bytes_acked += ack - xs->snd_una;
 	xs->snd_una = ack;
 	/* Something got through: an earlier ICMP soft error is stale. */
@@ -871,6 +870,7 @@ static bool xtcp_ack(struct sock *sk, const struct sk_buff *skb,
 		u32 flight = xtcp_in_flight(xs);
 
 		xtcp_clean_acked(sk, cb->ack_seq, opts);
+		xtcp_sack_check_reneging(sk);
 		xtcp_sack_update(sk);
 		xtcp_cong_ack(sk, acked, flight);
 		xtcp_sndbuf_expand(sk);

@@ -2,7 +2,8 @@
 /*
  * The full socket's two hrtimers (soft mode: callbacks run in softirq):
  * the main timer, whose timer_kind says what it is doing (retransmission,
- * zero-window probe, FIN_WAIT_2, keepalive), and the delayed-ACK timer.
+ * tail loss probe, zero-window probe, FIN_WAIT_2, keepalive), and the
+ * delayed-ACK timer.
  *
  * Reference rule: a pending expiry holds one socket reference, recorded by
  * the timer's ref bit (XTCP_F_TIMER_REF, XTCP_F_DELACK_REF), so that
@@ -338,10 +339,31 @@ static void xtcp_retransmit_timer(struct sock *sk)
 			return;
 		}
 		xtcp_cong_rto(sk);
-		xtcp_retransmit_head(sk);
+		if (xs->sack_ok)
+			xtcp_sack_retransmit(sk, true);
+		else
+			xtcp_retransmit_head(sk);
 		break;
 	}
 	xtcp_backoff(sk);
+}
+
+/*
+ * The loss probe timer (RFC 8985 7): 2 SRTT passed without an ACK of new
+ * data while nothing was known lost. One probe, then the RTO as before.
+ */
+static void xtcp_tlp_timer(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (xs->snd_una == xs->snd_nxt)
+		return;
+	if (xs->ca_state == XTCP_CA_OPEN && !xs->tlp_out &&
+	    xtcp_send_loss_probe(sk)) {
+		xs->tlp_out = 1;
+		XTCP_INC_STATS(sock_net(sk), TLP_PROBES);
+	}
+	xtcp_timer_arm(sk, XTCP_TIMER_RETRANS, xs->rto_us);
 }
 
 /* An orphan waited fin_timeout for the peer's FIN: give up, as TCP does. */
@@ -365,6 +387,9 @@ static void xtcp_timer_handler(struct sock *sk)
 	switch (kind) {
 	case XTCP_TIMER_RETRANS:
 		xtcp_retransmit_timer(sk);
+		break;
+	case XTCP_TIMER_TLP:
+		xtcp_tlp_timer(sk);
 		break;
 	case XTCP_TIMER_PROBE:
 		xtcp_persist_timer(sk);
@@ -480,13 +505,38 @@ void xtcp_timer_syn_sent(struct sock *sk)
 	xtcp_timer_arm(sk, XTCP_TIMER_RETRANS, xs->rto_us);
 }
 
+/*
+ * RFC 8985 7.2: a loss probe is scheduled instead of the RTO while the
+ * connection uses SACK, nothing is known lost, and no probe awaits its
+ * ACK; its timeout is 2 SRTT, plus the worst delayed ACK when one
+ * segment is out (its ACK may wait for a second), at least
+ * XTCP_TLP_MIN_US and never later than the RTO.
+ */
+static void xtcp_timer_arm_rtx(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u64 pto;
+
+	if (!xs->sack_ok || xs->ca_state != XTCP_CA_OPEN || xs->tlp_out ||
+	    !xs->srtt_us || !READ_ONCE(xtcp_sysctl(sk)->tlp)) {
+		xtcp_timer_arm(sk, XTCP_TIMER_RETRANS, xs->rto_us);
+		return;
+	}
+	pto = (u64)(xs->srtt_us >> 3) * 2;
+	if (xs->snd_nxt - xs->snd_una <= xs->mss)
+		pto += XTCP_TLP_DELACK_US;
+	pto = clamp_t(u64, pto, XTCP_TLP_MIN_US, xs->rto_us);
+	xtcp_timer_arm(sk, XTCP_TIMER_TLP, pto);
+}
+
 void xtcp_timer_data_sent(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	if (xs->timer_kind != XTCP_TIMER_RETRANS) {
+	if (xs->timer_kind != XTCP_TIMER_RETRANS &&
+	    xs->timer_kind != XTCP_TIMER_TLP) {
 		xtcp_rtx_stamp(xs);
-		xtcp_timer_arm(sk, XTCP_TIMER_RETRANS, xs->rto_us);
+		xtcp_timer_arm_rtx(sk);
 	}
 }
 
@@ -509,14 +559,16 @@ void xtcp_timer_ack_received(struct sock *sk)
 
 	xs->retransmits = 0;
 	xs->backoff = 0;
+	xs->tlp_out = 0;
 	xs->rto_us = xtcp_rto_base_us(sk);
 	if (xs->snd_una != xs->snd_nxt) {
 		xtcp_rtx_stamp(xs);
-		xtcp_timer_arm(sk, XTCP_TIMER_RETRANS, xs->rto_us);
+		xtcp_timer_arm_rtx(sk);
 		return;
 	}
 	xs->rtx_stamp = 0;
 	if (xs->timer_kind == XTCP_TIMER_RETRANS ||
+	    xs->timer_kind == XTCP_TIMER_TLP ||
 	    xs->timer_kind == XTCP_TIMER_PROBE)
 		xtcp_timer_stop_main(sk);
 	xtcp_timer_idle(sk);
@@ -556,6 +608,8 @@ void xtcp_timer_reset(struct sock *sk)
 	xs->backoff = 0;
 	xs->srtt_us = 0;
 	xs->rttvar_us = 0;
+	xs->min_rtt_us = 0;
+	xs->tlp_out = 0;
 }
 
 /* A new connection is synchronized and idle. */
@@ -576,6 +630,8 @@ void xtcp_timer_rtt_sample(struct sock *sk, u32 m)
 
 	m = max(m, 1U);
 	XTCP_INC_STATS(sock_net(sk), RTT_SAMPLES);
+	if (!xs->min_rtt_us || m < xs->min_rtt_us)
+		xs->min_rtt_us = m;
 	if (!xs->srtt_us) {
 		xs->srtt_us = m << 3;
 		xs->rttvar_us = m << 1;

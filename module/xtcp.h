@@ -27,6 +27,7 @@ enum xtcp_timer_kind {
 	XTCP_TIMER_PROBE,	/* data waits for a zero window to open */
 	XTCP_TIMER_FIN_WAIT2,	/* orphan waits for the peer's FIN */
 	XTCP_TIMER_KEEPALIVE,	/* idle connection with SO_KEEPALIVE */
+	XTCP_TIMER_TLP,		/* tail loss probe due, then the RTO */
 };
 
 /* Bits of xtcp_sock.flags, changed with atomic bitops in any context. */
@@ -109,6 +110,7 @@ struct xtcp_sock {
 	/* RTT estimation (RFC 6298) and congestion control (cong.c). */
 	u32			srtt_us;	/* smoothed RTT, us << 3; 0: none */
 	u32			rttvar_us;	/* RTT variation, us << 2 */
+	u32			min_rtt_us;	/* lowest RTT sample; 0: none */
 	const struct xtcp_cong_ops *ca_ops;
 	u32			cwnd;		/* congestion window, bytes */
 	u32			ssthresh;	/* bytes */
@@ -124,7 +126,10 @@ struct xtcp_sock {
 
 	/* SACK (sack.c): negotiated, the sender's scoreboard (bytes). */
 	u8			sack_ok:1,	/* offered (SYN_SENT), used */
-				dsack_pending:1; /* dsack goes on the next ACK */
+				dsack_pending:1, /* dsack goes on the next ACK */
+				rack_ok:1,	/* rack_tx_us holds a time */
+				tlp_out:1;	/* a loss probe awaits its ACK */
+	u32			rack_tx_us;	/* RACK: latest send of what arrived */
 	u32			sacked_out;	/* SACKed, not yet acknowledged */
 	u32			lost_out;	/* deemed lost (RFC 6675 IsLost) */
 	u32			retrans_out;	/* resent in this recovery, in flight */

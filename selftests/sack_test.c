@@ -23,6 +23,21 @@
  * NewReno repairs the same losses, one hole per partial ACK, and resends
  * at least as much.
  *
+ * lost_retransmit: the 2nd of ten segments and its first retransmission
+ * are dropped, then five more segments are written. With RACK (the
+ * "rack" sysctl) their SACKs show the retransmission lost and it goes
+ * again without a timeout (LostRetransmit 1); with rack=0 only a timeout
+ * repairs it.
+ *
+ * tail_loss_probe: the last two of ten segments are dropped. With the
+ * "tlp" sysctl the client probes with the last segment, its SACK shows
+ * the other lost, and no timeout fires (TLPProbes); with tlp=0 the
+ * timeout repairs the tail.
+ *
+ * rto_keeps_sacked: the 1st of ten segments and its fast retransmit are
+ * dropped, so the timeout fires; the SACKed nine are not resent after
+ * it (each of the ten reaches the server exactly once, two resends).
+ *
  * dsack: the server's ACK of a segment is dropped; the client's timeout
  * resends it and the server answers with a D-SACK block of exactly that
  * segment (DSACKSent), which the client counts (DSACKRecv, TCP_INFO's
@@ -517,6 +532,191 @@ TEST_F(sack, multi_loss)
 	multi_loss_run(_metadata, self, 0, &rtx_reno, seen, &nseen, &rtos);
 	EXPECT_GE(rtx_reno, 3);
 	EXPECT_LE(rtx_sack, rtx_reno);
+}
+
+/*
+ * A connection for the recovery cases below: SACK on both ends, @rack
+ * and @tlp on the client, the listener's fd and port in *@lfd, *@port;
+ * the client's first sequence number and MSS in *@base and *@m.
+ */
+static int recovery_conn(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(sack) *self, int rack, int tlp,
+			 int *lfd, unsigned short *port, int *s,
+			 uint32_t *base, uint32_t *m)
+{
+	struct xtcp_topo *t = &self->t;
+	struct xtcp_info ci;
+	int c;
+
+	if (set_sack(t, 0, BOTH, 1) ||
+	    xtcp_sysctl_set(t, CLI, "rack", rack) ||
+	    xtcp_sysctl_set(t, CLI, "tlp", tlp) ||
+	    xtcp_topo_write(t, BOTH, "/proc/net/xtcp/faults", "clear"))
+		return -1;
+	*lfd = keep(self, xtcp_listen(t, 0, 0, 8, true, port));
+	if (*lfd < 0)
+		return -1;
+	c = keep(self, conn(t, 0, *lfd, *port, s));
+	if (c < 0)
+		return -1;
+	keep(self, *s);
+	nodelay(c);
+	if (xtcp_get_info(c, &ci))
+		return -1;
+	*base = ci.xtcpi_snd_nxt;
+	*m = ci.xtcpi_mss;
+	EXPECT_GE(ci.xtcpi_snd_cwnd, 10 * *m);
+	return c;
+}
+
+/*
+ * The 2nd of ten segments and its first retransmission are dropped;
+ * five more segments are written once that retransmission went. With
+ * RACK their SACKs show the retransmission lost (sent before them, not
+ * arrived): it goes again without a timeout (LostRetransmit). With RACK
+ * off only the timeout repairs it. Returns the timeouts in *@rtos and
+ * the lost retransmissions found in *@lost.
+ */
+static void lost_rtx_run(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(sack) *self, int rack,
+			 long long *rtos, long long *lost)
+{
+	struct xtcp_topo *t = &self->t;
+	long long to0, lr0, rtx0;
+	unsigned short port;
+	int c, s, lfd;
+	uint32_t base, m;
+
+	c = recovery_conn(_metadata, self, rack, 1, &lfd, &port, &s, &base,
+			  &m);
+	ASSERT_GE(c, 0);
+	ASSERT_EQ(0, xtcp_fault_add(t, CLI, "out data dport=%d nth=2", port));
+	ASSERT_EQ(0, xtcp_fault_add(t, CLI, "out data dport=%d nth=11",
+				    port));
+	to0 = CNT(CLI, "Timeouts");
+	lr0 = CNT(CLI, "LostRetransmit");
+	rtx0 = CNT(CLI, "DataRetrans");
+
+	ASSERT_TRUE(send_pattern(c, 10 * m, 5));
+	/* The first retransmission went (and was dropped)... */
+	ASSERT_TRUE(XTCP_WAIT_FOR(5000, CNT(CLI, "DataRetrans") > rtx0));
+	/* ... well before the new data: RACK's window is min RTT / 4. */
+	xtcp_sleep_ms(50);
+	ASSERT_TRUE(send_pattern(c, 5 * m, 5 + 10 * m));
+	ASSERT_TRUE(recv_exact(s, 15 * m, 5, 20000));
+	*rtos = CNT(CLI, "Timeouts") - to0;
+	*lost = CNT(CLI, "LostRetransmit") - lr0;
+	TH_LOG("rack=%d: %lld timeouts, %lld lost retransmissions, %lld resent",
+	       rack, *rtos, *lost, CNT(CLI, "DataRetrans") - rtx0);
+	close(c);
+	close(s);
+	close(lfd);
+	self->nfds -= 3;
+}
+
+TEST_F(sack, lost_retransmit)
+{
+	long long rtos, lost;
+
+	/* Only RACK's verdict may resend before this. */
+	ASSERT_EQ(0, xtcp_sysctl_set(&self->t, BOTH, "rto_min_ms", 2000));
+	lost_rtx_run(_metadata, self, 1, &rtos, &lost);
+	EXPECT_EQ(0, rtos);
+	EXPECT_EQ(1, lost);
+	lost_rtx_run(_metadata, self, 0, &rtos, &lost);
+	EXPECT_GE(rtos, 1);
+	EXPECT_EQ(0, lost);
+}
+
+/*
+ * The last two of ten segments are dropped: no later segment draws a
+ * SACK for them. With tail loss probes the client resends the last one
+ * 2 SRTT later; its SACK shows the other lost (RACK), and both arrive
+ * without a timeout. With tlp=0 the timeout repairs the tail.
+ */
+static void tail_run(struct __test_metadata *_metadata,
+		     FIXTURE_DATA(sack) *self, int tlp, long long *rtos,
+		     long long *probes)
+{
+	struct xtcp_topo *t = &self->t;
+	unsigned short port;
+	long long to0, p0;
+	int c, s, lfd;
+	uint32_t base, m;
+
+	c = recovery_conn(_metadata, self, 1, tlp, &lfd, &port, &s, &base,
+			  &m);
+	ASSERT_GE(c, 0);
+	ASSERT_EQ(0, xtcp_fault_add(t, CLI, "out data dport=%d nth=9", port));
+	ASSERT_EQ(0, xtcp_fault_add(t, CLI, "out data dport=%d nth=10",
+				    port));
+	to0 = CNT(CLI, "Timeouts");
+	p0 = CNT(CLI, "TLPProbes");
+	ASSERT_TRUE(send_pattern(c, 10 * m, 9));
+	ASSERT_TRUE(recv_exact(s, 10 * m, 9, 20000));
+	*rtos = CNT(CLI, "Timeouts") - to0;
+	*probes = CNT(CLI, "TLPProbes") - p0;
+	TH_LOG("tlp=%d: %lld timeouts, %lld probes", tlp, *rtos, *probes);
+	close(c);
+	close(s);
+	close(lfd);
+	self->nfds -= 3;
+}
+
+TEST_F(sack, tail_loss_probe)
+{
+	long long rtos, probes;
+
+	ASSERT_EQ(0, xtcp_sysctl_set(&self->t, BOTH, "rto_min_ms", 2000));
+	tail_run(_metadata, self, 1, &rtos, &probes);
+	EXPECT_EQ(0, rtos);
+	EXPECT_GE(probes, 1);
+	tail_run(_metadata, self, 0, &rtos, &probes);
+	EXPECT_GE(rtos, 1);
+	EXPECT_EQ(0, probes);
+}
+
+/*
+ * The 1st of ten segments is dropped, and so is its fast retransmit;
+ * nothing sent later can show that one lost, so the timeout fires. The
+ * SACKed segments 2-10 are not sent again (the scoreboard outlives the
+ * timeout): the server's raw socket sees each of the ten exactly once,
+ * and only the first was resent after the timeout.
+ */
+TEST_F(sack, rto_keeps_sacked)
+{
+	struct xtcp_topo *t = &self->t;
+	long long to0, rtx0, res0;
+	int c, s, lfd, cport, nseen = 0, count[10] = { 0 }, i;
+	unsigned short port;
+	uint32_t base, m;
+	struct cap cap;
+
+	ASSERT_EQ(0, xtcp_sysctl_set(t, BOTH, "rto_min_ms", 500));
+	c = recovery_conn(_metadata, self, 1, 1, &lfd, &port, &s, &base, &m);
+	ASSERT_GE(c, 0);
+	cport = xtcp_local_port(c);
+	ASSERT_EQ(0, xtcp_fault_add(t, CLI, "out data dport=%d nth=1", port));
+	ASSERT_EQ(0, xtcp_fault_add(t, CLI, "out data dport=%d nth=11",
+				    port));
+	to0 = CNT(CLI, "Timeouts");
+	rtx0 = CNT(CLI, "DataRetrans");
+	res0 = CNT(CLI, "SackRtoResets");
+	drain(self->raws);
+	ASSERT_TRUE(send_pattern(c, 10 * m, 11));
+	ASSERT_TRUE(recv_exact(s, 10 * m, 11, 20000));
+	while (nseen < 32 && !capture(self->raws, cport, port, 300, &cap)) {
+		if (!cap.len)
+			continue;
+		ASSERT_LT((cap.seq - base) / m, 10U);
+		count[(cap.seq - base) / m]++;
+		nseen++;
+	}
+	for (i = 0; i < 10; i++)
+		EXPECT_EQ(1, count[i]) TH_LOG("segment %d", i + 1);
+	EXPECT_EQ(1, CNT(CLI, "Timeouts") - to0);
+	EXPECT_EQ(2, CNT(CLI, "DataRetrans") - rtx0);
+	EXPECT_EQ(0, CNT(CLI, "SackRtoResets") - res0);
 }
 
 /*

@@ -23,6 +23,8 @@ max_syn_backlog	1024	1	65535
 rfc1337		0	0	1
 timestamps	1	0	1
 sack		1	0	1
+rack		1	0	1
+tlp		1	0	1
 tw_reuse	2	0	2
 delack_ms	40	1	1000
 keepalive_time_ms	7200000	1	2147483647
