@@ -566,6 +566,7 @@ static struct sk_buff *xtcp_resend(struct sock *sk, struct sk_buff *skb)
 		return NULL;
 	cb = XTCP_SKB_CB(skb);
 	cb->retrans = 1;
+	cb->probe = 0;
 	cb->tx_us = xtcp_now_us();
 	xtcp_transmit(sk, cb->seq, XTCP_FLAG_ACK | cb->flags, skb);
 	xs->total_retrans++;
@@ -847,7 +848,11 @@ bool xtcp_send_loss_probe(struct sock *sk)
 			return false;
 		skb = skb->next;
 	}
-	return !!xtcp_resend(sk, skb);
+	skb = xtcp_resend(sk, skb);
+	if (!skb)
+		return false;
+	XTCP_SKB_CB(skb)->probe = 1;
+	return true;
 }
 
 /*

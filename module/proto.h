@@ -156,7 +156,8 @@ struct xtcp_skb_cb {
 	u8	retrans:1,	/* ever retransmitted (Karn) */
 		sacked:1,	/* the peer SACKed all of it (sack.c) */
 		lost:1,		/* deemed lost by SACK (RFC 6675 IsLost) */
-		rtx_sack:1;	/* retransmitted in this SACK recovery */
+		rtx_sack:1,	/* retransmitted in this SACK recovery */
+		probe:1;	/* last sent as a tail loss probe */
 };
 
 #define XTCP_SKB_CB(skb)	((struct xtcp_skb_cb *)&((skb)->cb[0]))

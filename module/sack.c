@@ -298,8 +298,10 @@ bool xtcp_sack_tag(struct sock *sk, u32 ack, const struct xtcp_opts *opts)
 /*
  * @cb's skb arrived (SACKed, or acknowledged by the ACK being processed):
  * RACK remembers the latest send time among what arrived. A resent skb
- * that arrives sooner than the lowest RTT after its last send was the
+ * that arrives sooner than the lowest RTT after its last send may be the
  * earlier copy arriving (RFC 8985 6.2 step 2): its time says nothing.
+ * Not so a loss probe: it went 2 SRTT after the last ACK, so an earlier
+ * copy that had arrived would have been reported long before.
  */
 void xtcp_rack_delivered(struct sock *sk, const struct xtcp_skb_cb *cb)
 {
@@ -307,7 +309,7 @@ void xtcp_rack_delivered(struct sock *sk, const struct xtcp_skb_cb *cb)
 
 	if (!xs->sack_ok)
 		return;
-	if (cb->retrans &&
+	if (cb->retrans && !cb->probe &&
 	    (s32)(xtcp_now_us() - cb->tx_us) < (s32)xs->min_rtt_us)
 		return;
 	if (!xs->rack_ok || (s32)(cb->tx_us - xs->rack_tx_us) > 0) {
