@@ -428,7 +428,6 @@ void xtcp_sack_check_reneging(struct sock *sk)
 void xtcp_sack_rto(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	struct sk_buff *skb;
 
 	if (!xs->sack_ok)
 		return;
@@ -436,12 +435,7 @@ void xtcp_sack_rto(struct sock *sk)
 		XTCP_INC_STATS(sock_net(sk), SACK_RTO_RESETS);
 		xtcp_sack_clear(sk);
 	}
-	skb_queue_walk(&sk->sk_write_queue, skb) {
-		if (skb == xs->send_head)
-			break;
-		XTCP_SKB_CB(skb)->rtx_sack = 0;
-	}
-	xs->retrans_out = 0;
+	xtcp_sack_recovery_start(sk);
 }
 
 /*

@@ -103,6 +103,15 @@ static int keep(FIXTURE_DATA(sack) *self, int fd)
 	return fd;
 }
 
+/* Close a run's connection, its server end and listener, kept last. */
+static void close_run(FIXTURE_DATA(sack) *self, int c, int s, int lfd)
+{
+	close(c);
+	close(s);
+	close(lfd);
+	self->nfds -= 3;
+}
+
 /* SACK on or off for @family (0: xtcp) on @side (CLI, SRV or BOTH). */
 static int set_sack(const struct xtcp_topo *t, int family, int side, int on)
 {
@@ -496,10 +505,7 @@ static void multi_loss_run(struct __test_metadata *_metadata,
 		EXPECT_EQ(0, CNT(CLI, "SackRecovery") - rec0);
 		EXPECT_EQ(0, CNT(CLI, "SackRetransSegs") - sackr0);
 	}
-	close(c);
-	close(s);
-	close(lfd);
-	self->nfds -= 3;
+	close_run(self, c, s, lfd);
 }
 
 TEST_F(sack, multi_loss)
@@ -608,10 +614,7 @@ static void lost_rtx_run(struct __test_metadata *_metadata,
 	*lost = CNT(CLI, "LostRetransmit") - lr0;
 	TH_LOG("rack=%d: %lld timeouts, %lld lost retransmissions, %lld resent",
 	       rack, *rtos, *lost, CNT(CLI, "DataRetrans") - rtx0);
-	close(c);
-	close(s);
-	close(lfd);
-	self->nfds -= 3;
+	close_run(self, c, s, lfd);
 }
 
 TEST_F(sack, lost_retransmit)
@@ -657,10 +660,7 @@ static void tail_run(struct __test_metadata *_metadata,
 	*rtos = CNT(CLI, "Timeouts") - to0;
 	*probes = CNT(CLI, "TLPProbes") - p0;
 	TH_LOG("tlp=%d: %lld timeouts, %lld probes", tlp, *rtos, *probes);
-	close(c);
-	close(s);
-	close(lfd);
-	self->nfds -= 3;
+	close_run(self, c, s, lfd);
 }
 
 TEST_F(sack, tail_loss_probe)
@@ -821,10 +821,7 @@ static void dsack_run(struct __test_metadata *_metadata,
 	EXPECT_EQ(2U * on, ti.tcpi_dsack_dups);
 	/* Nothing was delivered twice. */
 	EXPECT_EQ(-1, recv(s, &data.raw, 1, MSG_DONTWAIT));
-	close(c);
-	close(s);
-	close(lfd);
-	self->nfds -= 3;
+	close_run(self, c, s, lfd);
 }
 
 TEST_F(sack, dsack)
