@@ -836,8 +836,12 @@ bool xtcp_send_loss_probe(struct sock *sk)
 		u32 len = min_t(u32, skb->len, xs->mss);
 
 		if (!xtcp_after(cb->seq + len, xs->snd_una + xs->snd_wnd) &&
-		    (skb->len <= len || !xtcp_fragment(sk, skb, len)))
-			return xtcp_send_new(sk, skb);
+		    (skb->len <= len || !xtcp_fragment(sk, skb, len))) {
+			if (!xtcp_send_new(sk, skb))
+				return false;
+			xtcp_trace_loss_probe(sk, cb->seq, skb->len, false);
+			return true;
+		}
 	}
 	skb = skb ? skb->prev : q->prev;
 	if (skb == (struct sk_buff *)q)
@@ -852,6 +856,7 @@ bool xtcp_send_loss_probe(struct sock *sk)
 	if (!skb)
 		return false;
 	XTCP_SKB_CB(skb)->probe = 1;
+	xtcp_trace_loss_probe(sk, XTCP_SKB_CB(skb)->seq, skb->len, true);
 	return true;
 }
 

@@ -168,20 +168,29 @@ static void xtcp_rtx_stamp(struct xtcp_sock *xs)
 	xs->rtx_stamp = jiffies ? : 1;
 }
 
+/*
+ * Arm the retransmission timer for the current RTO, but never to sleep
+ * past the user timeout (TCP clamps the same way).
+ */
+static void xtcp_timer_arm_rto(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u64 us = xs->rto_us, left = us;
+
+	if (xs->user_timeout_ms && !xtcp_user_timed_out(sk, &left))
+		us = clamp_t(u64, left, 1, us);
+	xtcp_timer_arm(sk, XTCP_TIMER_RETRANS, us);
+}
+
 static void xtcp_backoff(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	u64 us, left;
 
 	xs->retransmits++;
 	xs->backoff++;
 	xs->rto_us = xtcp_rto_backoff_us(sock_net(sk), xs->rto_us, 1);
 	xtcp_trace_retransmit(sk);
-	us = xs->rto_us;
-	/* Never sleep past the user timeout (TCP clamps the same way). */
-	if (xs->user_timeout_ms && !xtcp_user_timed_out(sk, &left))
-		us = clamp_t(u64, left, 1, us);
-	xtcp_timer_arm(sk, XTCP_TIMER_RETRANS, us);
+	xtcp_timer_arm_rto(sk);
 }
 
 static bool xtcp_keepalive_state(const struct sock *sk)
@@ -363,7 +372,7 @@ static void xtcp_tlp_timer(struct sock *sk)
 		xs->tlp_out = 1;
 		XTCP_INC_STATS(sock_net(sk), TLP_PROBES);
 	}
-	xtcp_timer_arm(sk, XTCP_TIMER_RETRANS, xs->rto_us);
+	xtcp_timer_arm_rto(sk);
 }
 
 /* An orphan waited fin_timeout for the peer's FIN: give up, as TCP does. */

@@ -46,6 +46,14 @@ void xtcp_trace_retransmit(const struct sock *sk)
 			      xs->backoff, xs->rto_us / USEC_PER_MSEC);
 }
 
+/* After the loss probe timer of @sk sent @len bytes at @seq. */
+void xtcp_trace_loss_probe(const struct sock *sk, u32 seq, u32 len,
+			   bool resent)
+{
+	trace_xtcp_loss_probe(sk->sk_rcv_saddr, htons(sk->sk_num),
+			      sk->sk_daddr, sk->sk_dport, seq, len, resent);
+}
+
 void xtcp_trace_reset_abort(const struct sock *sk)
 {
 	trace_xtcp_reset_send(sk->sk_rcv_saddr, htons(sk->sk_num),

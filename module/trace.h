@@ -60,6 +60,8 @@ struct sock;
  */
 void xtcp_trace_state(const struct sock *sk, int oldstate, int newstate);
 void xtcp_trace_retransmit(const struct sock *sk);
+void xtcp_trace_loss_probe(const struct sock *sk, u32 seq, u32 len,
+			   bool resent);
 void xtcp_trace_reset_abort(const struct sock *sk);
 void xtcp_trace_reset_recv(const struct sock *sk, int err);
 #endif
@@ -239,6 +241,32 @@ TRACE_EVENT(xtcp_retransmit,
 				   { XTCP_RETRANS_DATA, "DATA" },
 				   { XTCP_RETRANS_FIN, "FIN" }),
 		  __entry->seq, __entry->backoff, __entry->rto_ms)
+);
+
+/*
+ * The loss probe timer sent a probe (RFC 8985 7.3) of @len bytes at @seq:
+ * new data, or the last segment sent again (@resent). The retransmission
+ * timer runs next.
+ */
+TRACE_EVENT(xtcp_loss_probe,
+	TP_PROTO(__be32 saddr, __be16 sport, __be32 daddr, __be16 dport,
+		 u32 seq, u32 len, bool resent),
+	TP_ARGS(saddr, sport, daddr, dport, seq, len, resent),
+	TP_STRUCT__entry(
+		XTCP_TUPLE_FIELDS
+		__field(__u32, seq)
+		__field(__u32, len)
+		__field(bool, resent)
+	),
+	TP_fast_assign(
+		XTCP_TUPLE_ASSIGN(saddr, sport, daddr, dport);
+		__entry->seq = seq;
+		__entry->len = len;
+		__entry->resent = resent;
+	),
+	TP_printk(XTCP_TUPLE_FMT " seq=%u len=%u probe=%s",
+		  XTCP_TUPLE_ARGS, __entry->seq, __entry->len,
+		  __entry->resent ? "resent" : "new")
 );
 
 /*

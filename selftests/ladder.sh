@@ -5,6 +5,7 @@
 # textbook arrows, in order and in the right direction, and each side's
 # states in order; a lost SYN is drawn lost and its retransmission marked;
 # the SVG output is one well-formed document with an arrow per segment;
+# an unanswered FIN is resent by a tail loss probe, marked TLP;
 # --ts shows the timestamp option, each side echoing the other's TSval.
 
 . "$(dirname "$0")/lib.sh"
@@ -104,5 +105,21 @@ check "syn-loss: first SYN lost, then retransmitted by RTO" diff -u \
 	<(arrows --port 5000 "$tmp/syn-loss.trace" | head -n 3)
 check "syn-loss: the retransmission says RTO #1" \
 	bash -c "'$ladder' '$tmp/syn-loss.trace' | grep -q 'SYN seq=x.*(RTO #1)'"
+# The server's FIN goes unanswered (the client's last ACK is dropped);
+# with SACK and an RTT sample the loss probe timer, at most one RTO,
+# resends it before the retransmission timeout could.
+check "record the last-ack-loss scenario" record last-ack-loss
+tlp_ok() {
+	local out
+	out=$("$ladder" --port 5000 "$tmp/last-ack-loss.trace") || return 1
+	[ "$(arrows --port 5000 "$tmp/last-ack-loss.trace" |
+	     grep -c '^< FIN seq=y+6 ack=x+7$')" = 2 ] ||
+		{ echo "the server's FIN not sent twice"; echo "$out"; return 1; }
+	grep -q 'FIN seq=y+6 ack=x+7.*(TLP)' <<<"$out" ||
+		{ echo "no FIN marked TLP"; echo "$out"; return 1; }
+	! grep -q 'RTO #' <<<"$out" ||
+		{ echo "a timeout resent something"; echo "$out"; return 1; }
+}
+check "last-ack-loss: the FIN is resent once, by a tail loss probe" tlp_ok
 check_fail "no connection on another port" "$ladder" --port 9 "$tmp/basic.trace"
 ksft_exit
