@@ -90,6 +90,8 @@ struct xtcphdr {
 /* RFC 8985 7.2: the loss probe timeout's floor, and WCDelAckT. */
 #define XTCP_TLP_MIN_US		10000
 #define XTCP_TLP_DELACK_US	200000
+/* The min RTT is the lowest sample of this window (jiffies), as TCP's. */
+#define XTCP_MIN_RTT_WIN	(300 * HZ)
 #define XTCP_BACKOFF_MAX	16	/* doublings of the RTO, sockets and requests */
 /* Data and FIN give up after this many retransmissions (TCP's retries2). */
 #define XTCP_DATA_RETRIES	15

@@ -396,7 +396,7 @@ static void xtcp_get_tcp_info(struct sock *sk, struct tcp_info *info)
 	if (synced)
 		info->tcpi_notsent_bytes = xs->write_seq - xs->snd_nxt -
 					   xs->fin_queued;
-	info->tcpi_min_rtt = ~0U;
+	info->tcpi_min_rtt = xtcp_min_rtt(xs) ? : ~0U;
 	info->tcpi_data_segs_in = xs->data_segs_in;
 	info->tcpi_data_segs_out = xs->data_segs_out;
 	info->tcpi_bytes_sent = xs->bytes_sent;

@@ -639,8 +639,15 @@ void xtcp_timer_rtt_sample(struct sock *sk, u32 m)
 
 	m = max(m, 1U);
 	XTCP_INC_STATS(sock_net(sk), RTT_SAMPLES);
-	if (!xs->min_rtt_us || m < xs->min_rtt_us)
+	/*
+	 * The lowest sample, renewed once it is XTCP_MIN_RTT_WIN old: a path
+	 * that got longer is believed after that long, as on TCP.
+	 */
+	if (!xs->min_rtt_us || m <= xs->min_rtt_us ||
+	    (u32)jiffies - xs->min_rtt_stamp > XTCP_MIN_RTT_WIN) {
 		xs->min_rtt_us = m;
+		xs->min_rtt_stamp = jiffies;
+	}
 	if (!xs->srtt_us) {
 		xs->srtt_us = m << 3;
 		xs->rttvar_us = m << 1;

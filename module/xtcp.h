@@ -110,7 +110,8 @@ struct xtcp_sock {
 	/* RTT estimation (RFC 6298) and congestion control (cong.c). */
 	u32			srtt_us;	/* smoothed RTT, us << 3; 0: none */
 	u32			rttvar_us;	/* RTT variation, us << 2 */
-	u32			min_rtt_us;	/* lowest RTT sample; 0: none */
+	u32			min_rtt_us;	/* lowest recent RTT sample; 0: none */
+	u32			min_rtt_stamp;	/* jiffies when taken */
 	const struct xtcp_cong_ops *ca_ops;
 	u32			cwnd;		/* congestion window, bytes */
 	u32			ssthresh;	/* bytes */
@@ -198,6 +199,12 @@ static inline u32 xtcp_rcv_wnd_left(const struct xtcp_sock *xs)
 	s32 left = (s32)(xs->rcv_wup + xs->rcv_wnd - xs->rcv_nxt);
 
 	return left > 0 ? left : 0;
+}
+
+/* The path's lowest recent RTT (RACK, TCP_INFO), us; 0: no sample yet. */
+static inline u32 xtcp_min_rtt(const struct xtcp_sock *xs)
+{
+	return xs->min_rtt_us;
 }
 
 struct sk_buff;

@@ -450,6 +450,9 @@ TEST_F(dialect, tcp_info_layout)
 		EXPECT_GT(ci.tcpi_segs_out, 0);
 		EXPECT_GT(si.tcpi_segs_in, 0);
 		EXPECT_GT(ci.tcpi_rtt, 0);
+		/* The lowest sample: measured, and never above the average. */
+		EXPECT_GT(ci.tcpi_min_rtt, 0) TH_LOG("%s", NAME(f));
+		EXPECT_LE(ci.tcpi_min_rtt, ci.tcpi_rtt) TH_LOG("%s", NAME(f));
 		EXPECT_GT(ci.tcpi_rto, 0);
 		EXPECT_GT(ci.tcpi_snd_cwnd, 0);
 		EXPECT_GT(ci.tcpi_snd_mss, 500);
