@@ -66,11 +66,10 @@ struct xtcphdr {
 /*
  * The protocol's named constants, in one place (as include/net/tcp.h).
  *
- * Segment sizes. A segment's payload lives in page fragments, so the
- * only bound is IPv4's: a segment fills at most a 65535-byte packet (the
- * loopback MTU gives that MSS, as TCP's 65495).
+ * Segment sizes. Without segmentation offload every segment is one linear
+ * skb; keeping the payload under 16 KiB keeps allocations small.
  */
-#define XTCP_SEG_MAX		65495	/* largest payload: IP_MAX_MTU - 40 */
+#define XTCP_SEG_MAX		15360	/* largest payload per segment */
 #define XTCP_MSS_DEFAULT	536	/* RFC 9293: when the peer sends no MSS */
 #define XTCP_MSS_MIN		88	/* smaller MSS options are ignored, as TCP's */
 #define XTCP_MTU_FALLBACK	576	/* IPv4's minimum reassembly size, RFC 791 */

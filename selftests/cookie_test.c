@@ -471,7 +471,7 @@ static int send_ack(FIXTURE_DATA(cookie) *self, int port, uint32_t seq,
 /*
  * The MSS a cookie carries: the client's, rounded down to the table of
  * Documentation/protocol.md (88, 536, 1300, 1440, 1460, 4056, 8960,
- * 65495), and never above our own (1460 over the veth); no window scale.
+ * 15360), and never above our own (1460 over the veth); no window scale.
  */
 TEST_F_TIMEOUT(cookie, mss_table, 120)
 {
