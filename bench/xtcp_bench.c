@@ -27,7 +27,11 @@
  * window: user, nice, system, irq, softirq from /proc/stat) and idle (the
  * idle share of all CPUs in the window). bulk also checks that every byte
  * sent arrived: after the window the clients shut down, the servers read
- * to EOF, and the run fails (exit 1) unless the byte counts match.
+ * to EOF, and the run fails (exit 1) unless the byte counts match. Its
+ * line adds the senders' clocks from TCP_INFO across the window, as shares
+ * of the window per stream: busy (data waited to be sent or acknowledged),
+ * rwndlim (of that, held by the receiver's window) and sndbuflim (held by
+ * the sender's buffer).
  * idle and tw print "done N" once the connections or buckets exist, then
  * hold them until stdin closes. xfer prints the same line with rate the
  * seconds from connect() until the server's EOF came back after the last
@@ -194,15 +198,21 @@ static struct cpu_time cpu_now(void)
 }
 
 /* The window's line (see the header comment). */
-static void report(double rate, double units, double secs,
-		   struct cpu_time c0, struct cpu_time c1)
+static void report_more(double rate, double units, double secs,
+			struct cpu_time c0, struct cpu_time c1, const char *more)
 {
 	double all = c1.all - c0.all, busy = c1.busy - c0.busy;
 	double idle = all > busy ? (all - busy) / all : 0;
 
-	printf("rate=%.1f units=%.0f secs=%.2f cpu=%.2f idle=%.3f\n", rate,
-	       units, secs, busy, idle);
+	printf("rate=%.1f units=%.0f secs=%.2f cpu=%.2f idle=%.3f%s\n", rate,
+	       units, secs, busy, idle, more);
 	fflush(stdout);
+}
+
+static void report(double rate, double units, double secs,
+		   struct cpu_time c0, struct cpu_time c1)
+{
+	report_more(rate, units, secs, c0, c1, "");
 }
 
 /* Server of crr and tw: read the byte, answer it, close first. */
@@ -358,11 +368,45 @@ static void *bulk_server(void *arg)
 	}
 }
 
-/* A bulk client's connection: @arg points to its count of bytes sent. */
+/* A bulk client's connection: its count of bytes sent and its socket. */
+struct bulk_conn {
+	long long sent;
+	atomic_int fd;		/* 0 until connected */
+};
+
+/*
+ * The sender's clocks (TCP_INFO, both protocols): how long data waited,
+ * and of that how long the peer's receive window or the sender's own
+ * buffer held it, in us, summed over the connected streams.
+ */
+struct bulk_clocks {
+	unsigned long long busy, rwnd, sndbuf;
+};
+
+static struct bulk_clocks bulk_clocks(struct bulk_conn *c, int streams)
+{
+	struct bulk_clocks k = {};
+	int i;
+
+	for (i = 0; i < streams; i++) {
+		struct tcp_info ti;
+		socklen_t len = sizeof(ti);
+		int fd = atomic_load(&c[i].fd);
+
+		memset(&ti, 0, sizeof(ti));
+		if (fd <= 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
+			continue;
+		k.busy += ti.tcpi_busy_time;
+		k.rwnd += ti.tcpi_rwnd_limited;
+		k.sndbuf += ti.tcpi_sndbuf_limited;
+	}
+	return k;
+}
+
 static void *bulk_client(void *arg)
 {
 	static char buf[1 << 16];
-	long long *sent = arg;
+	struct bulk_conn *c = arg;
 	ssize_t r;
 	int fd;
 
@@ -371,11 +415,12 @@ static void *bulk_client(void *arg)
 	fd = xsock();
 	if (connect_to(fd))
 		die("connect");
+	atomic_store(&c->fd, fd);
 	while (!stop) {
 		r = send(fd, buf, sizeof(buf), MSG_NOSIGNAL);
 		if (r < 0)
 			die("bulk: send");
-		*sent += r;
+		c->sent += r;
 	}
 	/* EOF after the last byte: the server's count is then final. */
 	if (shutdown(fd, SHUT_WR))
@@ -386,10 +431,13 @@ static void *bulk_client(void *arg)
 
 static int run_bulk(double secs, int streams)
 {
-	long long sent[MAX_STREAMS] = {}, total = 0, b0, b1;
+	static struct bulk_conn conn[MAX_STREAMS];
+	long long total = 0, b0, b1;
 	pthread_t srv, c[MAX_STREAMS];
+	struct bulk_clocks k0, k1;
 	struct cpu_time c0, c1;
-	double t0, t1;
+	char more[128];
+	double t0, t1, kt0, kt1, ks;
 	int i;
 
 	if (streams < 1 || streams > MAX_STREAMS) {
@@ -398,8 +446,10 @@ static int run_bulk(double secs, int streams)
 	}
 	pthread_create(&srv, NULL, bulk_server, NULL);
 	for (i = 0; i < streams; i++)
-		pthread_create(&c[i], NULL, bulk_client, &sent[i]);
+		pthread_create(&c[i], NULL, bulk_client, &conn[i]);
 	usleep(500000);		/* past slow start */
+	k0 = bulk_clocks(conn, streams);
+	kt0 = now();
 	c0 = cpu_now();
 	b0 = atomic_load(&bytes);
 	t0 = now();
@@ -407,10 +457,12 @@ static int run_bulk(double secs, int streams)
 	b1 = atomic_load(&bytes);
 	t1 = now();
 	c1 = cpu_now();
+	kt1 = now();
+	k1 = bulk_clocks(conn, streams);
 	stop = 1;
 	for (i = 0; i < streams; i++) {
 		pthread_join(c[i], NULL);
-		total += sent[i];
+		total += conn[i].sent;
 	}
 	for (i = 0; i < DRAIN_SECS * 10 && atomic_load(&eofs) < streams; i++)
 		usleep(100000);
@@ -421,7 +473,17 @@ static int run_bulk(double secs, int streams)
 		return 1;
 	}
 	fprintf(stderr, "bulk: %lld bytes sent and received\n", total);
-	report((b1 - b0) * 8 / 1e6 / (t1 - t0), b1 - b0, t1 - t0, c0, c1);
+	/*
+	 * Shares of the time between the two readings, per stream: timed
+	 * next to the readings, as this thread may wait for a vCPU between
+	 * them and the rest of the window.
+	 */
+	ks = (kt1 - kt0) * 1e6 * streams;
+	snprintf(more, sizeof(more), " busy=%.3f rwndlim=%.3f sndbuflim=%.3f",
+		 (k1.busy - k0.busy) / ks, (k1.rwnd - k0.rwnd) / ks,
+		 (k1.sndbuf - k0.sndbuf) / ks);
+	report_more((b1 - b0) * 8 / 1e6 / (t1 - t0), b1 - b0, t1 - t0, c0, c1,
+		    more);
 	return 0;
 }
 

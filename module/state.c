@@ -217,7 +217,7 @@ static bool xtcp_try_coalesce(struct sk_buff *tail, struct sk_buff *skb)
  * @len bytes together, by one right-sized copy (as tcp_collapse). The old
  * ones are uncharged before the copy is charged, so the charge only falls.
  */
-static void xtcp_collapse_chunk(struct sock *sk, struct sk_buff *first,
+static bool xtcp_collapse_chunk(struct sock *sk, struct sk_buff *first,
 				unsigned int n, u32 len)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
@@ -226,11 +226,11 @@ static void xtcp_collapse_chunk(struct sock *sk, struct sk_buff *first,
 
 	nskb = alloc_skb(len, GFP_ATOMIC);
 	if (!nskb)
-		return;
+		return false;
 	for (skb = first, i = 0; i < n; i++, skb = skb_rb_next(skb)) {
 		if (skb_copy_bits(skb, 0, skb_put(nskb, skb->len), skb->len)) {
 			kfree_skb(nskb);
-			return;
+			return false;
 		}
 	}
 	memcpy(nskb->cb, first->cb, sizeof(first->cb));
@@ -246,22 +246,28 @@ static void xtcp_collapse_chunk(struct sock *sk, struct sk_buff *first,
 	kfree_skb(first);
 	skb_set_owner_r(nskb, sk);
 	XTCP_ADD_STATS(sock_net(sk), RCV_COLLAPSED, n);
+	return true;
 }
 
 /*
  * Copy runs of contiguous out-of-order skbs into compact ones of at most
  * XTCP_COLLAPSE_SIZE bytes: two or more skbs become one, and a single skb
  * that is mostly overhead a right-sized copy. One pass over the tree; a
- * FIN is never collapsed. Returns whether anything was.
+ * FIN is never collapsed. Returns whether anything was. A pass that left
+ * nothing to collapse is not repeated until the tree gains data
+ * (ooo_compact): a flood beyond a hole that the budget refuses must not
+ * cost a walk of the tree per segment.
  */
 static bool xtcp_collapse_ofo(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb, *first = NULL, *next;
+	bool done = false, failed = false;
 	unsigned int n = 0;
-	bool done = false;
 	u32 len = 0;
 
+	if (xs->ooo_compact)
+		return false;
 	for (skb = skb_rb_first(&xs->ooo_queue); skb; skb = next) {
 		const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 
@@ -270,8 +276,10 @@ static bool xtcp_collapse_ofo(struct sock *sk)
 			      len + skb->len > XTCP_COLLAPSE_SIZE ||
 			      (cb->flags & XTCP_FLAG_FIN))) {
 			if (n > 1 || (n == 1 && xtcp_skb_wasteful(first))) {
-				xtcp_collapse_chunk(sk, first, n, len);
-				done = true;
+				if (xtcp_collapse_chunk(sk, first, n, len))
+					done = true;
+				else
+					failed = true;
 			}
 			first = NULL;
 		}
@@ -287,10 +295,13 @@ static bool xtcp_collapse_ofo(struct sock *sk)
 		len += skb->len;
 	}
 	if (first && (n > 1 || (n == 1 && xtcp_skb_wasteful(first)))) {
-		xtcp_collapse_chunk(sk, first, n, len);
-		done = true;
+		if (xtcp_collapse_chunk(sk, first, n, len))
+			done = true;
+		else
+			failed = true;
 	}
 	xs->ooo_last = skb_rb_last(&xs->ooo_queue);
+	xs->ooo_compact = !failed;
 	return done;
 }
 
@@ -350,19 +361,38 @@ static bool xtcp_prune_queue(struct sock *sk, struct sk_buff *in)
 }
 
 /*
+ * Could collapsing or pruning the out-of-order queue free memory for @in?
+ * Not if a collapse pass left nothing to collapse and nothing lies above
+ * @in to prune.
+ */
+static bool xtcp_ooo_can_free(const struct xtcp_sock *xs,
+			      const struct sk_buff *in)
+{
+	return !RB_EMPTY_ROOT(&xs->ooo_queue) &&
+	       (!xs->ooo_compact ||
+		xtcp_after(XTCP_SKB_CB(xs->ooo_last)->seq,
+			   XTCP_SKB_CB(in)->seq));
+}
+
+/*
  * What to queue for @skb: itself if its truesize fits the receive budget;
  * else a right-sized copy if that fits; else whichever is smaller once
  * the out-of-order queue is collapsed and pruned. NULL: drop it, the
  * sender retransmits (a window is no promise of memory, as in TCP). The
- * caller keeps @skb either way.
+ * caller keeps @skb either way. No copy is made when nothing can be freed
+ * and even the smallest copy would not fit.
  */
 static struct sk_buff *xtcp_rmem_schedule(struct sock *sk, struct sk_buff *skb)
 {
-	struct sk_buff *qskb;
+	struct sk_buff *qskb = NULL;
 
 	if (xtcp_rmem_ok(sk, skb, skb->truesize))
 		return skb;
-	qskb = xtcp_compact(skb) ? : skb;
+	if (xtcp_ooo_can_free(xtcp_sk(sk), skb) ||
+	    xtcp_rmem_ok(sk, skb, SKB_TRUESIZE(SKB_DATA_ALIGN(skb->len))))
+		qskb = xtcp_compact(skb);
+	if (!qskb)
+		qskb = skb;
 	if ((qskb != skb && xtcp_rmem_ok(sk, qskb, qskb->truesize)) ||
 	    xtcp_prune_queue(sk, qskb))
 		return qskb;
@@ -498,6 +528,7 @@ static void xtcp_ooo_link(struct xtcp_sock *xs, struct sk_buff *skb)
 	}
 	rb_link_node(&skb->rbnode, parent, p);
 	rb_insert_color(&skb->rbnode, &xs->ooo_queue);
+	xs->ooo_compact = false;
 	if (!xs->ooo_last || xtcp_after(seq, XTCP_SKB_CB(xs->ooo_last)->seq))
 		xs->ooo_last = skb;
 }
@@ -550,6 +581,7 @@ static int __xtcp_ooo_insert(struct sock *sk, struct sk_buff *skb)
 	}
 	if (prev && XTCP_SKB_CB(prev)->end_seq == cb->seq &&
 	    xtcp_try_coalesce(prev, skb)) {
+		xs->ooo_compact = false;
 		XTCP_SKB_CB(prev)->end_seq = cb->end_seq;
 		XTCP_SKB_CB(prev)->flags |= cb->flags & XTCP_FLAG_FIN;
 		return XTCP_DQ_ACK_NOW;

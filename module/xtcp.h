@@ -168,6 +168,7 @@ struct xtcp_sock {
 	u32			ooo_segs;	/* segments queued out of order */
 	struct rb_root		ooo_queue;	/* by seq, no overlaps (skb->rbnode) */
 	struct sk_buff		*ooo_last;	/* its highest, NULL if empty */
+	bool			ooo_compact;	/* nothing in it to collapse */
 
 	/* Listener (request.c). */
 	spinlock_t		queue_lock;	/* protects the six below */

@@ -28,7 +28,7 @@ fwrite() {
 
 	# dd gathers printf's output and writes it with a single write(2).
 	# shellcheck disable=SC2059 # $2 is the format: \n, \t, \0 are wanted
-	out=$(printf "$2" | ip netns exec "$1" \
+	out=$(printf "$2" | nsenter --net="/run/netns/$1" \
 		dd of=$F bs=4096 iflag=fullblock conv=notrunc status=none \
 		2>&1) && {
 		echo OK
@@ -55,7 +55,9 @@ expect() {
 	}
 }
 
-rules() { ip netns exec "$1" cat $F; }
+# nsenter, not "ip netns exec" (a mount namespace and a sysfs remount per
+# call, seconds each on the debug kernel): /proc/net is the caller's.
+rules() { nsenter --net="/run/netns/$1" cat $F; }
 nrules() { rules "$1" | wc -l; }
 # The rule text of id $2 in $1, without id and counters.
 rule_of() {

@@ -734,7 +734,8 @@ static int churn(const struct xtcp_topo *t, int family, int lfd,
 	return done;
 }
 
-TEST_F(lo, tw_reuse)
+/* Two 10 s churns with reuse, and the rest: beyond the harness's 30 s. */
+TEST_F_TIMEOUT(lo, tw_reuse, 120)
 {
 	static const int families[] = { 0, AF_INET };
 	char range[32];
