@@ -142,9 +142,8 @@ selftests:
 	$(MAKE) -C $(KTREE)/tools/testing/selftests TARGETS=net/xtcp \
 		O=$(OUT_ROOT)/ksft KSFT_INSTALL_PATH=$(OUT_ROOT)/kselftest install
 
-# perf only for a profiled bench (BENCH_PROFILE).
 deps:
-	$(if $(BENCH_PROFILE),DEPS_EXTRA=linux-perf) scripts/deps
+	scripts/deps
 
 check: deps
 	$(MAKE) $(addprefix modules-,$(SERIES)) selftests preload

@@ -28,10 +28,10 @@
  * idle share of all CPUs in the window). bulk also checks that every byte
  * sent arrived: after the window the clients shut down, the servers read
  * to EOF, and the run fails (exit 1) unless the byte counts match. Its
- * line adds the senders' clocks from TCP_INFO across the window, as shares
- * of the window per stream: busy (data waited to be sent or acknowledged),
- * rwndlim (of that, held by the receiver's window) and sndbuflim (held by
- * the sender's buffer).
+ * line adds the senders' clocks from TCP_INFO across the window: of the
+ * time data waited to be sent or acknowledged, the share the receiver's
+ * window held it (rwndlim) and the share the sender's own buffer did
+ * (sndbuflim).
  * idle and tw print "done N" once the connections or buckets exist, then
  * hold them until stdin closes. xfer prints the same line with rate the
  * seconds from connect() until the server's EOF came back after the last
@@ -437,7 +437,7 @@ static int run_bulk(double secs, int streams)
 	struct bulk_clocks k0, k1;
 	struct cpu_time c0, c1;
 	char more[128];
-	double t0, t1, kt0, kt1, ks;
+	double t0, t1, ks;
 	int i;
 
 	if (streams < 1 || streams > MAX_STREAMS) {
@@ -449,7 +449,6 @@ static int run_bulk(double secs, int streams)
 		pthread_create(&c[i], NULL, bulk_client, &conn[i]);
 	usleep(500000);		/* past slow start */
 	k0 = bulk_clocks(conn, streams);
-	kt0 = now();
 	c0 = cpu_now();
 	b0 = atomic_load(&bytes);
 	t0 = now();
@@ -457,7 +456,6 @@ static int run_bulk(double secs, int streams)
 	b1 = atomic_load(&bytes);
 	t1 = now();
 	c1 = cpu_now();
-	kt1 = now();
 	k1 = bulk_clocks(conn, streams);
 	stop = 1;
 	for (i = 0; i < streams; i++) {
@@ -474,14 +472,14 @@ static int run_bulk(double secs, int streams)
 	}
 	fprintf(stderr, "bulk: %lld bytes sent and received\n", total);
 	/*
-	 * Shares of the time between the two readings, per stream: timed
-	 * next to the readings, as this thread may wait for a vCPU between
-	 * them and the rest of the window.
+	 * Shares of the senders' busy time: not of the wall time, as
+	 * TCP_INFO waits for the socket lock a sending thread holds, so the
+	 * readings are not taken when this thread asks for them.
 	 */
-	ks = (kt1 - kt0) * 1e6 * streams;
-	snprintf(more, sizeof(more), " busy=%.3f rwndlim=%.3f sndbuflim=%.3f",
-		 (k1.busy - k0.busy) / ks, (k1.rwnd - k0.rwnd) / ks,
-		 (k1.sndbuf - k0.sndbuf) / ks);
+	ks = (double)(k1.busy - k0.busy);
+	snprintf(more, sizeof(more), " rwndlim=%.3f sndbuflim=%.3f",
+		 ks > 0 ? (k1.rwnd - k0.rwnd) / ks : 0,
+		 ks > 0 ? (k1.sndbuf - k0.sndbuf) / ks : 0);
 	report_more((b1 - b0) * 8 / 1e6 / (t1 - t0), b1 - b0, t1 - t0, c0, c1,
 		    more);
 	return 0;

@@ -37,8 +37,8 @@ v=${!n}
 more=
 if [ -n "${FAKE_LIM:-}" ]; then	# bulk's sender clocks: rwndlim varies
 	r=(0 0.100 0.600 0.500)
-	if [ "$p" = xtcp ]; then more=" busy=0.800 rwndlim=${r[n]} sndbuflim=0.050"
-	else more=" busy=0.900 rwndlim=0.000 sndbuflim=0.250"; fi
+	if [ "$p" = xtcp ]; then more=" rwndlim=${r[n]} sndbuflim=0.050"
+	else more=" rwndlim=0.000 sndbuflim=0.250"; fi
 fi
 echo "rate=$v units=$((v * 10)) secs=1.00 cpu=1.00 idle=0.250$more"
 EOF
@@ -72,7 +72,7 @@ check "CPU per byte from the same samples" \
 fake_run bulk-lo-1 FAKE_LIM=1
 # xtcp's receive-window shares 10, 60, 50 %: median 50 (mean 40).
 check "bulk notes the senders' limits, medians of the rounds" \
-	has "note: bulk-lo-1: sender busy / receive-window-limited / send-buffer-limited (median share of the window per stream): xtcp 80% / 50% / 5%, TCP 90% / 0% / 25%"
+	has "note: bulk-lo-1: senders held by the receive window / by the send buffer (median share of their busy time): xtcp 50% / 5%, TCP 0% / 25%"
 
 check_fail "a failed sample fails the run" fake_run rr-lo FAKE_FAIL="tcp 2"
 check "its row says MISSING" has "| rr-lo | RR loopback, 1 byte each way (trans/s) | MISSING"
@@ -95,7 +95,7 @@ if [ -x "$real" ]; then
 			"$tmp/out"
 	done
 	check "bulk-lo-1: the senders' limits, in shares" grep -qE \
-		"^note: bulk-lo-1: sender busy .* xtcp [0-9]+% / [0-9]+% / [0-9]+%, TCP [0-9]+% / [0-9]+% / [0-9]+%$" \
+		"^note: bulk-lo-1: senders held .* xtcp [0-9]+% / [0-9]+%, TCP [0-9]+% / [0-9]+%$" \
 		"$tmp/out"
 	check "bulk checked its byte counts" \
 		test "$(grep -c 'bytes sent and received' "$tmp/err")" = 4
