@@ -198,8 +198,8 @@ static struct cpu_time cpu_now(void)
 }
 
 /* The window's line (see the header comment). */
-static void report_more(double rate, double units, double secs,
-			struct cpu_time c0, struct cpu_time c1, const char *more)
+static void report(double rate, double units, double secs,
+		   struct cpu_time c0, struct cpu_time c1, const char *more)
 {
 	double all = c1.all - c0.all, busy = c1.busy - c0.busy;
 	double idle = all > busy ? (all - busy) / all : 0;
@@ -207,12 +207,6 @@ static void report_more(double rate, double units, double secs,
 	printf("rate=%.1f units=%.0f secs=%.2f cpu=%.2f idle=%.3f%s\n", rate,
 	       units, secs, busy, idle, more);
 	fflush(stdout);
-}
-
-static void report(double rate, double units, double secs,
-		   struct cpu_time c0, struct cpu_time c1)
-{
-	report_more(rate, units, secs, c0, c1, "");
 }
 
 /* Server of crr and tw: read the byte, answer it, close first. */
@@ -283,7 +277,7 @@ static int run_crr(double secs)
 	c1 = cpu_now();
 	if (fail)
 		fprintf(stderr, "crr: %ld failed\n", fail);
-	report(n / (t - t0), n, t - t0, c0, c1);
+	report(n / (t - t0), n, t - t0, c0, c1, "");
 	return fail ? 1 : 0;
 }
 
@@ -333,7 +327,7 @@ static int run_rr(double secs)
 	c1 = cpu_now();
 	close(fd);
 	pthread_join(srv, NULL);
-	report(n / (t - t0), n, t - t0, c0, c1);
+	report(n / (t - t0), n, t - t0, c0, c1, "");
 	return 0;
 }
 
@@ -480,8 +474,7 @@ static int run_bulk(double secs, int streams)
 	snprintf(more, sizeof(more), " rwndlim=%.3f sndbuflim=%.3f",
 		 ks > 0 ? (k1.rwnd - k0.rwnd) / ks : 0,
 		 ks > 0 ? (k1.sndbuf - k0.sndbuf) / ks : 0);
-	report_more((b1 - b0) * 8 / 1e6 / (t1 - t0), b1 - b0, t1 - t0, c0, c1,
-		    more);
+	report((b1 - b0) * 8 / 1e6 / (t1 - t0), b1 - b0, t1 - t0, c0, c1, more);
 	return 0;
 }
 

@@ -250,6 +250,22 @@ static bool xtcp_collapse_chunk(struct sock *sk, struct sk_buff *first,
 }
 
 /*
+ * The run of @n skbs at @first, if a copy saves memory (two or more skbs,
+ * or one that is mostly overhead): *@done once one is made, *@failed if
+ * one could not be.
+ */
+static void xtcp_collapse_run(struct sock *sk, struct sk_buff *first,
+			      unsigned int n, u32 len, bool *done, bool *failed)
+{
+	if (n < 2 && !xtcp_skb_wasteful(first))
+		return;
+	if (xtcp_collapse_chunk(sk, first, n, len))
+		*done = true;
+	else
+		*failed = true;
+}
+
+/*
  * Copy runs of contiguous out-of-order skbs into compact ones of at most
  * XTCP_COLLAPSE_SIZE bytes: two or more skbs become one, and a single skb
  * that is mostly overhead a right-sized copy. One pass over the tree; a
@@ -275,12 +291,7 @@ static bool xtcp_collapse_ofo(struct sock *sk)
 		if (first && (cb->seq != XTCP_SKB_CB(first)->seq + len ||
 			      len + skb->len > XTCP_COLLAPSE_SIZE ||
 			      (cb->flags & XTCP_FLAG_FIN))) {
-			if (n > 1 || (n == 1 && xtcp_skb_wasteful(first))) {
-				if (xtcp_collapse_chunk(sk, first, n, len))
-					done = true;
-				else
-					failed = true;
-			}
+			xtcp_collapse_run(sk, first, n, len, &done, &failed);
 			first = NULL;
 		}
 		if (cb->flags & XTCP_FLAG_FIN || !skb->len ||
@@ -294,12 +305,8 @@ static bool xtcp_collapse_ofo(struct sock *sk)
 		n++;
 		len += skb->len;
 	}
-	if (first && (n > 1 || (n == 1 && xtcp_skb_wasteful(first)))) {
-		if (xtcp_collapse_chunk(sk, first, n, len))
-			done = true;
-		else
-			failed = true;
-	}
+	if (first)
+		xtcp_collapse_run(sk, first, n, len, &done, &failed);
 	xs->ooo_last = skb_rb_last(&xs->ooo_queue);
 	xs->ooo_compact = !failed;
 	return done;
