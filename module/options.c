@@ -353,7 +353,7 @@ bool xtcp_ts_rtt(struct sock *sk, const struct xtcp_opts *opts)
 
 	if (!xs->ts_ok || !opts->ts || !opts->tsecr)
 		return false;
-	ms = xtcp_ts_clock() + xs->ts_off - opts->tsecr;
+	ms = xtcp_clock_ms(sk) + xs->ts_off - opts->tsecr;
 	if (ms >= XTCP_TS_RTT_MAX_MS)
 		return false;
 	XTCP_INC_STATS(sock_net(sk), RTT_TS_SAMPLES);
@@ -369,7 +369,7 @@ void xtcp_ts_out(const struct sock *sk, struct xtcp_opts *out)
 	if (!xs->ts_ok)
 		return;
 	out->ts = true;
-	out->tsval = xtcp_ts_clock() + xs->ts_off;
+	out->tsval = xtcp_clock_ms(sk) + xs->ts_off;
 	out->tsecr = xs->ts_recent;
 }
 

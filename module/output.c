@@ -418,12 +418,14 @@ void xtcp_send_syn(struct sock *sk)
 	/* A SYN of a simultaneous open is answered with SYN-ACK. */
 	if (sk->sk_state == TCP_SYN_RECV)
 		flags |= XTCP_FLAG_ACK;
+	xtcp_clock_refresh(sk);
 	xtcp_transmit(sk, xs->iss, flags, NULL);
 }
 
 void xtcp_send_active_reset(struct sock *sk)
 {
 	xtcp_trace_reset_abort(sk);
+	xtcp_clock_refresh(sk);
 	xtcp_transmit(sk, xtcp_sk(sk)->snd_nxt,
 		      XTCP_FLAG_RST | XTCP_FLAG_ACK, NULL);
 }
@@ -448,6 +450,7 @@ void xtcp_init_transfer(struct sock *sk)
 	xs->mss -= xtcp_ts_mss_cost(sk);
 	xtcp_sack_init(sk);
 	xtcp_cong_init(sk);
+	xtcp_clock_refresh(sk);
 	xtcp_buf_init_transfer(sk);
 }
 
@@ -531,7 +534,7 @@ static bool xtcp_send_new(struct sock *sk, struct sk_buff *skb)
 		if (skb->len > goal && xtcp_fragment(sk, skb, goal))
 			return false;
 	}
-	cb->tx_us = xtcp_now_us();
+	cb->tx_us = xtcp_clock_us(sk);
 	xtcp_transmit(sk, cb->seq, XTCP_FLAG_ACK | cb->flags, skb);
 	if (xtcp_after(cb->end_seq, xs->snd_nxt))
 		xs->snd_nxt = cb->end_seq;
@@ -567,7 +570,8 @@ static struct sk_buff *xtcp_resend(struct sock *sk, struct sk_buff *skb)
 	cb = XTCP_SKB_CB(skb);
 	cb->retrans = 1;
 	cb->probe = 0;
-	cb->tx_us = xtcp_now_us();
+	xtcp_clock_refresh(sk);
+	cb->tx_us = xtcp_clock_us(sk);
 	xtcp_transmit(sk, cb->seq, XTCP_FLAG_ACK | cb->flags, skb);
 	xs->total_retrans++;
 	XTCP_INC_STATS(net, RETRANS_SEGS);
@@ -733,7 +737,8 @@ static bool xtcp_partial_ok(const struct xtcp_sock *xs, enum xtcp_push how)
  * Send what the congestion and receive windows allow, in synchronized
  * states only: retransmissions after a timeout first, then new data;
  * @how says whether a partial segment at the tail may go
- * (xtcp_partial_ok()).
+ * (xtcp_partial_ok()). Within an event: the caller refreshed the socket's
+ * clock (xtcp.h), which stamps what goes.
  */
 void __xtcp_push(struct sock *sk, enum xtcp_push how)
 {
@@ -743,6 +748,9 @@ void __xtcp_push(struct sock *sk, enum xtcp_push how)
 
 	if ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV | TCPF_CLOSE))
 		return;
+	/* Data queued: the sender is busy until the queue is empty. */
+	if (xs->send_head && xs->send_head->len)
+		xtcp_chrono_start(sk, XTCP_CHRONO_BUSY);
 
 	if (xs->sack_ok && (xs->ca_state == XTCP_CA_RECOVERY ||
 			    xs->ca_state == XTCP_CA_LOSS))
@@ -901,6 +909,7 @@ void xtcp_queue_fin(struct sock *sk)
 	if (!xs->send_head)
 		xs->send_head = skb;
 	xs->fin_queued = 1;
+	xtcp_clock_refresh(sk);
 	xtcp_push(sk);
 }
 

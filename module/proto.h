@@ -164,12 +164,6 @@ struct xtcp_skb_cb {
 
 #define XTCP_SKB_CB(skb)	((struct xtcp_skb_cb *)&((skb)->cb[0]))
 
-/* The clock of send times (xtcp_skb_cb.tx_us): us, wrapping. */
-static inline u32 xtcp_now_us(void)
-{
-	return (u32)div_u64(ktime_get_ns(), NSEC_PER_USEC);
-}
-
 /* Sequence-space comparisons, modulo 2^32. */
 static inline bool xtcp_before(u32 a, u32 b)
 {

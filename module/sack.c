@@ -310,7 +310,7 @@ void xtcp_rack_delivered(struct sock *sk, const struct xtcp_skb_cb *cb)
 	if (!xs->sack_ok)
 		return;
 	if (cb->retrans && !cb->probe &&
-	    (s32)(xtcp_now_us() - cb->tx_us) < (s32)xtcp_min_rtt(xs))
+	    (s32)(xtcp_clock_us(sk) - cb->tx_us) < (s32)xtcp_min_rtt(xs))
 		return;
 	if (!xs->rack_ok || (s32)(cb->tx_us - xs->rack_tx_us) > 0) {
 		xs->rack_tx_us = cb->tx_us;

@@ -144,8 +144,10 @@ static int xtcp_set_opt(struct sock *sk, bool tcp, int optname, int val)
 	switch (optname) {
 	case XTCP_NODELAY:
 		xs->nodelay = !!val;
-		if (val)
+		if (val) {
+			xtcp_clock_refresh(sk);
 			xtcp_push_force(sk);
+		}
 		return 0;
 	case XTCP_MAXSEG:
 		if (val && (val < XTCP_MSS_MIN || val > XTCP_USER_MSS_MAX))
@@ -154,8 +156,10 @@ static int xtcp_set_opt(struct sock *sk, bool tcp, int optname, int val)
 		return 0;
 	case XTCP_CORK:
 		xs->cork = !!val;
-		if (!val)
+		if (!val) {
+			xtcp_clock_refresh(sk);
 			xtcp_push_force(sk);
+		}
 		return 0;
 	case XTCP_KEEPIDLE:
 	case XTCP_KEEPINTVL:
@@ -191,8 +195,10 @@ static int xtcp_set_opt(struct sock *sk, bool tcp, int optname, int val)
 		xs->quickack_off = !val;
 		if (val) {
 			xs->quickack = 1;
-			if (xs->ack_pending)
+			if (xs->ack_pending) {
+				xtcp_clock_refresh(sk);
 				xtcp_send_ack(sk);
+			}
 		}
 		return 0;
 	case XTCP_USER_TIMEOUT:

@@ -131,7 +131,7 @@ static void xtcp_clean_acked(struct sock *sk, u32 ack,
 		consume_skb(skb);
 	}
 	if (n && !karn)
-		xtcp_timer_rtt_sample(sk, xtcp_now_us() - sent);
+		xtcp_timer_rtt_sample(sk, xtcp_clock_us(sk) - sent);
 	else if (karn)
 		xtcp_ts_rtt(sk, opts);
 	xs->bytes_acked += ack - xs->snd_una;
@@ -992,6 +992,7 @@ void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 segs = 1;
 
+	xtcp_clock_refresh(sk);
 	/* A GSO skb from loopback or veth counts as its wire segments. */
 	if (skb_is_gso(skb))
 		segs = max_t(u32, skb_shinfo(skb)->gso_segs, 1);

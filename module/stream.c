@@ -41,7 +41,6 @@ static struct sk_buff *xtcp_new_tail(struct sock *sk)
 	XTCP_SKB_CB(skb)->end_seq = xs->write_seq;
 	XTCP_SKB_CB(skb)->flags = 0;
 	__skb_queue_tail(&sk->sk_write_queue, skb);
-	xtcp_chrono_start(sk, XTCP_CHRONO_BUSY);
 	sk_wmem_queued_add(sk, skb->truesize);
 	sk_mem_charge(sk, skb->truesize);
 	if (!xs->send_head)
@@ -164,17 +163,20 @@ int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 		 * first, so that the push sees a writer held by the buffer.
 		 */
 		set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
+		xtcp_clock_refresh(sk);
 		xtcp_push(sk);
 		err = sk_stream_wait_memory(sk, &timeo);
 		if (err)
 			goto do_error;
 	}
+	xtcp_clock_refresh(sk);
 	__xtcp_push(sk, flags & MSG_MORE ? XTCP_PUSH_MORE : XTCP_PUSH_NORMAL);
 	release_sock(sk);
 	return copied;
 
 do_error:
 	if (copied) {
+		xtcp_clock_refresh(sk);
 		__xtcp_push(sk, flags & MSG_MORE ? XTCP_PUSH_MORE :
 			    XTCP_PUSH_NORMAL);
 		release_sock(sk);
@@ -200,8 +202,10 @@ static void xtcp_rcv_space_update(struct sock *sk)
 	wnd = space > 0 ? min_t(u32, space / 2,
 				XTCP_WND_MAX << xs->rcv_wscale) : 0;
 	cur = xtcp_rcv_wnd_left(xs);
-	if (wnd >= 2 * cur && wnd - cur >= xs->mss)
+	if (wnd >= 2 * cur && wnd - cur >= xs->mss) {
+		xtcp_clock_refresh(sk);
 		xtcp_send_ack(sk);
+	}
 }
 
 static bool xtcp_recv_ready(struct sock *sk)

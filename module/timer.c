@@ -17,9 +17,18 @@
  *    in which case the new expiry inherits it.
  * hrtimer_try_to_cancel() alone cannot tell: it answers -1 for a callback
  * that is running even when the timer has been queued again meanwhile.
- * A callback re-checks under the socket lock, so a stale run is harmless:
- *  - timer_kind NONE: stopped meanwhile;
- *  - the timer queued again: re-armed meanwhile, this run is stale.
+ *
+ * Arming and stopping on the data path are lazy, as cheap as TCP's
+ * timer-wheel re-arms: the deadline lives in timer_expires (delack_expires)
+ * and an expiry already queued no later than it stays; an ACK that stops
+ * the timer leaves the expiry queued. Sending a segment and taking its ACK
+ * then touch no hrtimer at all, for as long as the earlier expiry has not
+ * come. Only the socket leaving the tables (xtcp_timer_stop()) cancels.
+ * A callback re-checks under the socket lock, so a stale or early run is
+ * harmless:
+ *  - timer_kind NONE (no ACK pending): stopped meanwhile;
+ *  - the timer queued again: re-armed meanwhile, this run is stale;
+ *  - before the deadline: armed lazily; it is queued for the deadline.
  * A callback that finds the socket owned by user context leaves the work,
  * and the reference, to release_sock() (proto->release_cb).
  */
@@ -93,15 +102,44 @@ static bool xtcp_timer_unref(struct sock *sk, struct hrtimer *timer,
 	       test_and_clear_bit(ref_bit, &xtcp_sk(sk)->flags);
 }
 
+/*
+ * Queue @timer for @expires, unless an expiry no later is queued already:
+ * that one finds the deadline ahead and queues the timer again.
+ */
+static void xtcp_timer_queue(struct sock *sk, struct hrtimer *timer,
+			     ktime_t expires, int ref_bit)
+{
+	if (hrtimer_is_queued(timer) &&
+	    ktime_compare(hrtimer_get_expires(timer), expires) <= 0)
+		return;
+	if (!test_and_set_bit(ref_bit, &xtcp_sk(sk)->flags))
+		sock_hold(sk);
+	hrtimer_start(timer, expires, HRTIMER_MODE_ABS_SOFT);
+}
+
+/*
+ * An expiry of @timer ran before @expires, the deadline (armed lazily):
+ * queue it for the deadline, which keeps the pending reference. True if
+ * it did.
+ */
+static bool xtcp_timer_early(struct sock *sk, struct hrtimer *timer,
+			     ktime_t expires)
+{
+	xtcp_clock_refresh(sk);
+	if (ktime_compare(ns_to_ktime(xtcp_sk(sk)->clock_ns), expires) >= 0)
+		return false;
+	hrtimer_start(timer, expires, HRTIMER_MODE_ABS_SOFT);
+	return true;
+}
+
+/* From the socket's clock: callers run within an event (xtcp.h). */
 static void xtcp_timer_arm(struct sock *sk, u8 kind, u64 us)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	xs->timer_kind = kind;
-	xs->timer_expires = ktime_add_us(ktime_get(), us);
-	if (!test_and_set_bit(XTCP_F_TIMER_REF, &xs->flags))
-		sock_hold(sk);
-	hrtimer_start(&xs->timer, xs->timer_expires, HRTIMER_MODE_ABS_SOFT);
+	xs->timer_expires = ktime_add_us(ns_to_ktime(xs->clock_ns), us);
+	xtcp_timer_queue(sk, &xs->timer, xs->timer_expires, XTCP_F_TIMER_REF);
 }
 
 static void xtcp_timer_stop_main(struct sock *sk)
@@ -112,11 +150,14 @@ static void xtcp_timer_stop_main(struct sock *sk)
 	xtcp_timer_cancel(sk, &xs->timer, XTCP_F_TIMER_REF);
 }
 
-/* Both timers; the socket is leaving the tables. */
+/* Both timers, queued expiries cancelled; the socket leaves the tables. */
 void xtcp_timer_stop(struct sock *sk)
 {
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
 	xtcp_timer_stop_main(sk);
-	xtcp_timer_ack_sent(sk);
+	xs->ack_pending = 0;
+	xtcp_timer_cancel(sk, &xs->delack_timer, XTCP_F_DELACK_REF);
 }
 
 s64 xtcp_timer_expires_ms(const struct sock *sk)
@@ -221,7 +262,7 @@ static void xtcp_timer_idle(struct sock *sk)
 	if (!xtcp_keepalive_state(sk) || xs->send_head ||
 	    xs->snd_una != xs->snd_nxt) {
 		if (xs->timer_kind == XTCP_TIMER_KEEPALIVE)
-			xtcp_timer_stop(sk);
+			xtcp_timer_stop_main(sk);
 		return;
 	}
 	if (xs->timer_kind != XTCP_TIMER_NONE &&
@@ -389,7 +430,8 @@ static void xtcp_timer_handler(struct sock *sk)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u8 kind = xs->timer_kind;
 
-	if (kind == XTCP_TIMER_NONE || hrtimer_is_queued(&xs->timer))
+	if (kind == XTCP_TIMER_NONE || hrtimer_is_queued(&xs->timer) ||
+	    xtcp_timer_early(sk, &xs->timer, xs->timer_expires))
 		return;
 	xs->timer_kind = XTCP_TIMER_NONE;
 
@@ -453,7 +495,8 @@ static void xtcp_delack_handler(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	if (!xs->ack_pending || hrtimer_is_queued(&xs->delack_timer))
+	if (!xs->ack_pending || hrtimer_is_queued(&xs->delack_timer) ||
+	    xtcp_timer_early(sk, &xs->delack_timer, xs->delack_expires))
 		return;
 	xs->ack_pending = 0;
 	if ((1 << sk->sk_state) &
@@ -498,7 +541,8 @@ void xtcp_timer_init(struct sock *sk)
 			   HRTIMER_MODE_ABS_SOFT);
 	xs->timer_kind = XTCP_TIMER_NONE;
 	xtcp_hrtimer_setup(&xs->delack_timer, xtcp_delack_fn, CLOCK_MONOTONIC,
-			   HRTIMER_MODE_REL_SOFT);
+			   HRTIMER_MODE_ABS_SOFT);
+	xtcp_clock_refresh(sk);
 	xs->rto_us = xtcp_rto_base_us(sk);
 }
 
@@ -576,10 +620,11 @@ void xtcp_timer_ack_received(struct sock *sk)
 		return;
 	}
 	xs->rtx_stamp = 0;
+	/* Stopped lazily: the expiry stays queued (see the top). */
 	if (xs->timer_kind == XTCP_TIMER_RETRANS ||
 	    xs->timer_kind == XTCP_TIMER_TLP ||
 	    xs->timer_kind == XTCP_TIMER_PROBE)
-		xtcp_timer_stop_main(sk);
+		xs->timer_kind = XTCP_TIMER_NONE;
 	xtcp_timer_idle(sk);
 }
 
@@ -601,6 +646,7 @@ void xtcp_timer_keepalive_changed(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
+	xtcp_clock_refresh(sk);
 	if (xs->timer_kind == XTCP_TIMER_KEEPALIVE)
 		xtcp_timer_stop_main(sk);
 	if (xs->timer_kind == XTCP_TIMER_NONE)
@@ -671,21 +717,15 @@ void xtcp_timer_delack(struct sock *sk)
 	if (xs->ack_pending)
 		return;
 	xs->ack_pending = 1;
-	if (!test_and_set_bit(XTCP_F_DELACK_REF, &xs->flags))
-		sock_hold(sk);
-	hrtimer_start(&xs->delack_timer, ms_to_ktime(ms),
-		      HRTIMER_MODE_REL_SOFT);
+	xs->delack_expires = ktime_add_ms(ns_to_ktime(xs->clock_ns), ms);
+	xtcp_timer_queue(sk, &xs->delack_timer, xs->delack_expires,
+			 XTCP_F_DELACK_REF);
 }
 
-/* An ACK went out: the delayed one is not needed. */
+/* An ACK went out: the delayed one is not needed (its expiry may stay). */
 void xtcp_timer_ack_sent(struct sock *sk)
 {
-	struct xtcp_sock *xs = xtcp_sk(sk);
-
-	if (!xs->ack_pending)
-		return;
-	xs->ack_pending = 0;
-	xtcp_timer_cancel(sk, &xs->delack_timer, XTCP_F_DELACK_REF);
+	xtcp_sk(sk)->ack_pending = 0;
 }
 
 /* An orphan in FIN_WAIT_2 waits XTCP_LINGER2 or fin_timeout_ms. */
@@ -700,5 +740,6 @@ void xtcp_timer_fin_wait2(struct sock *sk)
 		ms = (u64)xs->linger2 * MSEC_PER_SEC;
 	else
 		ms = READ_ONCE(xtcp_sysctl(sk)->fin_timeout_ms);
+	xtcp_clock_refresh(sk);
 	xtcp_timer_arm(sk, XTCP_TIMER_FIN_WAIT2, ms * USEC_PER_MSEC);
 }

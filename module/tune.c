@@ -39,11 +39,6 @@
 #include "tune.h"
 #include "xtcp.h"
 
-static u64 xtcp_tune_now_us(void)
-{
-	return div_u64(ktime_get_ns(), NSEC_PER_USEC);
-}
-
 static int xtcp_rmem_max(const struct sock *sk)
 {
 	return READ_ONCE(xtcp_pernet(sock_net(sk))->sysctl.rmem[2]);
@@ -117,7 +112,7 @@ void xtcp_sndbuf_expand(struct sock *sk)
 void xtcp_buf_init_transfer(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	u64 now = xtcp_tune_now_us();
+	u64 now = xtcp_clock_us64(sk);
 
 	xs->rcvq_space = min_t(u32, READ_ONCE(sk->sk_rcvbuf) / 2,
 			       XTCP_INIT_CWND * (u32)xs->mss);
@@ -143,7 +138,7 @@ void xtcp_rcv_rtt_measure(struct sock *sk)
 
 	if (xtcp_before(xs->rcv_nxt, xs->rcv_rtt_seq))
 		return;
-	now = xtcp_tune_now_us();
+	now = xtcp_clock_us64(sk);
 	m = (u32)min_t(u64, now - xs->rcv_rtt_time_us, U32_MAX);
 	m = max(m, 1U);
 	if (!xs->rcv_rtt_us || m < xs->rcv_rtt_us)
@@ -164,9 +159,11 @@ void xtcp_rcv_space_adjust(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 rtt = xs->rcv_rtt_us ? : xs->srtt_us >> 3;
-	u64 now = xtcp_tune_now_us(), win, grow;
+	u64 now, win, grow;
 	u32 copied;
 
+	xtcp_clock_refresh(sk);
+	now = xtcp_clock_us64(sk);
 	if (!rtt || now - xs->rcvq_time_us < rtt)
 		return;
 	copied = xs->copied_seq - xs->rcvq_seq;
@@ -189,10 +186,14 @@ void xtcp_rcv_space_adjust(struct sock *sk)
 
 /* ---- the sender's clocks ---- */
 
-static void xtcp_chrono_set(struct xtcp_sock *xs, u8 type)
+/* From the socket's clock: the callers run in a push or a segment's event. */
+static void xtcp_chrono_set(struct sock *sk, u8 type)
 {
-	u64 now = xtcp_tune_now_us();
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u64 now = xtcp_clock_us64(sk);
 
+	if (xs->chrono_type == type)
+		return;
 	if (xs->chrono_type)
 		xs->chrono_us[xs->chrono_type - 1] += now - xs->chrono_start_us;
 	xs->chrono_start_us = now;
@@ -205,7 +206,7 @@ void xtcp_chrono_start(struct sock *sk, u8 type)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	if (type > xs->chrono_type)
-		xtcp_chrono_set(xs, type);
+		xtcp_chrono_set(sk, type);
 }
 
 /* @type no longer holds the sender: busy, or idle if nothing is queued. */
@@ -214,9 +215,9 @@ void xtcp_chrono_stop(struct sock *sk, u8 type)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	if (skb_queue_empty(&sk->sk_write_queue))
-		xtcp_chrono_set(xs, XTCP_CHRONO_NONE);
+		xtcp_chrono_set(sk, XTCP_CHRONO_NONE);
 	else if (type == xs->chrono_type)
-		xtcp_chrono_set(xs, XTCP_CHRONO_BUSY);
+		xtcp_chrono_set(sk, XTCP_CHRONO_BUSY);
 }
 
 /* The clocks up to now, in us: busy (all three), rwnd- and sndbuf-held. */
@@ -230,7 +231,8 @@ void xtcp_chrono_read(const struct sock *sk, u64 *busy, u64 *rwnd,
 	for (i = 0; i < XTCP_CHRONO_MAX; i++)
 		t[i] = xs->chrono_us[i];
 	if (xs->chrono_type)
-		t[xs->chrono_type - 1] += xtcp_tune_now_us() -
+		t[xs->chrono_type - 1] += div_u64(ktime_get_ns(),
+						  NSEC_PER_USEC) -
 					  xs->chrono_start_us;
 	*busy = t[0] + t[1] + t[2];
 	*rwnd = t[XTCP_CHRONO_RWND - 1];

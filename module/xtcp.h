@@ -7,7 +7,9 @@
 
 #include <linux/hrtimer.h>
 #include <linux/list.h>
+#include <linux/math64.h>
 #include <linux/rbtree.h>
+#include <linux/timekeeping.h>
 #include <net/inet_sock.h>
 #include <uapi/linux/xtcp.h>
 
@@ -94,6 +96,7 @@ struct xtcp_sock {
 	u32			rto_us;
 	unsigned long		flags;		/* XTCP_F_* bits */
 	struct hrtimer		delack_timer;
+	ktime_t			delack_expires;	/* when the owed ACK is due */
 	u8			probes;		/* unanswered persist/keepalive probes */
 	u8			keepcnt;	/* 0: the sysctl */
 	u32			keepidle_ms;	/* 0: the sysctl */
@@ -142,6 +145,8 @@ struct xtcp_sock {
 	u32			dsack_start;	/* receiver: the duplicate to report */
 	u32			dsack_end;
 
+	u64			clock_ns;	/* xtcp_clock_refresh() */
+
 	/* What TCP_INFO reports (RFC 4898 names). */
 	u64			bytes_sent;	/* payload sent, retransmissions too */
 	u64			bytes_retrans;
@@ -189,6 +194,36 @@ struct xtcp_sock {
 static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
 {
 	return (struct xtcp_sock *)sk;
+}
+
+/*
+ * The socket's clock: one reading of the monotonic clock per event, as
+ * TCP's tcp_mstamp. xtcp_clock_refresh() takes it where an event enters
+ * the protocol (a segment in, a push with something to send, a timer, a
+ * read, a lone control segment from user context); within the event, send
+ * times, TSvals, RTT samples, timer expiries and the sender's clocks all
+ * read that one value.
+ */
+static inline void xtcp_clock_refresh(struct sock *sk)
+{
+	xtcp_sk(sk)->clock_ns = ktime_get_ns();
+}
+
+static inline u64 xtcp_clock_us64(const struct sock *sk)
+{
+	return div_u64(xtcp_sk(sk)->clock_ns, NSEC_PER_USEC);
+}
+
+/* Send times (xtcp_skb_cb.tx_us): us, wrapping. */
+static inline u32 xtcp_clock_us(const struct sock *sk)
+{
+	return (u32)xtcp_clock_us64(sk);
+}
+
+/* The timestamp clock: ms, wrapping, as xtcp_ts_clock(). */
+static inline u32 xtcp_clock_ms(const struct sock *sk)
+{
+	return (u32)div_u64(xtcp_sk(sk)->clock_ns, NSEC_PER_MSEC);
 }
 
 /*
