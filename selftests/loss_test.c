@@ -5,7 +5,8 @@
  * retransmission and the right counter moves; an unanswered SYN is retried
  * exactly syn_retries times with doubling intervals and connect() fails
  * with ETIMEDOUT; a lost final ACK makes LAST_ACK retransmit its FIN, which
- * the TIME_WAIT side re-ACKs, restarting its timer.
+ * the TIME_WAIT side re-ACKs, restarting its timer; a data segment lost
+ * after an earlier one was acknowledged waits its own full RTO.
  *
  * Every case runs over loopback in one fresh namespace and across two
  * namespaces joined by veth. Timers are shrunk with the namespaces' own
@@ -448,6 +449,59 @@ TEST_F_TIMEOUT(net, final_ack_lost, 60)
 		TH_LOG("TimeWaitExpired +%lld, TimeWaitKilled %lld",
 		       CNT(CLI, "TimeWaitExpired") - twx0,
 		       CNT(CLI, "TimeWaitKilled"));
+}
+
+/*
+ * An ACK that empties the flight leaves the retransmission timer's expiry
+ * queued (timers are stopped and re-armed lazily, module.md). A segment
+ * sent later must still get its whole RTO from its own send: the early
+ * expiry only queues the timer again. A is acknowledged, B goes a second
+ * later and is lost once; B's retransmission comes no sooner than RTO
+ * after B, where the stale expiry was due RTO after A.
+ */
+TEST_F_TIMEOUT(net, rto_from_the_later_send, 60)
+{
+	struct xtcp_topo *t = &self->c.t;
+	struct pollfd p = { .events = POLLIN };
+	const int rto = 2000;
+	long long t0, t1, rtx0, when = 0;
+	struct xtcp_info ci;
+	char buf[4];
+
+	ASSERT_EQ(0, xtcp_sysctl_set(t, CLI, "rto_min_ms", rto));
+	ASSERT_EQ(0, xtcp_sysctl_set(t, CLI, "rto_init_ms", rto));
+	ASSERT_EQ(0, xtcp_sysctl_set(t, CLI, "tlp", 0));
+	self->c.lfd = xtcp_listen(t, 0, SRV_PORT, 8, true, NULL);
+	ASSERT_GE(self->c.lfd, 0);
+	ESTABLISH(15000);
+
+	t0 = xtcp_now_ms();
+	ASSERT_EQ(1, send(self->c.cfd, "a", 1, MSG_NOSIGNAL));
+	ASSERT_TRUE(XTCP_WAIT_FOR(10000, !xtcp_get_info(self->c.cfd, &ci) &&
+					 ci.xtcpi_snd_una == ci.xtcpi_snd_nxt));
+	ASSERT_EQ(1, recv(self->c.afd, buf, sizeof(buf), 0));
+	while (xtcp_now_ms() < t0 + rto / 2)
+		xtcp_sleep_ms(20);
+
+	ASSERT_EQ(0, xtcp_fault_add(t, CLI, "out data dport=%d count=1",
+				    SRV_PORT));
+	rtx0 = CNT(CLI, "DataRetrans");
+	t1 = xtcp_now_ms();
+	ASSERT_EQ(1, send(self->c.cfd, "b", 1, MSG_NOSIGNAL));
+	while (!when && xtcp_now_ms() < t1 + 15000) {
+		if (CNT(CLI, "DataRetrans") > rtx0)
+			when = xtcp_now_ms();
+		else
+			xtcp_sleep_ms(10);
+	}
+	ASSERT_NE(0, when) TH_LOG("B never retransmitted");
+	EXPECT_GE(when - t1, rto)
+		TH_LOG("B retransmitted %lld ms after its send, A's stale expiry was due at %lld ms",
+		       when - t1, t0 + rto - t1);
+	p.fd = self->c.afd;
+	ASSERT_EQ(1, poll(&p, 1, 10000));
+	ASSERT_EQ(1, recv(self->c.afd, buf, sizeof(buf), 0));
+	EXPECT_EQ('b', buf[0]);
 }
 
 TEST_HARNESS_MAIN
