@@ -235,7 +235,7 @@ static bool xtcp_fault_fire(struct xtcp_fault_rule *r)
 	return drop;
 }
 
-bool xtcp_fault_net_active(struct net *net)
+bool __xtcp_fault_net_active(struct net *net)
 {
 	struct xtcp_faults *f;
 	bool active;

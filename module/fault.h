@@ -84,7 +84,13 @@ static inline bool xtcp_fault_should_drop_th(struct net *net,
  * namespace: output.c sends skbs of many segments only while its own
  * namespace has none, so every rule sees each wire segment.
  */
-bool xtcp_fault_net_active(struct net *net);
+bool __xtcp_fault_net_active(struct net *net);
+
+static inline bool xtcp_fault_net_active(struct net *net)
+{
+	return static_branch_unlikely(&xtcp_fault_active) &&
+	       __xtcp_fault_net_active(net);
+}
 
 /* Creates "faults" in @dir (/proc/net/xtcp) and xtcp_pernet(net)->faults. */
 int xtcp_fault_net_init(struct net *net, struct proc_dir_entry *dir);

@@ -41,6 +41,11 @@ struct xtcp_stats {
 	this_cpu_add(xtcp_pernet(net)->stats->mib[XTCP_MIB_##field], n)
 #define XTCP_DEC_STATS(net, field) \
 	this_cpu_dec(xtcp_pernet(net)->stats->mib[XTCP_MIB_##field])
+/* The same for a full socket's namespace (xtcp_sk_pernet()). */
+#define XTCP_SK_INC_STATS(sk, field) \
+	this_cpu_inc(xtcp_sk_pernet(sk)->stats->mib[XTCP_MIB_##field])
+#define XTCP_SK_ADD_STATS(sk, field, n) \
+	this_cpu_add(xtcp_sk_pernet(sk)->stats->mib[XTCP_MIB_##field], n)
 
 int xtcp_mib_net_init(struct net *net);
 void xtcp_mib_net_exit(struct net *net);

@@ -135,13 +135,12 @@ static bool xtcp_dev_csum(struct sock *sk)
  */
 u32 xtcp_gso_goal(struct sock *sk)
 {
-	struct net *net = sock_net(sk);
 	const struct dst_entry *dst;
 	u32 mss = xtcp_sk(sk)->mss;
 	u32 segs = 1, size;
 
-	if (!READ_ONCE(xtcp_pernet(net)->sysctl.gso) ||
-	    xtcp_fault_net_active(net))
+	if (!READ_ONCE(xtcp_sk_pernet(sk)->sysctl.gso) ||
+	    xtcp_fault_net_active(sock_net(sk)))
 		return mss;
 	rcu_read_lock();
 	dst = __sk_dst_get(sk);
@@ -189,13 +188,17 @@ static void xtcp_set_gso(struct sk_buff *skb, unsigned int hlen,
 	shinfo->gso_segs = DIV_ROUND_UP(len, mss);
 }
 
-/* Count the wire segments and ask the fault rules; true: hand it to IP. */
-static bool xtcp_out_ok(struct net *net, const struct xtcphdr *th,
-			unsigned int payload, unsigned int segs)
+/*
+ * Count the wire segments in @xn, @net's state, and ask the fault rules;
+ * true: hand it to IP.
+ */
+static bool xtcp_out_ok(struct net *net, struct xtcp_net *xn,
+			const struct xtcphdr *th, unsigned int payload,
+			unsigned int segs)
 {
-	XTCP_ADD_STATS(net, OUT_SEGS, segs);
+	this_cpu_add(xn->stats->mib[XTCP_MIB_OUT_SEGS], segs);
 	if (th->flags & XTCP_FLAG_RST)
-		XTCP_INC_STATS(net, OUT_RSTS);
+		this_cpu_inc(xn->stats->mib[XTCP_MIB_OUT_RSTS]);
 	return !xtcp_fault_should_drop_th(net, XTCP_FAULT_OUT, th, payload);
 }
 
@@ -308,12 +311,12 @@ static void xtcp_transmit(struct sock *sk, u32 seq, u8 flags,
 	else
 		xtcp_csum(skb, th, inet->inet_saddr, inet->inet_daddr);
 
-	if (!xtcp_out_ok(sock_net(sk), th, len, segs)) {
+	if (!xtcp_out_ok(sock_net(sk), xtcp_sk_pernet(sk), th, len, segs)) {
 		kfree_skb(skb);
 		return;
 	}
 	if (segs > 1)
-		XTCP_INC_STATS(sock_net(sk), GSO_SKBS);
+		XTCP_SK_INC_STATS(sk, GSO_SKBS);
 	skb_set_owner_w(skb, sk);
 	xs->segs_out += segs;
 	if (len) {
@@ -971,7 +974,7 @@ void xtcp_ctl_xmit(struct net *net, const struct xtcp_ctl_seg *seg,
 	th = xtcp_build_hdr(skb, seg->sport, seg->dport, seg->seq, seg->ack,
 			    seg->flags, seg->window, &opts);
 	xtcp_csum(skb, th, fl4->saddr, fl4->daddr);
-	if (!xtcp_out_ok(net, th, 0, 1)) {
+	if (!xtcp_out_ok(net, xtcp_pernet(net), th, 0, 1)) {
 		kfree_skb(skb);
 		goto put;
 	}

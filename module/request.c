@@ -213,7 +213,8 @@ static u32 xtcp_synack_timeout_us(struct net *net, u8 backoff)
 	u32 ms = clamp(READ_ONCE(sc->rto_init_ms), READ_ONCE(sc->rto_min_ms),
 		       READ_ONCE(sc->rto_max_ms));
 
-	return xtcp_rto_backoff_us(net, ms * USEC_PER_MSEC, backoff);
+	return xtcp_rto_backoff_us(&xtcp_pernet(net)->sysctl, ms * USEC_PER_MSEC,
+				   backoff);
 }
 
 /*

@@ -339,7 +339,7 @@ void xtcp_sack_update(struct sock *sk)
 	u32 sacked = 0, lost = 0, rtx = 0, nsacked = 0, high = xs->snd_una;
 	bool loss = xs->ca_state == XTCP_CA_LOSS;
 	struct net *net = sock_net(sk);
-	bool rack = READ_ONCE(xtcp_pernet(net)->sysctl.rack);
+	bool rack = READ_ONCE(xtcp_sk_pernet(sk)->sysctl.rack);
 	struct sk_buff *skb;
 
 	if (!xs->sack_ok ||

@@ -306,6 +306,7 @@ static void xtcp_sock_init(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
+	xs->xn = xtcp_pernet(sock_net(sk));
 	sk->sk_type = SOCK_STREAM;
 	sk->sk_protocol = xtcp_ipproto;
 	sk->sk_destruct = xtcp_sock_destruct;

@@ -47,7 +47,7 @@
 
 static const struct xtcp_sysctl *xtcp_sysctl(const struct sock *sk)
 {
-	return &xtcp_pernet(sock_net(sk))->sysctl;
+	return &xtcp_sk_pernet(sk)->sysctl;
 }
 
 /*
@@ -74,10 +74,9 @@ static u32 xtcp_rto_base_us(const struct sock *sk)
  * @base_us doubled @backoff times, at most XTCP_BACKOFF_MAX times, and
  * never above rto_max_ms: the one backoff rule of sockets and requests.
  */
-u32 xtcp_rto_backoff_us(const struct net *net, u32 base_us, u8 backoff)
+u32 xtcp_rto_backoff_us(const struct xtcp_sysctl *sc, u32 base_us, u8 backoff)
 {
-	u64 max = (u64)READ_ONCE(xtcp_pernet(net)->sysctl.rto_max_ms) *
-		  USEC_PER_MSEC;
+	u64 max = (u64)READ_ONCE(sc->rto_max_ms) * USEC_PER_MSEC;
 
 	return min((u64)base_us << min_t(u8, backoff, XTCP_BACKOFF_MAX), max);
 }
@@ -229,7 +228,7 @@ static void xtcp_backoff(struct sock *sk)
 
 	xs->retransmits++;
 	xs->backoff++;
-	xs->rto_us = xtcp_rto_backoff_us(sock_net(sk), xs->rto_us, 1);
+	xs->rto_us = xtcp_rto_backoff_us(xtcp_sysctl(sk), xs->rto_us, 1);
 	xtcp_trace_retransmit(sk);
 	xtcp_timer_arm_rto(sk);
 }
@@ -340,7 +339,7 @@ static void xtcp_persist_timer(struct sock *sk)
 	xs->probes++;
 	xs->backoff++;
 	xtcp_timer_arm(sk, XTCP_TIMER_PROBE,
-		       xtcp_rto_backoff_us(sock_net(sk), xs->rto_us,
+		       xtcp_rto_backoff_us(xtcp_sysctl(sk), xs->rto_us,
 					   xs->backoff));
 }
 
@@ -684,7 +683,7 @@ void xtcp_timer_rtt_sample(struct sock *sk, u32 m)
 	s64 err;
 
 	m = max(m, 1U);
-	XTCP_INC_STATS(sock_net(sk), RTT_SAMPLES);
+	XTCP_SK_INC_STATS(sk, RTT_SAMPLES);
 	/*
 	 * The lowest sample, renewed once it is XTCP_MIN_RTT_WIN old: a path
 	 * that got longer is believed after that long, as on TCP.
@@ -704,7 +703,7 @@ void xtcp_timer_rtt_sample(struct sock *sk, u32 m)
 			err = -err;
 		xs->rttvar_us = (s64)xs->rttvar_us + err - (xs->rttvar_us >> 2);
 	}
-	xs->rto_us = xtcp_rto_backoff_us(sock_net(sk), xtcp_rto_base_us(sk),
+	xs->rto_us = xtcp_rto_backoff_us(xtcp_sysctl(sk), xtcp_rto_base_us(sk),
 					 xs->backoff);
 }
 

@@ -18,7 +18,7 @@ void xtcp_timer_stop(struct sock *sk);
 void xtcp_timer_release_cb(struct sock *sk);
 s64 xtcp_timer_expires_ms(const struct sock *sk);
 
-u32 xtcp_rto_backoff_us(const struct net *net, u32 base_us, u8 backoff);
+u32 xtcp_rto_backoff_us(const struct xtcp_sysctl *sc, u32 base_us, u8 backoff);
 void xtcp_timer_reset(struct sock *sk);
 
 void xtcp_timer_syn_sent(struct sock *sk);

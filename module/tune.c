@@ -41,18 +41,18 @@
 
 static int xtcp_rmem_max(const struct sock *sk)
 {
-	return READ_ONCE(xtcp_pernet(sock_net(sk))->sysctl.rmem[2]);
+	return READ_ONCE(xtcp_sk_pernet(sk)->sysctl.rmem[2]);
 }
 
 static int xtcp_wmem_max(const struct sock *sk)
 {
-	return READ_ONCE(xtcp_pernet(sock_net(sk))->sysctl.wmem[2]);
+	return READ_ONCE(xtcp_sk_pernet(sk)->sysctl.wmem[2]);
 }
 
 /* A new socket's buffers: the sysctls' defaults (tcp_init_sock()'s rule). */
 void xtcp_buf_init_sock(struct sock *sk)
 {
-	const struct xtcp_sysctl *s = &xtcp_pernet(sock_net(sk))->sysctl;
+	const struct xtcp_sysctl *s = &xtcp_sk_pernet(sk)->sysctl;
 
 	WRITE_ONCE(sk->sk_rcvbuf, READ_ONCE(s->rmem[1]));
 	WRITE_ONCE(sk->sk_sndbuf, READ_ONCE(s->wmem[1]));

@@ -15,6 +15,8 @@
 
 #include "hash.h"
 
+struct xtcp_net;
+
 /* Module parameters, fixed once the module has loaded. */
 extern int xtcp_family;
 extern int xtcp_ipproto;
@@ -146,6 +148,7 @@ struct xtcp_sock {
 	u32			dsack_end;
 
 	u64			clock_ns;	/* xtcp_clock_refresh() */
+	struct xtcp_net		*xn;		/* xtcp_sk_pernet() */
 
 	/* What TCP_INFO reports (RFC 4898 names). */
 	u64			bytes_sent;	/* payload sent, retransmissions too */
@@ -194,6 +197,17 @@ struct xtcp_sock {
 static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
 {
 	return (struct xtcp_sock *)sk;
+}
+
+/*
+ * A full socket's namespace state, xtcp_pernet(sock_net(sk)) kept in the
+ * socket: a socket never changes namespace and the namespace outlives
+ * it, so the data path does without net_generic()'s RCU round trip on
+ * every use.
+ */
+static inline struct xtcp_net *xtcp_sk_pernet(const struct sock *sk)
+{
+	return xtcp_sk(sk)->xn;
 }
 
 /*
