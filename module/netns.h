@@ -3,7 +3,7 @@
  * Per-network-namespace state: tunables, counters, the control socket,
  * fault rules and the procfs and sysctl entries that expose them. Every
  * xtcp object belongs to exactly one namespace and reaches its state
- * through xtcp_pernet().
+ * through xtcp_pernet(); a full socket keeps it (xtcp_sk_pernet()).
  */
 #ifndef _XTCP_NETNS_H
 #define _XTCP_NETNS_H
