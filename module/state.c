@@ -609,8 +609,14 @@ static int xtcp_ooo_insert(struct sock *sk, struct sk_buff *skb)
 	xtcp_sack_ooo_seen(sk, XTCP_SKB_CB(skb)->seq);
 	qskb = xtcp_rmem_schedule(sk, skb);
 	if (!qskb) {
+		/*
+		 * No ACK for it (nor from Linux 6.12's TCP): a flood of
+		 * out-of-order segments over the budget must not draw one
+		 * reply each. The sender still hears of the hole from the
+		 * ACKs of what was queued.
+		 */
 		XTCP_INC_STATS(net, OFO_DROP);
-		return XTCP_DQ_ACK_NOW;
+		return 0;
 	}
 	ret = __xtcp_ooo_insert(sk, qskb);
 	if (qskb != skb) {
