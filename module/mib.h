@@ -35,17 +35,20 @@ struct xtcp_stats {
 	unsigned long transitions[XTCP_MAX_STATES][XTCP_MAX_STATES];
 };
 
+/* On a namespace's state @xn; the others name it by net or socket. */
+#define XTCP_XN_INC_STATS(xn, field) \
+	this_cpu_inc((xn)->stats->mib[XTCP_MIB_##field])
+#define XTCP_XN_ADD_STATS(xn, field, n) \
+	this_cpu_add((xn)->stats->mib[XTCP_MIB_##field], n)
 #define XTCP_INC_STATS(net, field) \
-	this_cpu_inc(xtcp_pernet(net)->stats->mib[XTCP_MIB_##field])
+	XTCP_XN_INC_STATS(xtcp_pernet(net), field)
 #define XTCP_ADD_STATS(net, field, n) \
-	this_cpu_add(xtcp_pernet(net)->stats->mib[XTCP_MIB_##field], n)
+	XTCP_XN_ADD_STATS(xtcp_pernet(net), field, n)
 #define XTCP_DEC_STATS(net, field) \
 	this_cpu_dec(xtcp_pernet(net)->stats->mib[XTCP_MIB_##field])
-/* The same for a full socket's namespace (xtcp_sk_pernet()). */
+/* A full socket's namespace (xtcp_sk_pernet()): no net_generic(). */
 #define XTCP_SK_INC_STATS(sk, field) \
-	this_cpu_inc(xtcp_sk_pernet(sk)->stats->mib[XTCP_MIB_##field])
-#define XTCP_SK_ADD_STATS(sk, field, n) \
-	this_cpu_add(xtcp_sk_pernet(sk)->stats->mib[XTCP_MIB_##field], n)
+	XTCP_XN_INC_STATS(xtcp_sk_pernet(sk), field)
 
 int xtcp_mib_net_init(struct net *net);
 void xtcp_mib_net_exit(struct net *net);

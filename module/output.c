@@ -196,9 +196,9 @@ static bool xtcp_out_ok(struct net *net, struct xtcp_net *xn,
 			const struct xtcphdr *th, unsigned int payload,
 			unsigned int segs)
 {
-	this_cpu_add(xn->stats->mib[XTCP_MIB_OUT_SEGS], segs);
+	XTCP_XN_ADD_STATS(xn, OUT_SEGS, segs);
 	if (th->flags & XTCP_FLAG_RST)
-		this_cpu_inc(xn->stats->mib[XTCP_MIB_OUT_RSTS]);
+		XTCP_XN_INC_STATS(xn, OUT_RSTS);
 	return !xtcp_fault_should_drop_th(net, XTCP_FAULT_OUT, th, payload);
 }
 
