@@ -31,7 +31,8 @@
  * line adds the senders' clocks from TCP_INFO across the window: of the
  * time data waited to be sent or acknowledged, the share the receiver's
  * window held it (rwndlim) and the share the sender's own buffer did
- * (sndbuflim).
+ * (sndbuflim); and the segments the senders received (the receivers'
+ * ACKs) per 10^6 bytes received (acks).
  * idle and tw print "done N" once the connections or buckets exist, then
  * hold them until stdin closes. xfer prints the same line with rate the
  * seconds from connect() until the server's EOF came back after the last
@@ -374,7 +375,7 @@ struct bulk_conn {
  * buffer held it, in us, summed over the connected streams.
  */
 struct bulk_clocks {
-	unsigned long long busy, rwnd, sndbuf;
+	unsigned long long busy, rwnd, sndbuf, segs_in;
 };
 
 static struct bulk_clocks bulk_clocks(struct bulk_conn *c, int streams)
@@ -393,6 +394,7 @@ static struct bulk_clocks bulk_clocks(struct bulk_conn *c, int streams)
 		k.busy += ti.tcpi_busy_time;
 		k.rwnd += ti.tcpi_rwnd_limited;
 		k.sndbuf += ti.tcpi_sndbuf_limited;
+		k.segs_in += ti.tcpi_segs_in;
 	}
 	return k;
 }
@@ -471,9 +473,10 @@ static int run_bulk(double secs, int streams)
 	 * readings are not taken when this thread asks for them.
 	 */
 	ks = (double)(k1.busy - k0.busy);
-	snprintf(more, sizeof(more), " rwndlim=%.3f sndbuflim=%.3f",
+	snprintf(more, sizeof(more), " rwndlim=%.3f sndbuflim=%.3f acks=%.2f",
 		 ks > 0 ? (k1.rwnd - k0.rwnd) / ks : 0,
-		 ks > 0 ? (k1.sndbuf - k0.sndbuf) / ks : 0);
+		 ks > 0 ? (k1.sndbuf - k0.sndbuf) / ks : 0,
+		 b1 > b0 ? (k1.segs_in - k0.segs_in) * 1e6 / (b1 - b0) : 0);
 	report((b1 - b0) * 8 / 1e6 / (t1 - t0), b1 - b0, t1 - t0, c0, c1, more);
 	return 0;
 }

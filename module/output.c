@@ -217,6 +217,20 @@ u8 xtcp_wscale_for(const struct sock *sk)
 }
 
 /*
+ * The window the free receive buffer would allow from RCV.NXT: half of it
+ * (a queued skb costs more than its payload), up to what the scale can say.
+ */
+u32 xtcp_free_window(const struct sock *sk)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	int space = READ_ONCE(sk->sk_rcvbuf) - atomic_read(&sk->sk_rmem_alloc);
+
+	if (space <= 0)
+		return 0;
+	return min_t(u32, space / 2, XTCP_WND_MAX << xs->rcv_wscale);
+}
+
+/*
  * The window to advertise (RFC 9293 3.8.6.2.2, RFC 1122 4.2.3.3): half the
  * free receive buffer (a queued skb costs more than its payload), never
  * moving the right edge back, and moving it forward only by at least
@@ -227,12 +241,9 @@ u16 xtcp_select_window(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	int rcvbuf = READ_ONCE(sk->sk_rcvbuf);
-	int space = rcvbuf - atomic_read(&sk->sk_rmem_alloc);
-	u32 cur = xtcp_rcv_wnd_left(xs), wnd = 0;
+	u32 cur = xtcp_rcv_wnd_left(xs), wnd = xtcp_free_window(sk);
 	u32 limit = XTCP_WND_MAX << xs->rcv_wscale;
 
-	if (space > 0)
-		wnd = min_t(u32, space / 2, limit);
 	if (wnd <= cur)
 		wnd = cur;
 	else if (wnd - cur < min_t(u32, xs->mss, rcvbuf / 2))

@@ -1042,11 +1042,15 @@ static const struct proto_ops xtcp_stream_ops = {
 	.set_rcvlowat	= xtcp_set_rcvlowat,
 };
 
-/* Work softirq left for the owner: timers first, then ICMP. */
+/*
+ * Work softirq left for the owner: timers first, then ICMP, then the ACK
+ * the backlog deferred (unless one of those sent it).
+ */
 static void xtcp_release_cb(struct sock *sk)
 {
 	xtcp_timer_release_cb(sk);
 	xtcp_icmp_release_cb(sk);
+	xtcp_ack_release_cb(sk);
 }
 
 static struct proto xtcp_prot = {

@@ -693,20 +693,71 @@ static int xtcp_data_queue(struct sock *sk, struct sk_buff *skb)
 }
 
 /*
- * Delayed ACK (RFC 9293 3.8.6.3): ACK at once every second full segment,
- * and whenever the caller says so; otherwise within delack_ms.
+ * In-order data wants an ACK now: two full segments arrived unacknowledged
+ * and either the free buffer moves the window's right edge forward by at
+ * least what arrived (the reader keeps up) or a receiver waiting for
+ * SO_RCVLOWAT bytes still lacks some. While the data waits in the
+ * queue, the ACK waits for the read that frees room (recvmsg() sends it)
+ * or for the delayed-ACK timer: an ACK that cannot open the window would
+ * only clock out data the buffer has no room for.
+ */
+static bool xtcp_ack_due(const struct sock *sk)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (xs->rcv_nxt - xs->rcv_wup < 2U * xs->mss)
+		return false;
+	return xs->rcv_nxt - READ_ONCE(xs->copied_seq) <
+	       (u32)READ_ONCE(sk->sk_rcvlowat) ||
+	       xtcp_free_window(sk) >= xs->rcv_wnd;
+}
+
+/*
+ * Delayed ACK (RFC 9293 3.8.6.3): ACK in-order data at once when
+ * xtcp_ack_due() says so or quickack asks, and whenever the caller says
+ * so (out of order, duplicate, FIN); otherwise within delack_ms. While
+ * release_sock() drains the backlog, the in-order ACKs of its segments
+ * fold into one, sent from xtcp_ack_release_cb() after the last: the
+ * caller's urgent ACKs, which carry duplicate ACKs and SACK blocks for
+ * the sender's loss detection, are not deferred.
  */
 static void xtcp_ack_data(struct sock *sk, bool now)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	if (now || xs->quickack ||
-	    xs->rcv_nxt - xs->rcv_wup >= 2U * xs->mss) {
-		xs->quickack = 0;
-		xtcp_send_ack(sk);
+	if (!now && !xs->quickack && !xtcp_ack_due(sk)) {
+		xtcp_timer_delack(sk);
 		return;
 	}
-	xtcp_timer_delack(sk);
+	xs->quickack = 0;
+	if (!now && sock_owned_by_user_nocheck(sk)) {
+		/* No timer: release_sock() runs the callback after the backlog. */
+		set_bit(XTCP_F_ACK_DEFERRED, &xs->flags);
+		xs->ack_pending = 1;
+		XTCP_SK_INC_STATS(sk, ACKS_DEFERRED);
+		return;
+	}
+	xtcp_send_ack(sk);
+}
+
+/*
+ * From release_sock(), after the backlog: the ACK its segments deferred,
+ * unless another ACK or data went out since (which cleared ack_pending).
+ */
+void xtcp_ack_release_cb(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (!test_and_clear_bit(XTCP_F_ACK_DEFERRED, &xs->flags) ||
+	    !xs->ack_pending)
+		return;
+	if ((1 << sk->sk_state) &
+	    (TCPF_CLOSE | TCPF_LISTEN | TCPF_SYN_SENT | TCPF_SYN_RECV)) {
+		xs->ack_pending = 0;
+		return;
+	}
+	xtcp_clock_refresh(sk);
+	xtcp_send_ack(sk);
 }
 
 /* The peer's FIN, in order: one sequence number, and the state moves. */

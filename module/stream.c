@@ -187,22 +187,24 @@ do_error:
 	return err;
 }
 
-/* After reading: tell the peer if the window opened substantially. */
+/*
+ * After reading: send the ACK data that waited in the queue still owes
+ * (xtcp_ack_data() holds it while the window cannot move), or tell the
+ * peer that the window opened substantially.
+ */
 static void xtcp_rcv_space_update(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 wnd, cur;
-	int space;
 
 	if (!((1 << sk->sk_state) &
 	      (TCPF_ESTABLISHED | TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2)))
 		return;
-	/* tcp_cleanup_rbuf()'s rule: the window could at least double. */
-	space = READ_ONCE(sk->sk_rcvbuf) - atomic_read(&sk->sk_rmem_alloc);
-	wnd = space > 0 ? min_t(u32, space / 2,
-				XTCP_WND_MAX << xs->rcv_wscale) : 0;
+	/* tcp_cleanup_rbuf()'s: two segments owed, or a window that can double. */
+	wnd = xtcp_free_window(sk);
 	cur = xtcp_rcv_wnd_left(xs);
-	if (wnd >= 2 * cur && wnd - cur >= xs->mss) {
+	if ((xs->ack_pending && xs->rcv_nxt - xs->rcv_wup >= 2U * xs->mss) ||
+	    (wnd >= 2 * cur && wnd - cur >= xs->mss)) {
 		xtcp_clock_refresh(sk);
 		xtcp_send_ack(sk);
 	}
@@ -299,6 +301,9 @@ int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 		}
 		if (copied >= target)
 			break;
+		/* Before sleeping, as the data read so far may open the window. */
+		if (copied > 0 && !(flags & MSG_PEEK))
+			xtcp_rcv_space_update(sk);
 		ret = xtcp_recv_may_wait(sk, copied, timeo);
 		if (ret <= 0) {
 			if (ret < 0)

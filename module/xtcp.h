@@ -44,6 +44,7 @@ enum {
 	XTCP_F_ORPHAN,		/* counted in the orphan count */
 	XTCP_F_MTU_DEFERRED,	/* an ICMP lowered mtu_info while user owned us */
 	XTCP_F_ERR_DEFERRED,	/* an ICMP left icmp_err while user owned us */
+	XTCP_F_ACK_DEFERRED,	/* the backlog owes an ACK to release_sock() */
 };
 
 /*
@@ -290,7 +291,9 @@ void xtcp_rcv_sk(struct sock *sk, struct sk_buff *skb);
 
 /* state.c: the state machine of a full socket; @sk is locked. */
 void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb);
+void xtcp_ack_release_cb(struct sock *sk);
 void xtcp_ooo_purge(struct sock *sk);
+u32 xtcp_free_window(const struct sock *sk);
 u16 xtcp_select_window(struct sock *sk);
 u8 xtcp_wscale_for(const struct sock *sk);
 

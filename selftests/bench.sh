@@ -36,9 +36,9 @@ if [ "$p" = xtcp ]; then set -- $FAKE_XTCP; else set -- $FAKE_TCP; fi
 v=${!n}
 more=
 if [ -n "${FAKE_LIM:-}" ]; then	# bulk's sender clocks: rwndlim varies
-	r=(0 0.100 0.600 0.500)
-	if [ "$p" = xtcp ]; then more=" rwndlim=${r[n]} sndbuflim=0.050"
-	else more=" rwndlim=0.000 sndbuflim=0.250"; fi
+	r=(0 0.100 0.600 0.500) a=(0 30 10 20.5)
+	if [ "$p" = xtcp ]; then more=" rwndlim=${r[n]} sndbuflim=0.050 acks=${a[n]}"
+	else more=" rwndlim=0.000 sndbuflim=0.250 acks=4.25"; fi
 fi
 echo "rate=$v units=$((v * 10)) secs=1.00 cpu=1.00 idle=0.250$more"
 EOF
@@ -70,9 +70,10 @@ check "CPU per byte from the same samples" \
 	has "| bulk-lo-1-cpu | CPU per byte, loopback, 1 stream (ns) | 1e+06 | 5e+05 | 2.00 | 2.00-2.00 | - | <= 1.1 | no |"
 
 fake_run bulk-lo-1 FAKE_LIM=1
-# xtcp's receive-window shares 10, 60, 50 %: median 50 (mean 40).
-check "bulk notes the senders' limits, medians of the rounds" \
-	has "note: bulk-lo-1: senders held by the receive window / by the send buffer (median share of their busy time): xtcp 50% / 5%, TCP 0% / 25%"
+# xtcp's receive-window shares 10, 60, 50 %: median 50 (mean 40); its
+# ACKs per MB 30, 10, 20.5: median 20.5 (mean 20.2).
+check "bulk notes the senders' limits and ACK rates, medians of the rounds" \
+	has "note: bulk-lo-1: senders held by the receive window / by the send buffer (median share of their busy time): xtcp 50% / 5%, TCP 0% / 25%; ACKs per MB received: xtcp 20.5, TCP 4.25"
 
 check_fail "a failed sample fails the run" fake_run rr-lo FAKE_FAIL="tcp 2"
 check "its row says MISSING" has "| rr-lo | RR loopback, 1 byte each way (trans/s) | MISSING"
@@ -94,8 +95,8 @@ if [ -x "$real" ]; then
 			"^\| $k \| [^|]+ \| [0-9.e+]+ \| [0-9.e+]+ \| [0-9.]+ \| [0-9.]+-[0-9.]+ \|" \
 			"$tmp/out"
 	done
-	check "bulk-lo-1: the senders' limits, in shares" grep -qE \
-		"^note: bulk-lo-1: senders held .* xtcp [0-9]+% / [0-9]+%, TCP [0-9]+% / [0-9]+%$" \
+	check "bulk-lo-1: the senders' limits in shares, nonzero ACK rates" grep -qE \
+		"^note: bulk-lo-1: senders held .* xtcp [0-9]+% / [0-9]+%, TCP [0-9]+% / [0-9]+%; ACKs per MB received: xtcp [1-9][0-9.]*(e[-+][0-9]+)?, TCP [1-9][0-9.]*(e[-+][0-9]+)?$" \
 		"$tmp/out"
 	check "bulk checked its byte counts" \
 		test "$(grep -c 'bytes sent and received' "$tmp/err")" = 4

@@ -115,45 +115,11 @@ static long long softirq_ticks(void)
 	return v[6];
 }
 
-/* A counter of /proc/net/netstat ("TcpExt" @name) in @t's namespace. */
-/* Field @name of the @prefix lines of @file (/proc/net/snmp layout). */
-static long long snmp_field(const struct xtcp_topo *t, const char *file,
-			    const char *prefix, const char *name)
-{
-	char names[4096], vals[4096], *sn, *sv, *n, *v;
-	long long ret = -1;
-	FILE *f;
-
-	if (xtcp_topo_enter(t, CLI))
-		return -1;
-	f = fopen(file, "r");
-	xtcp_topo_leave(t);
-	if (!f)
-		return -1;
-	while (fgets(names, sizeof(names), f) && fgets(vals, sizeof(vals), f)) {
-		if (strncmp(names, prefix, strlen(prefix)))
-			continue;
-		n = strtok_r(names, " \n", &sn);
-		v = strtok_r(vals, " \n", &sv);
-		while ((n = strtok_r(NULL, " \n", &sn)) &&
-		       (v = strtok_r(NULL, " \n", &sv)))
-			if (!strcmp(n, name))
-				ret = atoll(v);
-	}
-	fclose(f);
-	return ret;
-}
-
-static long long tcpext(const struct xtcp_topo *t, const char *name)
-{
-	return snmp_field(t, "/proc/net/netstat", "TcpExt:", name);
-}
-
 /* Segments the namespace sent: xtcp's (@family 0) or Linux TCP's. */
 static long long out_segs(const struct xtcp_topo *t, int family)
 {
 	if (family)
-		return snmp_field(t, "/proc/net/snmp", "Tcp:", "OutSegs");
+		return xtcp_tcp_mib(t, CLI, "OutSegs");
 	return xtcp_counter(t, CLI, "OutSegs");
 }
 
@@ -381,10 +347,10 @@ TEST_F_TIMEOUT(mem, ooo_flood_bounded, 600)
 	       x.end_rmem);
 
 	for (i = 0; i < 6; i++)
-		tbefore[i] = tcpext(&self->t, tnames[i]);
+		tbefore[i] = xtcp_tcpext(&self->t, CLI, tnames[i]);
 	flood_case(_metadata, self, variant, AF_INET, &tcp);
 	for (i = 0; i < 6; i++) {
-		tdelta[i] = tcpext(&self->t, tnames[i]) - tbefore[i];
+		tdelta[i] = xtcp_tcpext(&self->t, CLI, tnames[i]) - tbefore[i];
 		TH_LOG("tcp %s +%lld", tnames[i], tdelta[i]);
 	}
 	TH_LOG("tcp: %d segments in %lld ms, %lld softirq ticks, %lld segments out; rmem max %u of rcvbuf %u, %u after reading",

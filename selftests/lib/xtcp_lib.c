@@ -310,21 +310,25 @@ long long xtcp_counter(const struct xtcp_topo *t, int side, const char *name)
 	return topo_read(t, side, read_counter, name, NULL, NULL);
 }
 
-/* "TcpExt:" @name of /proc/net/netstat: a names line, then a values line. */
-static long long read_tcpext(const char *name, const char *unused,
-			     long long *aux)
+/*
+ * @name of the table @prefix ("TcpExt:" of /proc/net/netstat, "Tcp:" of
+ * /proc/net/snmp): a names line, then a values line.
+ */
+static long long read_table(const char *name, const char *prefix,
+			    long long *aux)
 {
+	const char *path = strcmp(prefix, "TcpExt:") ? "/proc/net/snmp" :
+						       "/proc/net/netstat";
 	char names[4096], vals[4096], *sn, *sv, *n, *v;
-	FILE *f = fopen("/proc/net/netstat", "r");
+	FILE *f = fopen(path, "r");
 	long long ret = -1;
 
-	(void)unused;
 	(void)aux;
 	if (!f)
 		return -1;
 	while (ret < 0 && fgets(names, sizeof(names), f) &&
 	       fgets(vals, sizeof(vals), f)) {
-		if (strncmp(names, "TcpExt:", 7))
+		if (strncmp(names, prefix, strlen(prefix)))
 			continue;
 		strtok_r(names, " \n", &sn);
 		strtok_r(vals, " \n", &sv);
@@ -341,7 +345,12 @@ static long long read_tcpext(const char *name, const char *unused,
 
 long long xtcp_tcpext(const struct xtcp_topo *t, int side, const char *name)
 {
-	return topo_read(t, side, read_tcpext, name, NULL, NULL);
+	return topo_read(t, side, read_table, name, "TcpExt:", NULL);
+}
+
+long long xtcp_tcp_mib(const struct xtcp_topo *t, int side, const char *name)
+{
+	return topo_read(t, side, read_table, name, "Tcp:", NULL);
 }
 
 /*

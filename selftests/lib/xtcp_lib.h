@@ -149,6 +149,8 @@ long long xtcp_sockstat(const struct xtcp_topo *t, int side, int family,
 
 /* Linux TCP's "TcpExt" counter @name of /proc/net/netstat; -1 if missing. */
 long long xtcp_tcpext(const struct xtcp_topo *t, int side, const char *name);
+/* ... and its "Tcp" counter @name of /proc/net/snmp (InSegs, OutSegs, ...). */
+long long xtcp_tcp_mib(const struct xtcp_topo *t, int side, const char *name);
 
 /* "FROM TO count" of /proc/net/xtcp/transitions (0 if never taken). */
 long xtcp_transition_count(const struct xtcp_topo *t, int side,
