@@ -124,7 +124,7 @@ static int spread(struct xtcp_topo *t, int f, unsigned short port,
 	return total;
 }
 
-TEST_F(reuseport, spreads_connections)
+TEST_F_TIMEOUT(reuseport, spreads_connections, 300)
 {
 	int l[NLISTEN], got[NLISTEN], f, i;
 	unsigned short port;
