@@ -9,10 +9,11 @@
  *     a recv() whose copy stops on a userfaultfd page) wait in the backlog,
  *     and all of them draw one ACK when the owner releases the socket
  *     (AcksDeferred counts the ACKs folded so).
- * Linux TCP runs the second case as well and its count is printed, not
- * compared: its backlog ACK deferral exists only since 6.8, so 6.1's TCP
- * answers each pair of segments. The first case has no TCP twin: TCP
- * starts a connection in quickack mode, ACKing its first segments at once.
+ * Linux TCP runs the second case as the control: xtcp may send no more
+ * ACKs than it. TCP's count is not fixed: its backlog ACK deferral exists
+ * only since 6.8, so 6.1's TCP answers each segment. The first case has
+ * no TCP twin: TCP starts a connection in quickack mode, ACKing its first
+ * segments at once.
  */
 #include <fcntl.h>
 #include <poll.h>
