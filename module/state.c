@@ -705,7 +705,7 @@ static bool xtcp_ack_due(const struct sock *sk)
 {
 	const struct xtcp_sock *xs = xtcp_sk(sk);
 
-	if (xs->rcv_nxt - xs->rcv_wup < 2U * xs->mss)
+	if (!xtcp_two_segs_unacked(xs))
 		return false;
 	return xs->rcv_nxt - READ_ONCE(xs->copied_seq) <
 	       (u32)READ_ONCE(sk->sk_rcvlowat) ||

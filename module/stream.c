@@ -203,7 +203,7 @@ static void xtcp_rcv_space_update(struct sock *sk)
 	/* tcp_cleanup_rbuf()'s: two segments owed, or a window that can double. */
 	wnd = xtcp_free_window(sk);
 	cur = xtcp_rcv_wnd_left(xs);
-	if ((xs->ack_pending && xs->rcv_nxt - xs->rcv_wup >= 2U * xs->mss) ||
+	if ((xs->ack_pending && xtcp_two_segs_unacked(xs)) ||
 	    (wnd >= 2 * cur && wnd - cur >= xs->mss)) {
 		xtcp_clock_refresh(sk);
 		xtcp_send_ack(sk);

@@ -252,6 +252,12 @@ static inline u32 xtcp_rcv_wnd_left(const struct xtcp_sock *xs)
 	return left > 0 ? left : 0;
 }
 
+/* Two full segments of in-order data arrived since the last ACK. */
+static inline bool xtcp_two_segs_unacked(const struct xtcp_sock *xs)
+{
+	return xs->rcv_nxt - xs->rcv_wup >= 2U * xs->mss;
+}
+
 /* The path's lowest recent RTT (RACK, TCP_INFO), us; 0: no sample yet. */
 static inline u32 xtcp_min_rtt(const struct xtcp_sock *xs)
 {

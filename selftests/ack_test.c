@@ -37,25 +37,17 @@
 
 FIXTURE(ack)
 {
-	struct xtcp_topo t;
-	int c, s, l;
+	struct xtcp_conn c;
 };
 
 FIXTURE_SETUP(ack)
 {
-	self->c = self->s = self->l = -1;
-	ASSERT_EQ(0, xtcp_topo_setup(&self->t, true));
+	ASSERT_EQ(0, xtcp_conn_setup(&self->c, true));
 }
 
 FIXTURE_TEARDOWN(ack)
 {
-	if (self->c >= 0)
-		close(self->c);
-	if (self->s >= 0)
-		close(self->s);
-	if (self->l >= 0)
-		close(self->l);
-	xtcp_topo_teardown(&self->t);
+	xtcp_conn_teardown(&self->c);
 }
 
 static void nodelay(int fd)
@@ -112,37 +104,40 @@ static long long segs_of(const struct xtcp_topo *t, int family,
  */
 TEST_F_TIMEOUT(ack, unread_data_acked_by_the_read, 120)
 {
-	struct xtcp_topo *t = &self->t;
+	struct xtcp_topo *t = &self->c.t;
 	static char buf[8192];
 	long long d0, d1, o0, o1, o2;
 	struct xtcp_info ci;
-	int tries;
+	int tries, c, srv;
 
 	ASSERT_EQ(0, xtcp_sysctl_set(t, SRV, "delack_ms", 1000));
-	ASSERT_EQ(0, xtcp_pair(t, 0, &self->c, &self->s, &self->l));
-	nodelay(self->c);
-	ASSERT_TRUE(wait_acked(self->c, 5000));
+	ASSERT_EQ(0, xtcp_pair(t, 0, &self->c.cfd, &self->c.afd,
+			       &self->c.lfd));
+	c = self->c.cfd;
+	srv = self->c.afd;
+	nodelay(c);
+	ASSERT_TRUE(wait_acked(c, 5000));
 
 	for (tries = 1; tries <= 3; tries++) {
 		d0 = xtcp_counter(t, SRV, "DelayedAcks");
 		o0 = xtcp_counter(t, SRV, "OutSegs");
-		ASSERT_EQ((ssize_t)sizeof(buf), send(self->c, buf, sizeof(buf), 0));
-		ASSERT_TRUE(wait_inq(self->s, sizeof(buf), 10000));
-		ASSERT_EQ(0, xtcp_get_info(self->c, &ci));
+		ASSERT_EQ((ssize_t)sizeof(buf), send(c, buf, sizeof(buf), 0));
+		ASSERT_TRUE(wait_inq(srv, sizeof(buf), 10000));
+		ASSERT_EQ(0, xtcp_get_info(c, &ci));
 		o1 = xtcp_counter(t, SRV, "OutSegs");
 		d1 = xtcp_counter(t, SRV, "DelayedAcks");
 		if (d1 != d0) {
 			TH_LOG("try %d: the delayed ACK fired before the check",
 			       tries);
-			ASSERT_EQ((ssize_t)sizeof(buf), recv(self->s, buf, sizeof(buf),
-						    MSG_WAITALL));
+			ASSERT_EQ((ssize_t)sizeof(buf),
+				  recv(srv, buf, sizeof(buf), MSG_WAITALL));
 			continue;
 		}
 		EXPECT_EQ(o0, o1) TH_LOG("ACKs sent while the data sat unread");
 		EXPECT_EQ(sizeof(buf), ci.xtcpi_unacked);
 
-		ASSERT_EQ((ssize_t)sizeof(buf), recv(self->s, buf, sizeof(buf),
-					    MSG_WAITALL));
+		ASSERT_EQ((ssize_t)sizeof(buf),
+			  recv(srv, buf, sizeof(buf), MSG_WAITALL));
 		o2 = xtcp_counter(t, SRV, "OutSegs");
 		if (xtcp_counter(t, SRV, "DelayedAcks") != d1) {
 			TH_LOG("try %d: the delayed ACK fired during the read",
@@ -151,7 +146,7 @@ TEST_F_TIMEOUT(ack, unread_data_acked_by_the_read, 120)
 		}
 		/* recv() returned after sending it: no waiting needed. */
 		EXPECT_EQ(1, o2 - o1) TH_LOG("segments sent by the read");
-		EXPECT_TRUE(wait_acked(self->c, 5000));
+		EXPECT_TRUE(wait_acked(c, 5000));
 		break;
 	}
 	ASSERT_LE(tries, 3) TH_LOG("the delayed ACK always came first");
@@ -218,7 +213,7 @@ static void owner_holds(struct __test_metadata *_metadata,
 			FIXTURE_DATA(ack) *self, int family,
 			long long *while_owned, long long *after)
 {
-	struct xtcp_topo *t = &self->t;
+	struct xtcp_topo *t = &self->c.t;
 	struct fault_reader r = { .got = -2 };
 	long psz = sysconf(_SC_PAGESIZE);
 	static char seg[SEG];
@@ -227,23 +222,24 @@ static void owner_holds(struct __test_metadata *_metadata,
 	long long in0, o0, o1, end;
 	pthread_t th;
 
-	ASSERT_EQ(0, xtcp_pair(t, family, &self->c, &self->s, &self->l));
-	nodelay(self->c);
-	ASSERT_EQ(0, setsockopt(self->s, SOL_SOCKET, SO_RCVLOWAT, &lowat,
+	ASSERT_EQ(0, xtcp_pair(t, family, &self->c.cfd, &self->c.afd,
+			       &self->c.lfd));
+	nodelay(self->c.cfd);
+	ASSERT_EQ(0, setsockopt(self->c.afd, SOL_SOCKET, SO_RCVLOWAT, &lowat,
 				sizeof(lowat)));
-	ASSERT_EQ(1, send(self->c, "x", 1, 0));
-	ASSERT_TRUE(wait_inq(self->s, 1, 10000));
+	ASSERT_EQ(1, send(self->c.cfd, "x", 1, 0));
+	ASSERT_TRUE(wait_inq(self->c.afd, 1, 10000));
 
 	uffd = uffd_page(&r.page);
 	ASSERT_LE(0, uffd);
-	r.fd = self->s;
+	r.fd = self->c.afd;
 	ASSERT_EQ(0, pthread_create(&th, NULL, read_into_page, &r));
 	ASSERT_TRUE(uffd_faulted(uffd, 10000));
 
 	in0 = segs_of(t, family, "InSegs");
 	o0 = segs_of(t, family, "OutSegs");
 	for (i = 0; i < 10; i++)
-		ASSERT_EQ(SEG, send(self->c, seg, SEG, 0));
+		ASSERT_EQ(SEG, send(self->c.cfd, seg, SEG, 0));
 	end = xtcp_now_ms() + 10000;
 	while (segs_of(t, family, "InSegs") < in0 + 10 && xtcp_now_ms() < end)
 		xtcp_sleep_ms(5);
@@ -260,14 +256,14 @@ static void owner_holds(struct __test_metadata *_metadata,
 	/* The deferred ACK left from release_sock(), before recv() returned. */
 	*while_owned = o1 - o0;
 	*after = segs_of(t, family, "OutSegs") - o1;
-	EXPECT_TRUE(wait_inq(self->s, 10 * SEG, 10000));
+	EXPECT_TRUE(wait_inq(self->c.afd, 10 * SEG, 10000));
 	close(uffd);
 	munmap(r.page, psz);
 }
 
 TEST_F_TIMEOUT(ack, backlog_acks_fold_into_one, 120)
 {
-	struct xtcp_topo *t = &self->t;
+	struct xtcp_topo *t = &self->c.t;
 	long long owned, after, def0, tcp_owned, tcp_after;
 	char *page;
 	int uffd = uffd_page(&page);
@@ -285,12 +281,12 @@ TEST_F_TIMEOUT(ack, backlog_acks_fold_into_one, 120)
 	EXPECT_EQ(0, owned) TH_LOG("xtcp: ACKs sent while the owner held it");
 	EXPECT_EQ(1, after) TH_LOG("xtcp: ACKs for ten backlog segments");
 	EXPECT_LE(1, xtcp_counter(t, SRV, "AcksDeferred") - def0);
-	EXPECT_TRUE(wait_acked(self->c, 5000));
+	EXPECT_TRUE(wait_acked(self->c.cfd, 5000));
 
-	close(self->c);
-	close(self->s);
-	close(self->l);
-	self->c = self->s = self->l = -1;
+	close(self->c.cfd);
+	close(self->c.afd);
+	close(self->c.lfd);
+	self->c.cfd = self->c.afd = self->c.lfd = -1;
 	owner_holds(_metadata, self, AF_INET, &tcp_owned, &tcp_after);
 	TH_LOG("ten backlog segments drew %lld ACK(s) from xtcp, %lld from Linux TCP (%lld while owned)",
 	       after, tcp_after, tcp_owned);
